@@ -1,0 +1,186 @@
+// Package apptest gives tests their own PostgreSQL schema and Redis key
+// namespace on the real servers, so tests run in parallel without mocks.
+package apptest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/migrations"
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// DefaultDatabaseURL is used when TEST_DATABASE_URL is unset.
+const DefaultDatabaseURL = "postgres://postgres:postgres@127.0.0.1:5432/creditor_matcher_test?sslmode=disable"
+
+// DefaultRedisURL is used when TEST_REDIS_URL is unset.
+const DefaultRedisURL = "redis://127.0.0.1:6379/0"
+
+// DB is an isolated, migrated schema.
+type DB struct {
+	*gorm.DB
+	// URL connects to the same schema (search_path set), for subprocesses.
+	URL    string
+	Schema string
+}
+
+var createDBOnce sync.Once
+
+// DatabaseURL returns the base test database URL, creating that database once if absent.
+func DatabaseURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		base = DefaultDatabaseURL
+	}
+	createDBOnce.Do(func() { ensureDatabase(t, base) })
+	return base
+}
+
+// NewDB creates a fresh schema, migrates it and drops it when the test ends.
+func NewDB(t testing.TB) *DB {
+	t.Helper()
+	return newDB(t, true)
+}
+
+// NewEmptyDB creates a fresh, unmigrated schema (for migration tests).
+func NewEmptyDB(t testing.TB) *DB {
+	t.Helper()
+	return newDB(t, false)
+}
+
+func newDB(t testing.TB, migrate bool) *DB {
+	t.Helper()
+	ctx := context.Background()
+	base := DatabaseURL(t)
+	schema := "t_" + RandomID()
+	admin, err := models.OpenDB(ctx, base, 2)
+	if err != nil {
+		t.Fatalf("postgres not reachable (start it, or set TEST_DATABASE_URL): %v", err)
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	u := WithSearchPath(base, schema)
+	db, err := models.OpenDB(ctx, u, 10)
+	if err != nil {
+		t.Fatalf("open schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		if sqlDB, err := admin.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	if migrate {
+		if err := migrations.Run(ctx, db); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+	}
+	return &DB{DB: db, URL: u, Schema: schema}
+}
+
+// WithSearchPath returns dsn with its search_path set to schema.
+func WithSearchPath(dsn, schema string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func ensureDatabase(t testing.TB, dsn string) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	u.Path = "/postgres"
+	admin, err := models.OpenDB(context.Background(), u.String(), 1)
+	if err != nil {
+		return // the real open will report it
+	}
+	defer func() {
+		if sqlDB, err := admin.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	}()
+	var n int64
+	admin.Raw("SELECT count(*) FROM pg_database WHERE datname = ?", name).Scan(&n)
+	if n == 0 {
+		// A concurrent creator (another test binary) makes this fail harmlessly.
+		admin.Exec(`CREATE DATABASE "` + strings.ReplaceAll(name, `"`, ``) + `"`)
+	}
+}
+
+// Redis is a client plus a namespace no other test uses.
+type Redis struct {
+	Client    redis.UniversalClient
+	URL       string
+	Namespace string
+}
+
+// NewRedis returns a client and a fresh namespace whose keys are deleted when the test ends.
+func NewRedis(t testing.TB) *Redis {
+	t.Helper()
+	u := os.Getenv("TEST_REDIS_URL")
+	if u == "" {
+		u = DefaultRedisURL
+	}
+	opts, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	c := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("redis not reachable (start it, or set TEST_REDIS_URL): %v", err)
+	}
+	ns := "test_" + RandomID()
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, "{"+ns+"}:*", 100).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+		_ = c.Close()
+	})
+	return &Redis{Client: c, URL: u, Namespace: ns}
+}
+
+// RandomID returns 12 random hex characters.
+func RandomID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Eventually polls cond every few milliseconds until it holds or the deadline passes.
+func Eventually(t testing.TB, within time.Duration, cond func() bool, msg string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s: %s", within, fmt.Sprintf(msg, args...))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

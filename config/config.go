@@ -1,0 +1,314 @@
+// Package config loads the service's settings from the environment (and an
+// optional file) into one typed struct, with every default in one place.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+)
+
+// Modes of APP_MODE.
+const (
+	ModeAll    = "all"
+	ModeWeb    = "web"
+	ModeWorker = "worker"
+)
+
+// Config is every setting of DESIGN.md §5 "Environment", plus the few tuning knobs the issues add.
+type Config struct {
+	AppMode     string `mapstructure:"APP_MODE"`
+	Port        int    `mapstructure:"PORT"`
+	Environment string `mapstructure:"ENVIRONMENT"`
+
+	DatabaseURL    string `mapstructure:"DATABASE_URL"`
+	DBMaxOpenConns int    `mapstructure:"DB_MAX_OPEN_CONNS"`
+
+	RedisURL          string        `mapstructure:"REDIS_URL"`
+	RedisNamespace    string        `mapstructure:"REDIS_NAMESPACE"`
+	RedisPoolSize     int           `mapstructure:"REDIS_POOL_SIZE"`
+	RedisDialTimeout  time.Duration `mapstructure:"REDIS_DIAL_TIMEOUT"`
+	RedisSocketTimout time.Duration `mapstructure:"REDIS_SOCKET_TIMEOUT"`
+
+	WebhookSecret       string        `mapstructure:"WEBHOOK_SECRET"`
+	WebhookTolerance    time.Duration `mapstructure:"WEBHOOK_TOLERANCE"`
+	WebhookMaxBodyBytes int64         `mapstructure:"WEBHOOK_MAX_BODY_BYTES"`
+	AdminAPIToken       string        `mapstructure:"ADMIN_API_TOKEN"`
+	PublicBaseURL       string        `mapstructure:"PUBLIC_BASE_URL"`
+
+	WorkerConcurrency int           `mapstructure:"WORKER_CONCURRENCY"`
+	JobMaxRetries     int           `mapstructure:"JOB_MAX_RETRIES"`
+	JobMinBackoff     time.Duration `mapstructure:"JOB_MIN_BACKOFF"`
+	JobMaxBackoff     time.Duration `mapstructure:"JOB_MAX_BACKOFF"`
+	JobTimeout        time.Duration `mapstructure:"JOB_TIMEOUT"`
+	LeaseDuration     time.Duration `mapstructure:"LEASE_DURATION"`
+	ReaperInterval    time.Duration `mapstructure:"REAPER_INTERVAL"`
+	MaxRescues        int           `mapstructure:"JOB_MAX_RESCUES"`
+	ShutdownTimeout   time.Duration `mapstructure:"SHUTDOWN_TIMEOUT"`
+
+	LLMProvider      string `mapstructure:"LLM_PROVIDER"`
+	AnthropicAPIKey  string `mapstructure:"ANTHROPIC_API_KEY"`
+	AnthropicModel   string `mapstructure:"ANTHROPIC_MODEL"`
+	AnthropicBaseURL string `mapstructure:"ANTHROPIC_BASE_URL"`
+
+	MatchAutoThreshold   float64 `mapstructure:"MATCH_AUTO_THRESHOLD"`
+	MatchReviewThreshold float64 `mapstructure:"MATCH_REVIEW_THRESHOLD"`
+	MatchMinGap          float64 `mapstructure:"MATCH_MIN_GAP"`
+
+	MongoDBURL        string        `mapstructure:"MONGODB_URL"`
+	MongoDBDatabase   string        `mapstructure:"MONGODB_DATABASE"`
+	OutboxInterval    time.Duration `mapstructure:"OUTBOX_INTERVAL"`
+	OutboxMaxAttempts int           `mapstructure:"OUTBOX_MAX_ATTEMPTS"`
+	ReconcileInterval time.Duration `mapstructure:"RECONCILE_INTERVAL"`
+
+	SMTPHost     string `mapstructure:"SMTP_HOST"`
+	SMTPPort     int    `mapstructure:"SMTP_PORT"`
+	SMTPUsername string `mapstructure:"SMTP_USERNAME"`
+	SMTPPassword string `mapstructure:"SMTP_PASSWORD"`
+	SMTPFrom     string `mapstructure:"SMTP_FROM"`
+	AdminEmail   string `mapstructure:"ADMIN_EMAIL"`
+	NotifyEmail  string `mapstructure:"NOTIFY_EMAIL"`
+
+	AutoMigrate bool   `mapstructure:"AUTO_MIGRATE"`
+	LogLevel    string `mapstructure:"LOG_LEVEL"`
+	LogFormat   string `mapstructure:"LOG_FORMAT"`
+}
+
+// defaults holds every default value; keys are the environment variable names.
+var defaults = map[string]any{
+	"APP_MODE":               ModeAll,
+	"PORT":                   8080,
+	"ENVIRONMENT":            "development",
+	"DATABASE_URL":           "postgres://postgres:postgres@127.0.0.1:5432/creditor_matcher?sslmode=disable",
+	"DB_MAX_OPEN_CONNS":      20,
+	"REDIS_URL":              "redis://127.0.0.1:6379/0",
+	"REDIS_NAMESPACE":        "creditor_matcher",
+	"REDIS_POOL_SIZE":        10,
+	"REDIS_DIAL_TIMEOUT":     "5s",
+	"REDIS_SOCKET_TIMEOUT":   "5s",
+	"WEBHOOK_SECRET":         "",
+	"WEBHOOK_TOLERANCE":      "5m",
+	"WEBHOOK_MAX_BODY_BYTES": 5 << 20,
+	"ADMIN_API_TOKEN":        "",
+	"PUBLIC_BASE_URL":        "http://localhost:8080",
+	"WORKER_CONCURRENCY":     4,
+	"JOB_MAX_RETRIES":        5,
+	"JOB_MIN_BACKOFF":        "15s",
+	"JOB_MAX_BACKOFF":        "5m",
+	"JOB_TIMEOUT":            "10m",
+	"LEASE_DURATION":         "60s",
+	"REAPER_INTERVAL":        "30s",
+	"JOB_MAX_RESCUES":        3,
+	"SHUTDOWN_TIMEOUT":       "20s",
+	"LLM_PROVIDER":           "",
+	"ANTHROPIC_API_KEY":      "",
+	"ANTHROPIC_MODEL":        "",
+	"ANTHROPIC_BASE_URL":     "",
+	"MATCH_AUTO_THRESHOLD":   0.8,
+	"MATCH_REVIEW_THRESHOLD": 0.45,
+	"MATCH_MIN_GAP":          0.15,
+	"MONGODB_URL":            "",
+	"MONGODB_DATABASE":       "",
+	"OUTBOX_INTERVAL":        "2s",
+	"OUTBOX_MAX_ATTEMPTS":    10,
+	"RECONCILE_INTERVAL":     "1h",
+	"SMTP_HOST":              "",
+	"SMTP_PORT":              587,
+	"SMTP_USERNAME":          "",
+	"SMTP_PASSWORD":          "",
+	"SMTP_FROM":              "",
+	"ADMIN_EMAIL":            "",
+	"NOTIFY_EMAIL":           "",
+	"AUTO_MIGRATE":           true,
+	"LOG_LEVEL":              "info",
+	"LOG_FORMAT":             "json",
+}
+
+// Load reads settings from getenv, over an optional file (CONFIG_FILE: .env,
+// YAML, JSON or TOML), over the defaults. It does not validate.
+func Load(getenv func(string) string) (*Config, error) {
+	v := viper.New()
+	for k, d := range defaults {
+		v.SetDefault(k, d)
+	}
+	if path := getenv("CONFIG_FILE"); path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("CONFIG_FILE: %w", err)
+		}
+	}
+	for k := range defaults {
+		if val, ok := lookup(getenv, k); ok {
+			v.Set(k, val)
+		}
+	}
+	var cfg Config
+	var problems []string
+	for k := range defaults {
+		// Decode each key alone so one bad value names its variable.
+		probe := viper.New()
+		probe.Set(k, v.Get(k))
+		if err := probe.Unmarshal(&cfg); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: invalid value", k))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &Problems{List: sortStrings(problems)}
+	}
+	if cfg.LLMProvider == "" {
+		cfg.LLMProvider = "rules"
+		if cfg.AnthropicAPIKey != "" {
+			cfg.LLMProvider = "claude"
+		}
+	}
+	return &cfg, nil
+}
+
+// lookup treats an empty variable as unset, so `FOO=` falls back to the default.
+func lookup(getenv func(string) string, key string) (string, bool) {
+	val := strings.TrimSpace(getenv(key))
+	return val, val != ""
+}
+
+// Problems lists every invalid setting at once.
+type Problems struct{ List []string }
+
+func (p *Problems) Error() string {
+	return "invalid configuration:\n  " + strings.Join(p.List, "\n  ")
+}
+
+// Validate reports every problem with the settings at once.
+func (c *Config) Validate() error {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	switch c.AppMode {
+	case ModeAll, ModeWeb, ModeWorker:
+	default:
+		add("APP_MODE: must be all, web or worker")
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		add("PORT: must be 0–65535")
+	}
+	switch c.Environment {
+	case "development", "production":
+	default:
+		add("ENVIRONMENT: must be development or production")
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		add("DATABASE_URL: must be a postgres:// URL")
+	}
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "redis-sentinel") {
+		add("REDIS_URL: must be a redis:// or rediss:// URL")
+	}
+	if c.RedisNamespace == "" || strings.ContainsAny(c.RedisNamespace, "{}: ") {
+		add("REDIS_NAMESPACE: must be non-empty without braces, colons or spaces")
+	}
+	if c.Production() {
+		if c.WebhookSecret == "" {
+			add("WEBHOOK_SECRET: required in production")
+		}
+		if c.AdminAPIToken == "" {
+			add("ADMIN_API_TOKEN: required in production")
+		}
+	}
+	if c.AdminAPIToken != "" && len(c.AdminAPIToken) < 16 {
+		add("ADMIN_API_TOKEN: must be at least 16 characters")
+	}
+	positive := []struct {
+		name string
+		ok   bool
+	}{
+		{"WEBHOOK_TOLERANCE", c.WebhookTolerance > 0},
+		{"WEBHOOK_MAX_BODY_BYTES", c.WebhookMaxBodyBytes > 0},
+		{"WORKER_CONCURRENCY", c.WorkerConcurrency > 0 && c.WorkerConcurrency <= 1024},
+		{"JOB_MAX_RETRIES", c.JobMaxRetries >= 0},
+		{"JOB_MIN_BACKOFF", c.JobMinBackoff > 0},
+		{"JOB_MAX_BACKOFF", c.JobMaxBackoff >= c.JobMinBackoff},
+		{"JOB_TIMEOUT", c.JobTimeout > 0},
+		{"LEASE_DURATION", c.LeaseDuration >= time.Second},
+		{"REAPER_INTERVAL", c.ReaperInterval > 0},
+		{"JOB_MAX_RESCUES", c.MaxRescues > 0},
+		{"SHUTDOWN_TIMEOUT", c.ShutdownTimeout > 0},
+		{"DB_MAX_OPEN_CONNS", c.DBMaxOpenConns > 0},
+		{"REDIS_POOL_SIZE", c.RedisPoolSize > 0},
+		{"REDIS_DIAL_TIMEOUT", c.RedisDialTimeout > 0},
+		{"REDIS_SOCKET_TIMEOUT", c.RedisSocketTimout > 0},
+		{"OUTBOX_INTERVAL", c.OutboxInterval > 0},
+		{"OUTBOX_MAX_ATTEMPTS", c.OutboxMaxAttempts > 0},
+		{"RECONCILE_INTERVAL", c.ReconcileInterval > 0},
+		{"SMTP_PORT", c.SMTPPort > 0 && c.SMTPPort <= 65535},
+	}
+	for _, s := range positive {
+		if !s.ok {
+			add("%s: out of range", s.name)
+		}
+	}
+	if !(0 < c.MatchReviewThreshold && c.MatchReviewThreshold <= c.MatchAutoThreshold && c.MatchAutoThreshold <= 1) {
+		add("MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1")
+	}
+	if c.MatchMinGap < 0 || c.MatchMinGap > 1 {
+		add("MATCH_MIN_GAP: must be 0–1")
+	}
+	switch c.LLMProvider {
+	case "rules":
+	case "claude":
+		if c.AnthropicAPIKey == "" {
+			add("ANTHROPIC_API_KEY: required when LLM_PROVIDER=claude")
+		}
+	default:
+		add("LLM_PROVIDER: must be claude or rules")
+	}
+	if c.AnthropicBaseURL != "" {
+		if u, err := url.Parse(c.AnthropicBaseURL); err != nil || u.Host == "" {
+			add("ANTHROPIC_BASE_URL: must be an absolute URL")
+		}
+	}
+	if (c.MongoDBURL == "") != (c.MongoDBDatabase == "") {
+		add("MONGODB_URL, MONGODB_DATABASE: set both or neither")
+	}
+	for name, addr := range map[string]string{"SMTP_FROM": c.SMTPFrom, "ADMIN_EMAIL": c.AdminEmail, "NOTIFY_EMAIL": c.NotifyEmail} {
+		if _, err := mail.ParseAddress(addr); addr != "" && err != nil {
+			add("%s: not a valid e-mail address", name)
+		}
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		add("LOG_LEVEL: must be debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		add("LOG_FORMAT: must be json or text")
+	}
+	if len(p) > 0 {
+		return &Problems{List: sortStrings(p)}
+	}
+	return nil
+}
+
+// Production reports whether ENVIRONMENT=production.
+func (c *Config) Production() bool { return c.Environment == "production" }
+
+// RunsWeb reports whether this process serves the webhook and admin API.
+func (c *Config) RunsWeb() bool { return c.AppMode != ModeWorker }
+
+// RunsWorker reports whether this process runs the pool, scheduler, reaper and relay.
+func (c *Config) RunsWorker() bool { return c.AppMode != ModeWeb }
+
+// ErrInvalid is matched by errors.Is for any configuration problem.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Is lets errors.Is(err, ErrInvalid) match Problems.
+func (p *Problems) Is(target error) bool { return target == ErrInvalid }
+
+func sortStrings(s []string) []string {
+	slices.Sort(s)
+	return s
+}

@@ -1,0 +1,271 @@
+package handlers
+
+import (
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/jobs"
+)
+
+// adminPages serves the server-rendered admin page under /admin.
+type adminPages struct {
+	log   *slog.Logger
+	svc   JobService
+	token string
+	sess  *sessions
+	pages map[string]*template.Template
+	now   func() time.Time
+}
+
+func newAdminPages(log *slog.Logger, svc JobService, token string, ttl time.Duration, now func() time.Time) *adminPages {
+	return &adminPages{log: log, svc: svc, token: token, sess: newSessions(token, ttl, now), pages: parsePages(), now: now}
+}
+
+// csrfKey is where requireSession leaves the session's form token.
+const csrfKey = "admin_csrf"
+
+// requireSession admits requests with a valid session cookie and sends
+// everyone else to the sign-in page.
+func (a *adminPages) requireSession(c *gin.Context) {
+	v, err := c.Cookie(sessionCookie)
+	sess, ok := a.sess.verify(v)
+	if err != nil || !ok {
+		target := "/admin/login"
+		if c.Request.Method == http.MethodGet && c.Request.URL.Path != "/admin" {
+			target += "?next=" + url.QueryEscape(c.Request.URL.Path)
+		}
+		c.Redirect(http.StatusSeeOther, target)
+		c.Abort()
+		return
+	}
+	c.Set(csrfKey, a.sess.csrf(sess))
+	c.Next()
+}
+
+// checkCSRF refuses a form POST without the session's token.
+func (a *adminPages) checkCSRF(c *gin.Context) bool {
+	if sameToken(c.GetString(csrfKey), c.PostForm(csrfField)) {
+		return true
+	}
+	a.log.WarnContext(c.Request.Context(), "admin form refused: bad csrf token", "route", c.FullPath())
+	render(c, a.log, a.pages, http.StatusForbidden, "error", errorView{
+		pageBase: pageBase{Title: "Forbidden", CSRF: c.GetString(csrfKey)},
+		Heading:  "Forbidden", Message: "This form has expired. Reload the page and try again.",
+	})
+	return false
+}
+
+type loginView struct {
+	pageBase
+	LoginCSRF string
+	Next      string
+	Error     string
+}
+
+func (a *adminPages) loginForm(c *gin.Context) {
+	if v, err := c.Cookie(sessionCookie); err == nil {
+		if _, ok := a.sess.verify(v); ok {
+			c.Redirect(http.StatusSeeOther, "/admin")
+			return
+		}
+	}
+	a.showLogin(c, http.StatusOK, safeNext(c.Query("next")), "")
+}
+
+func (a *adminPages) showLogin(c *gin.Context, status int, next, problem string) {
+	tok := randomToken()
+	setCookie(c.Writer, c.Request, loginCSRFCookie, tok, "/admin/login", loginCSRFTTL)
+	render(c, a.log, a.pages, status, "login", loginView{
+		pageBase: pageBase{Title: "Sign in"}, LoginCSRF: tok, Next: next, Error: problem,
+	})
+}
+
+// login trades the admin token for a signed session cookie.
+func (a *adminPages) login(c *gin.Context) {
+	next := safeNext(c.PostForm("next"))
+	want, _ := c.Cookie(loginCSRFCookie)
+	if !sameToken(want, c.PostForm(csrfField)) {
+		a.showLogin(c, http.StatusForbidden, next, "The sign-in form expired. Please try again.")
+		return
+	}
+	if !tokenMatches(a.token, c.PostForm("token")) {
+		a.log.WarnContext(c.Request.Context(), "admin sign-in refused")
+		a.showLogin(c, http.StatusUnauthorized, next, "That token is not valid.")
+		return
+	}
+	setCookie(c.Writer, c.Request, loginCSRFCookie, "", "/admin/login", 0)
+	setCookie(c.Writer, c.Request, sessionCookie, a.sess.issue(), "/admin", a.sess.ttl)
+	a.log.InfoContext(c.Request.Context(), "admin signed in")
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+func (a *adminPages) logout(c *gin.Context) {
+	if !a.checkCSRF(c) {
+		return
+	}
+	setCookie(c.Writer, c.Request, sessionCookie, "", "/admin", 0)
+	c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// safeNext keeps a post-login redirect on the admin page itself.
+func safeNext(next string) string {
+	if next == "/admin" || (strings.HasPrefix(next, "/admin/") && !strings.ContainsAny(next, "\\?#") && !strings.Contains(next, "//")) {
+		return next
+	}
+	return "/admin"
+}
+
+type filterForm struct{ Status, From, Since, Until, Limit string }
+
+type statusCount struct {
+	Status models.Status
+	Count  int64
+	URL    string
+	Active bool
+}
+
+type listView struct {
+	pageBase
+	Filter   filterForm
+	Statuses []models.Status
+	Counts   []statusCount
+	AllCount int64
+	AllURL   string
+	Page     jobs.Page
+	NextURL  string
+	FirstURL string
+	Error    *models.Error
+}
+
+// list shows the counts, the filter form and one page of jobs.
+func (a *adminPages) list(c *gin.Context) {
+	q := c.Request.URL.Query()
+	v := listView{
+		pageBase: pageBase{Title: "Jobs", CSRF: c.GetString(csrfKey)},
+		Filter:   filterForm{Status: q.Get("status"), From: q.Get("from"), Since: q.Get("since"), Until: q.Get("until"), Limit: q.Get("limit")},
+		Statuses: models.AllStatuses,
+		Page:     jobs.Page{Jobs: []jobs.Summary{}},
+	}
+	status := http.StatusOK
+	f, err := listFilter(q, time.RFC3339, "2006-01-02T15:04", "2006-01-02")
+	if err == nil {
+		v.Page, err = a.svc.List(c.Request.Context(), f)
+	}
+	if err != nil {
+		if !errors.As(err, &v.Error) {
+			pageError(c, a.log, a.pages, v.CSRF, err)
+			return
+		}
+		status = statusOf[v.Error.Code]
+	}
+	a.fillLinks(&v, q)
+	render(c, a.log, a.pages, status, "list", v)
+}
+
+// fillLinks builds the status chips and pager links, keeping the other filters.
+func (a *adminPages) fillLinks(v *listView, q url.Values) {
+	link := func(set map[string]string) string {
+		l := url.Values{}
+		for _, k := range []string{"status", "from", "since", "until", "limit"} {
+			if s := q.Get(k); s != "" {
+				l.Set(k, s)
+			}
+		}
+		for k, s := range set {
+			if s == "" {
+				l.Del(k)
+			} else {
+				l.Set(k, s)
+			}
+		}
+		if len(l) == 0 {
+			return "/admin"
+		}
+		return "/admin?" + l.Encode()
+	}
+	v.AllURL = link(map[string]string{"status": ""})
+	for _, st := range models.AllStatuses {
+		n := v.Page.ByStatus[st]
+		v.AllCount += n
+		v.Counts = append(v.Counts, statusCount{Status: st, Count: n, URL: link(map[string]string{"status": string(st)}), Active: string(st) == v.Filter.Status})
+	}
+	if v.Page.NextCursor != nil {
+		v.NextURL = link(map[string]string{"cursor": *v.Page.NextCursor})
+	}
+	if q.Get("cursor") != "" {
+		v.FirstURL = link(nil)
+	}
+}
+
+type detailView struct {
+	pageBase
+	D            jobs.Detail
+	Timeline     []timelineEntry
+	Extracted    string
+	MatchDetails string
+	Attachments  string
+	Notice       string
+	Problem      string
+}
+
+// notices are the fixed messages a redirect may ask the detail page to show.
+var notices = map[string]string{
+	"retried": "Job queued again; a worker will pick it up shortly.",
+}
+
+var problems = map[string]string{
+	"not_failed": "Only failed jobs can be retried, and this one is no longer failed.",
+}
+
+func (a *adminPages) detail(c *gin.Context) {
+	csrf := c.GetString(csrfKey)
+	id, err := jobID(c.Param("id"))
+	if err != nil {
+		pageError(c, a.log, a.pages, csrf, err)
+		return
+	}
+	d, err := a.svc.Get(c.Request.Context(), id)
+	if err != nil {
+		pageError(c, a.log, a.pages, csrf, err)
+		return
+	}
+	render(c, a.log, a.pages, http.StatusOK, "detail", detailView{
+		pageBase:     pageBase{Title: "Job " + strconv.FormatUint(id, 10), CSRF: csrf},
+		D:            d,
+		Timeline:     timeline(d, a.now().UTC()),
+		Extracted:    prettyJSON(d.ExtractedData),
+		MatchDetails: prettyJSON(d.MatchDetails),
+		Attachments:  prettyJSON(d.AttachmentURLs),
+		Notice:       notices[c.Query("notice")],
+		Problem:      problems[c.Query("problem")],
+	})
+}
+
+// retry re-queues a failed job from its detail page.
+func (a *adminPages) retry(c *gin.Context) {
+	if !a.checkCSRF(c) {
+		return
+	}
+	id, err := jobID(c.Param("id"))
+	if err == nil {
+		err = a.svc.Retry(c.Request.Context(), id)
+	}
+	back := "/admin/jobs/" + strconv.FormatUint(id, 10)
+	switch {
+	case err == nil:
+		c.Redirect(http.StatusSeeOther, back+"?notice=retried")
+	case models.ErrorCode(err) == models.ECONFLICT:
+		c.Redirect(http.StatusSeeOther, back+"?problem=not_failed")
+	default:
+		pageError(c, a.log, a.pages, c.GetString(csrfKey), err)
+	}
+}

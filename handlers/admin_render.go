@@ -1,0 +1,150 @@
+package handlers
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pageBase is what the layout needs from every page.
+type pageBase struct {
+	Title string
+	CSRF  string // empty on pages shown before sign-in
+}
+
+// parsePages parses each page together with the layout. The templates are
+// compiled into the binary, so a parse error is a build defect: panic early.
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{"ts": formatTime, "dur": formatSeconds, "num": formatInt, "conf": formatConfidence, "short": shortText}
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"login", "list", "detail", "error"} {
+		pages[name] = template.Must(template.New(name).Funcs(funcs).
+			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// render writes a page with the admin security headers. It renders into a
+// buffer first so a template error still yields a clean 500.
+func render(c *gin.Context, log *slog.Logger, pages map[string]*template.Template, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		log.ErrorContext(c.Request.Context(), "render admin page", "page", name, "error", err)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// pageHeaders keeps admin pages out of caches and frames and forbids any
+// script, remote resource or foreign form target.
+func pageHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	c.Next()
+}
+
+type errorView struct {
+	pageBase
+	Heading string
+	Message string
+	Fields  map[string]string
+}
+
+// pageError renders err as an HTML page, with the status of the one code
+// table; internal errors are logged and shown generically.
+func pageError(c *gin.Context, log *slog.Logger, pages map[string]*template.Template, csrf string, err error) {
+	var e *models.Error
+	if !errors.As(err, &e) || statusOf[e.Code] >= 500 {
+		log.ErrorContext(c.Request.Context(), "admin page failed", "route", c.FullPath(), "error", err)
+		e = &models.Error{Code: models.EINTERNAL, Message: "Something went wrong; try again shortly."}
+	}
+	status, found := statusOf[e.Code]
+	if !found {
+		status = http.StatusInternalServerError
+	}
+	render(c, log, pages, status, "error", errorView{
+		pageBase: pageBase{Title: http.StatusText(status), CSRF: csrf},
+		Heading:  http.StatusText(status), Message: e.Message, Fields: e.Fields,
+	})
+}
+
+func formatTime(v any) string {
+	switch t := v.(type) {
+	case time.Time:
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	case *time.Time:
+		if t == nil {
+			return "—"
+		}
+		return formatTime(*t)
+	}
+	return ""
+}
+
+func formatSeconds(s *float64) string {
+	if s == nil {
+		return "—"
+	}
+	return (time.Duration(*s * float64(time.Second))).Round(time.Millisecond).String()
+}
+
+func formatInt(n *int) string {
+	if n == nil {
+		return "—"
+	}
+	return strconv.Itoa(*n)
+}
+
+func formatConfidence(f *float64) string {
+	if f == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f %%", *f*100)
+}
+
+// shortText cuts an error message for the list; the detail shows it whole.
+func shortText(s *string) string {
+	if s == nil {
+		return ""
+	}
+	const n = 80
+	if utf8.RuneCountInString(*s) <= n {
+		return *s
+	}
+	return string([]rune(*s)[:n-1]) + "…"
+}
+
+// prettyJSON indents a jsonb document for display; empty for NULL or an empty document.
+func prettyJSON(j models.JSON) string {
+	if len(j) == 0 || string(j) == "null" || string(j) == "[]" || string(j) == "{}" {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, j, "", "  "); err != nil {
+		return string(j)
+	}
+	return buf.String()
+}

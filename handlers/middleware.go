@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+const headerRequestID = "X-Request-Id"
+
+// validRequestID keeps a caller's request id only when it is short and plain,
+// so it cannot inject into logs.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
+
+// requestLog tags each request with an id (taken from or added to
+// X-Request-Id) and logs method, route, status and duration — never bodies,
+// query strings or headers.
+func requestLog(log *slog.Logger, m *Metrics) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		id := c.GetHeader(headerRequestID)
+		if !validRequestID.MatchString(id) {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Header(headerRequestID, id)
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		d := time.Since(start)
+		status := c.Writer.Status()
+		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Observe(d.Seconds())
+		level := slog.LevelInfo
+		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
+			level = slog.LevelDebug
+		}
+		log.Log(c.Request.Context(), level, "request", "request_id", id, "method", c.Request.Method,
+			"route", route, "status", status, "duration_ms", float64(d.Microseconds())/1000)
+	}
+}
+
+// requireToken admits requests bearing the admin token, compared in constant
+// time. With no token configured (development), admin routes stay closed.
+func requireToken(log *slog.Logger, token string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		given, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		if !ok || !tokenMatches(token, given) {
+			c.Header("WWW-Authenticate", `Bearer realm="admin"`)
+			writeError(c, log, models.Errorf(models.EUNAUTHORIZED, "missing or invalid admin token"))
+			return
+		}
+		c.Next()
+	}
+}
+
+// tokenMatches compares in constant time; an unset token never matches.
+func tokenMatches(want, given string) bool {
+	if want == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(want), []byte(strings.TrimSpace(given))) == 1
+}

@@ -1,0 +1,166 @@
+package models
+
+import (
+	"time"
+)
+
+// Match outcomes stored in incoming_emails.match_status.
+const (
+	MatchAuto        = "auto_matched"
+	MatchNeedsReview = "needs_review"
+	MatchNone        = "no_match"
+)
+
+// Sync outcomes stored in incoming_emails.sync_status.
+const (
+	SyncPending       = "pending"
+	SyncSynced        = "synced"
+	SyncFailed        = "failed"
+	SyncNotApplicable = "not_applicable"
+)
+
+// IncomingEmail is one creditor reply posted by the Zendesk webhook.
+type IncomingEmail struct {
+	ID               uint64 `gorm:"primaryKey"`
+	ZendeskTicketID  string
+	ZendeskWebhookID *string
+	DedupKey         string
+	FromEmail        string
+	FromName         string
+	Subject          string
+	RawBodyHTML      string
+	RawBodyText      string
+	CleanedBody      *string
+	TokenCountBefore *int
+	TokenCountAfter  *int
+	ExtractedData    JSON
+	ProcessingStatus Status
+	ProcessingError  *string
+	MatchedInquiryID *uint64
+	MatchStatus      *string
+	MatchConfidence  *float64
+	MatchDetails     JSON
+	ReceivedAt       time.Time
+	StartedAt        *time.Time
+	CompletedAt      *time.Time
+	ProcessedAt      *time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	RetryCount       int
+	RescueCount      int
+	Attempt          int
+	AttachmentURLs   JSON `gorm:"column:attachment_urls"`
+	SyncStatus       string
+	SyncError        *string
+	LeaseToken       *string
+	LeaseUntil       *time.Time
+	LeaseOwner       *string
+	NextAttemptAt    *time.Time
+	LastDispatchedAt *time.Time
+}
+
+// TableName pins the table name other systems read.
+func (IncomingEmail) TableName() string { return "incoming_emails" }
+
+// Attachment is the metadata Zendesk sends for a file; the file itself stays in Zendesk.
+type Attachment struct {
+	URL         string `json:"url"`
+	Filename    string `json:"filename,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+}
+
+// EmailAttempt records one worker attempt at an email.
+type EmailAttempt struct {
+	ID              uint64 `gorm:"primaryKey"`
+	IncomingEmailID uint64
+	Attempt         int
+	Worker          string
+	LeaseToken      string
+	StartedAt       time.Time
+	FinishedAt      *time.Time
+	Outcome         *string
+	Error           *string
+}
+
+// TableName pins the table name.
+func (EmailAttempt) TableName() string { return "email_attempts" }
+
+// Attempt outcomes stored in email_attempts.outcome.
+const (
+	OutcomeCompleted        = "completed"
+	OutcomeNotCreditorReply = "not_creditor_reply"
+	OutcomeRetry            = "retry"
+	OutcomeFailed           = "failed"
+	OutcomeRescued          = "rescued"
+	OutcomeInterrupted      = "interrupted"
+)
+
+// CreditorInquiry is an inquiry the firm sent a creditor; written by the portal.
+type CreditorInquiry struct {
+	ID                        uint64 `gorm:"primaryKey"`
+	ClientName                string
+	ClientAktenzeichen        *string
+	CreditorName              string
+	CreditorEmail             *string
+	DebtAmount                *float64
+	ReferenceNumber           *string
+	ZendeskTicketID           *string
+	ZendeskSideConversationID *string
+	EmailSubject              *string
+	EmailBody                 *string
+	Status                    *string
+	ResponseReceived          bool
+	SentAt                    *time.Time
+	CreatedAt                 time.Time
+	UpdatedAt                 time.Time
+}
+
+// TableName pins the table name the portal writes.
+func (CreditorInquiry) TableName() string { return "creditor_inquiries" }
+
+// DebtUpdate is the amount one email produced; at most one per email.
+type DebtUpdate struct {
+	ID                 uint64 `gorm:"primaryKey"`
+	IncomingEmailID    uint64
+	CreditorInquiryID  *uint64
+	ClientName         string
+	ClientAktenzeichen *string
+	CreditorName       string
+	CreditorEmail      string
+	PreviousAmount     *float64
+	Amount             float64
+	ReferenceNumbers   JSON
+	MatchStatus        string
+	MatchConfidence    float64
+	CreatedAt          time.Time
+}
+
+// TableName pins the table name.
+func (DebtUpdate) TableName() string { return "debt_updates" }
+
+// Outbox kinds stored in outbox_messages.aggregate_type.
+const (
+	OutboxCreditorDebtUpdate = "creditor_debt_update"
+	OutboxFailureAlert       = "failure_alert"
+	OutboxDebtNotification   = "debt_notification"
+)
+
+// OutboxMessage is one side effect to deliver after a commit.
+type OutboxMessage struct {
+	ID             uint64 `gorm:"primaryKey"`
+	AggregateType  string
+	AggregateID    uint64
+	Payload        JSON
+	IdempotencyKey string
+	Attempts       int
+	LastError      *string
+	NextAttemptAt  time.Time
+	ProcessedAt    *time.Time
+	Outcome        *string
+	LockedUntil    *time.Time
+	CreatedAt      time.Time
+}
+
+// TableName pins the table name.
+func (OutboxMessage) TableName() string { return "outbox_messages" }

@@ -1,0 +1,79 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error codes, mapped to HTTP status in exactly one place (handlers/errors.go).
+const (
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict"
+	EUNAUTHORIZED = "unauthorized"
+	ETOOLARGE     = "payload_too_large"
+	EUNAVAILABLE  = "unavailable"
+	EINTERNAL     = "internal"
+)
+
+// Error is a domain error safe to show a client.
+type Error struct {
+	Code    string
+	Message string
+	Fields  map[string]string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns a domain error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the domain code of err, EINTERNAL when it has none.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrLeaseLost means the attempt no longer owns the email: the reaper or a
+// newer attempt took it over, so nothing this attempt computed may be written.
+var ErrLeaseLost = errors.New("lease lost")
+
+// ErrTransitionRefused means a guarded status update matched no row.
+var ErrTransitionRefused = errors.New("transition refused")
+
+// PermanentError marks a job error that retrying cannot fix.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so the job fails at once.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// TransientError marks a job error worth retrying, optionally not before RetryAfter.
+type TransientError struct {
+	Err        error
+	RetryAfter time.Duration
+}
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Transient wraps err so the job is retried with backoff, honouring retryAfter when > 0.
+func Transient(err error, retryAfter time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{Err: err, RetryAfter: retryAfter}
+}

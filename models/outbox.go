@@ -1,0 +1,74 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// DebtSyncPayload is the outbox payload of a creditor_debt_update row: what the
+// portal's MongoDB must learn about one creditor's answer.
+type DebtSyncPayload struct {
+	EmailID            uint64    `json:"email_id"`
+	DebtUpdateID       uint64    `json:"debt_update_id"`
+	InquiryID          *uint64   `json:"inquiry_id,omitempty"`
+	ClientName         string    `json:"client_name"`
+	ClientAktenzeichen string    `json:"client_aktenzeichen,omitempty"`
+	CreditorName       string    `json:"creditor_name"`
+	CreditorEmail      string    `json:"creditor_email"`
+	Amount             float64   `json:"amount"`
+	ReferenceNumbers   []string  `json:"reference_numbers"`
+	Summary            string    `json:"summary"`
+	ResponseReceivedAt time.Time `json:"response_received_at"`
+}
+
+// DebtNotificationPayload is the outbox payload of a debt_notification row:
+// the mail staff get when a creditor states an amount.
+type DebtNotificationPayload struct {
+	EmailID          uint64   `json:"email_id"`
+	TicketID         string   `json:"ticket_id"`
+	ClientName       string   `json:"client_name"`
+	CreditorName     string   `json:"creditor_name"`
+	OldAmount        *float64 `json:"old_amount"`
+	NewAmount        float64  `json:"new_amount"`
+	ReferenceNumbers []string `json:"reference_numbers"`
+	Confidence       float64  `json:"confidence"`
+	MatchStatus      string   `json:"match_status"`
+}
+
+// FailureAlertPayload is the outbox payload of a failure_alert row: the mail
+// an admin gets once when an email fails for good.
+type FailureAlertPayload struct {
+	EmailID   uint64    `json:"email_id"`
+	FromEmail string    `json:"from_email"`
+	Subject   string    `json:"subject"`
+	Error     string    `json:"error"`
+	FailedAt  time.Time `json:"failed_at"`
+}
+
+// OutboxKey is the idempotency key of the kind's row for an email: one row
+// per kind per email, whatever redeliveries or rescues happen.
+func OutboxKey(kind string, emailID uint64) string {
+	return kind + ":" + strconv.FormatUint(emailID, 10)
+}
+
+// EnqueueOutbox inserts one outbox row in tx unless its idempotency key
+// exists; it reports whether a row was added.
+func EnqueueOutbox(ctx context.Context, tx *gorm.DB, kind string, emailID uint64, payload any) (bool, error) {
+	res := tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "idempotency_key"}}, DoNothing: true}).
+		Select("aggregate_type", "aggregate_id", "payload", "idempotency_key").
+		Create(&OutboxMessage{
+			AggregateType:  kind,
+			AggregateID:    emailID,
+			Payload:        MustJSON(payload),
+			IdempotencyKey: OutboxKey(kind, emailID),
+		})
+	if res.Error != nil {
+		return false, fmt.Errorf("enqueue %s: %w", kind, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}

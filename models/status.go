@@ -1,0 +1,84 @@
+// Package models holds the domain types of the creditor email matcher: the
+// email state machine, the tables other systems read, and domain errors.
+package models
+
+// Status is a value of incoming_emails.processing_status.
+type Status string
+
+// The states of DESIGN.md §4. Who moves an email in and out of each:
+//
+//   - received: the webhook stores it; intake or the reaper moves it to queued.
+//   - queued: intake, the scheduler (due retries), the reaper (expired leases,
+//     lost pushes) or a manual retry; a worker claims it into processing.
+//   - processing, parsed, extracting, extracted, matching: a worker under a lease
+//     token; the reaper returns expired leases to queued.
+//   - retrying: a worker after a transient error; the scheduler queues it when due.
+//   - completed, not_creditor_reply, failed: terminal; only a manual retry
+//     moves failed back to queued.
+const (
+	StatusReceived         Status = "received"
+	StatusQueued           Status = "queued"
+	StatusProcessing       Status = "processing"
+	StatusParsed           Status = "parsed"
+	StatusExtracting       Status = "extracting"
+	StatusExtracted        Status = "extracted"
+	StatusMatching         Status = "matching"
+	StatusRetrying         Status = "retrying"
+	StatusCompleted        Status = "completed"
+	StatusNotCreditorReply Status = "not_creditor_reply"
+	StatusFailed           Status = "failed"
+)
+
+// AllStatuses lists every state in pipeline order.
+var AllStatuses = []Status{
+	StatusReceived, StatusQueued, StatusProcessing, StatusParsed, StatusExtracting,
+	StatusExtracted, StatusMatching, StatusRetrying, StatusCompleted,
+	StatusNotCreditorReply, StatusFailed,
+}
+
+// ActiveStages are the states a worker holds an email in under a lease.
+var ActiveStages = []Status{
+	StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching,
+}
+
+// transitions is the table of DESIGN.md §4: to-state → allowed from-states.
+var transitions = map[Status][]Status{
+	StatusQueued:           {StatusReceived, StatusRetrying, StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching, StatusFailed},
+	StatusProcessing:       {StatusQueued, StatusReceived},
+	StatusParsed:           {StatusProcessing},
+	StatusExtracting:       {StatusParsed},
+	StatusExtracted:        {StatusExtracting},
+	StatusMatching:         {StatusExtracted},
+	StatusRetrying:         {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching},
+	StatusCompleted:        {StatusMatching},
+	StatusNotCreditorReply: {StatusExtracted},
+	StatusFailed:           {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying},
+}
+
+// From returns the states an email may be in to move to s.
+func From(s Status) []Status { return transitions[s] }
+
+// CanTransition reports whether the state machine allows from → to.
+func CanTransition(from, to Status) bool {
+	for _, s := range transitions[to] {
+		if s == from {
+			return true
+		}
+	}
+	return false
+}
+
+// Valid reports whether s is a state of the machine.
+func (s Status) Valid() bool {
+	for _, v := range AllStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Terminal reports whether no worker will move s on by itself.
+func (s Status) Terminal() bool {
+	return s == StatusCompleted || s == StatusNotCreditorReply || s == StatusFailed
+}

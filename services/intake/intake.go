@@ -1,0 +1,143 @@
+// Package intake stores an accepted webhook email durably and hands its id
+// to the queue. PostgreSQL is written first and is the truth; the Redis push
+// is best effort, because the reaper dispatches whatever it misses.
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// Pusher hands email ids to the workers.
+type Pusher interface {
+	Push(ctx context.Context, ids ...uint64) error
+}
+
+// Email is a validated webhook email.
+type Email struct {
+	TicketID    string
+	WebhookID   string // optional
+	DedupKey    string // webhook id, else invocation id, else a content hash
+	FromEmail   string
+	FromName    string
+	Subject     string
+	BodyHTML    string
+	BodyText    string
+	ReceivedAt  time.Time
+	Attachments []models.Attachment
+}
+
+// Result says which email row the delivery maps to.
+type Result struct {
+	ID        uint64
+	Duplicate bool
+}
+
+// Service accepts webhook emails.
+type Service struct {
+	db    *gorm.DB
+	queue Pusher
+	log   *slog.Logger
+}
+
+// New returns an intake service.
+func New(db *gorm.DB, queue Pusher, log *slog.Logger) *Service {
+	return &Service{db: db, queue: queue, log: log}
+}
+
+// ErrUnavailable means PostgreSQL could not store the email; the caller
+// answers 503 so Zendesk delivers it again.
+var ErrUnavailable = errors.New("database unavailable")
+
+// Accept stores e once (a repeat returns the original id) and dispatches it.
+// The unique dedup index, not a check-then-insert, decides between
+// concurrent identical deliveries.
+func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
+	row := models.IncomingEmail{
+		ZendeskTicketID:  e.TicketID,
+		DedupKey:         e.DedupKey,
+		FromEmail:        e.FromEmail,
+		FromName:         e.FromName,
+		Subject:          e.Subject,
+		RawBodyHTML:      e.BodyHTML,
+		RawBodyText:      e.BodyText,
+		ProcessingStatus: models.StatusReceived,
+		ReceivedAt:       e.ReceivedAt,
+		AttachmentURLs:   models.MustJSON(nonNil(e.Attachments)),
+		SyncStatus:       models.SyncNotApplicable,
+	}
+	if e.WebhookID != "" {
+		row.ZendeskWebhookID = &e.WebhookID
+	}
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Select("zendesk_ticket_id", "zendesk_webhook_id", "dedup_key", "from_email", "from_name",
+			"subject", "raw_body_html", "raw_body_text", "processing_status", "received_at",
+			"attachment_urls", "sync_status").
+		Create(&row)
+	if res.Error != nil {
+		return Result{}, fmt.Errorf("%w: insert email: %w", ErrUnavailable, res.Error)
+	}
+	if res.RowsAffected == 1 {
+		s.dispatch(ctx, row.ID)
+		return Result{ID: row.ID}, nil
+	}
+	return s.duplicate(ctx, e)
+}
+
+// duplicate finds the original of a repeated delivery and, if it is still
+// waiting for a worker, makes sure it is queued.
+func (s *Service) duplicate(ctx context.Context, e Email) (Result, error) {
+	var orig models.IncomingEmail
+	q := s.db.WithContext(ctx).Select("id", "processing_status")
+	if e.WebhookID != "" {
+		q = q.Where("dedup_key = ? OR zendesk_webhook_id = ?", e.DedupKey, e.WebhookID)
+	} else {
+		q = q.Where("dedup_key = ?", e.DedupKey)
+	}
+	if err := q.Take(&orig).Error; err != nil {
+		return Result{}, fmt.Errorf("%w: find original: %w", ErrUnavailable, err)
+	}
+	switch orig.ProcessingStatus {
+	case models.StatusReceived, models.StatusQueued:
+		s.dispatch(ctx, orig.ID)
+	}
+	return Result{ID: orig.ID, Duplicate: true}, nil
+}
+
+// dispatch pushes id to Redis and marks it queued. Neither step may fail the
+// request: the row is committed, and the reaper re-dispatches received rows.
+// The queued mark is committed asynchronously: losing it in a crash only
+// leaves the row received, which workers claim as well.
+func (s *Service) dispatch(ctx context.Context, id uint64) {
+	if err := s.queue.Push(ctx, id); err != nil {
+		s.log.WarnContext(ctx, "push failed; reaper will dispatch", "email_id", id, "error", err)
+		return
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+			return err
+		}
+		return models.Change{
+			ID: id, To: models.StatusQueued, From: []models.Status{models.StatusReceived},
+			Set: map[string]any{"last_dispatched_at": gorm.Expr("now()")},
+		}.Apply(ctx, tx)
+	})
+	if err != nil && !errors.Is(err, models.ErrTransitionRefused) {
+		s.log.WarnContext(ctx, "mark queued failed", "email_id", id, "error", err)
+	}
+}
+
+func nonNil(a []models.Attachment) []models.Attachment {
+	if a == nil {
+		return []models.Attachment{}
+	}
+	return a
+}

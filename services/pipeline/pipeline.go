@@ -1,0 +1,184 @@
+// Package pipeline is what a worker does with a claimed email: clean it,
+// extract the debt data, decide whether it is a creditor reply, match it to
+// the inquiry, and record the result — advancing the visible status at each
+// stage and saving each stage's result, so a retry resumes where the last
+// attempt failed instead of paying the extractor again.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/debts"
+	"github.com/lawfirm/creditor-email-matcher/services/matcher"
+	"github.com/lawfirm/creditor-email-matcher/services/parser"
+)
+
+// Extractor reads debt data from a cleaned email (Claude or the German rules).
+type Extractor interface {
+	Extract(ctx context.Context, in models.EmailInput) (models.ExtractedData, error)
+}
+
+// Matcher finds the inquiry a reply answers.
+type Matcher interface {
+	Match(ctx context.Context, tx *gorm.DB, in matcher.Input) (matcher.Result, error)
+}
+
+// DebtWriter records the amount and its outbox rows inside the completing transaction.
+type DebtWriter interface {
+	Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, data models.ExtractedData, d debts.Decision) (string, error)
+}
+
+// Observer receives each stage's duration (for metrics); may be nil.
+type Observer func(stage string, d time.Duration)
+
+// Pipeline implements workers.Processor.
+type Pipeline struct {
+	db        *gorm.DB // durable commits: extraction results and the final state
+	async     *gorm.DB // synchronous_commit=off: stage markers a crash may lose harmlessly
+	extractor Extractor
+	matcher   Matcher
+	debts     DebtWriter
+	observe   Observer
+}
+
+// New returns a pipeline.
+func New(db, async *gorm.DB, ex Extractor, m Matcher, w DebtWriter, observe Observer) *Pipeline {
+	if observe == nil {
+		observe = func(string, time.Duration) {}
+	}
+	return &Pipeline{db: db, async: async, extractor: ex, matcher: m, debts: w, observe: observe}
+}
+
+// Process runs every stage for job and returns the terminal status it wrote.
+func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status, error) {
+	if err := p.parse(ctx, job); err != nil {
+		return "", err
+	}
+	data, err := p.extract(ctx, job)
+	if err != nil {
+		return "", err
+	}
+	if !data.IsCreditorReply {
+		return models.StatusNotCreditorReply, p.finishNotReply(ctx, job)
+	}
+	return models.StatusCompleted, p.match(ctx, job, data)
+}
+
+// parse cleans the body unless an earlier attempt already did.
+func (p *Pipeline) parse(ctx context.Context, job *models.Job) error {
+	start := time.Now()
+	set := map[string]any{}
+	if job.Email.CleanedBody == nil {
+		r := parser.Parse(job.Email.RawBodyHTML, job.Email.RawBodyText)
+		job.Email.CleanedBody = &r.Text
+		set["cleaned_body"] = r.Text
+		set["token_count_before"] = r.TokensBefore
+		set["token_count_after"] = r.TokensAfter
+	}
+	if err := job.Advance(ctx, p.async, models.StatusParsed, set); err != nil {
+		return err
+	}
+	p.observe("parse", time.Since(start))
+	return nil
+}
+
+// extract asks the extractor unless an earlier attempt saved its answer.
+func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.ExtractedData, error) {
+	start := time.Now()
+	if err := job.Advance(ctx, p.async, models.StatusExtracting, nil); err != nil {
+		return models.ExtractedData{}, err
+	}
+	var data models.ExtractedData
+	if saved := job.Email.ExtractedData; len(saved) > 0 && json.Unmarshal(saved, &data) == nil && data.Extractor != "" {
+		return data, p.advanceExtracted(ctx, job, nil, start)
+	}
+	data, err := p.extractor.Extract(ctx, models.EmailInput{
+		FromEmail: job.Email.FromEmail, FromName: job.Email.FromName,
+		Subject: job.Email.Subject, CleanedBody: *job.Email.CleanedBody,
+	})
+	if err != nil {
+		return data, fmt.Errorf("extract: %w", err)
+	}
+	raw := models.MustJSON(data)
+	job.Email.ExtractedData = raw
+	return data, p.advanceExtracted(ctx, job, map[string]any{"extracted_data": raw}, start)
+}
+
+// advanceExtracted commits durably when it carries a fresh extraction: that
+// answer may have cost an LLM call.
+func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, set map[string]any, start time.Time) error {
+	db := p.async
+	if set != nil {
+		db = p.db
+	}
+	if err := job.Advance(ctx, db, models.StatusExtracted, set); err != nil {
+		return err
+	}
+	p.observe("extract", time.Since(start))
+	return nil
+}
+
+func (p *Pipeline) finishNotReply(ctx context.Context, job *models.Job) error {
+	return job.Advance(ctx, p.db, models.StatusNotCreditorReply, terminal(map[string]any{
+		"match_status": models.MatchNone, "sync_status": models.SyncNotApplicable,
+	}))
+}
+
+// match decides the inquiry and, in one transaction guarded by the lease
+// token, marks the email completed and records the debt update with its
+// outbox rows: either all of it happens once, or none.
+func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData) error {
+	start := time.Now()
+	if err := job.Advance(ctx, p.async, models.StatusMatching, nil); err != nil {
+		return err
+	}
+	err := p.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res, err := p.matcher.Match(ctx, tx, matcher.Input{
+			TicketID: job.Email.ZendeskTicketID, FromEmail: job.Email.FromEmail,
+			Data: data, ReceivedAt: job.Email.ReceivedAt,
+		})
+		if err != nil {
+			return fmt.Errorf("match: %w", err)
+		}
+		set := terminal(map[string]any{
+			"matched_inquiry_id": res.InquiryID, "match_status": res.Status,
+			"match_confidence": clamp01(res.Confidence), "match_details": models.MustJSON(res),
+		})
+		// The guarded update comes first: it locks the row and proves the lease.
+		if err := job.Advance(ctx, tx, models.StatusCompleted, set); err != nil {
+			return err
+		}
+		sync, err := p.debts.Write(ctx, tx, job.Email, data, debts.Decision{
+			Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence,
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Model(&models.IncomingEmail{}).Where("id = ?", job.Email.ID).Update("sync_status", sync).Error
+	})
+	if err != nil {
+		return err
+	}
+	p.observe("match", time.Since(start))
+	return nil
+}
+
+// terminal adds the columns every terminal state sets.
+func terminal(set map[string]any) map[string]any {
+	set["completed_at"] = gorm.Expr("now()")
+	set["processed_at"] = gorm.Expr("now()")
+	set["processing_error"] = nil
+	set["next_attempt_at"] = nil
+	set["lease_token"] = nil
+	set["lease_until"] = nil
+	set["lease_owner"] = nil
+	return set
+}
+
+func clamp01(f float64) float64 { return max(0, min(1, f)) }

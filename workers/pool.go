@@ -1,0 +1,373 @@
+// Package workers runs the background side of the service: the Redis
+// reliable queue, the worker pool with leases, the retry scheduler and the
+// reaper that rebuilds from PostgreSQL whatever Redis loses.
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// Processor runs the pipeline for one claimed email. It writes the terminal
+// state itself (with the job's lease token) and returns it; an error means
+// the attempt failed and the pool decides between retrying and failing.
+type Processor interface {
+	Process(ctx context.Context, job *models.Job) (models.Status, error)
+}
+
+// PoolConfig tunes the pool.
+type PoolConfig struct {
+	Concurrency     int
+	JobTimeout      time.Duration
+	LeaseDuration   time.Duration
+	ShutdownTimeout time.Duration // soft: running jobs may finish within it
+	Retry           RetryPolicy
+	FetchWait       time.Duration // how long one BLMOVE blocks; bounds how fast Stop stops fetching
+}
+
+// Pool is a fixed set of worker goroutines. Each fetches only when it is
+// idle, claims the email under a lease, runs the processor, and records the
+// outcome; a heartbeat renews all running leases in one statement.
+type Pool struct {
+	cfg     PoolConfig
+	db      *gorm.DB // durable commits: terminal states, alerts
+	async   *gorm.DB // synchronous_commit=off: claims, retries, bookkeeping
+	queue   *Queue
+	proc    Processor
+	metrics *Metrics
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	running map[string]context.CancelCauseFunc // lease token → cancel
+
+	stopFetch context.CancelFunc
+	stopJobs  context.CancelFunc
+	workers   sync.WaitGroup
+	beat      sync.WaitGroup
+	stopBeat  context.CancelFunc
+	stopOnce  sync.Once
+}
+
+// NewPool returns a pool; Start runs it.
+func NewPool(cfg PoolConfig, db, async *gorm.DB, queue *Queue, proc Processor, m *Metrics, log *slog.Logger) *Pool {
+	if cfg.FetchWait == 0 {
+		cfg.FetchWait = time.Second
+	}
+	return &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
+		running: map[string]context.CancelCauseFunc{}}
+}
+
+var errLeaseLost = errors.New("lease lost to another attempt")
+
+// Start registers the instance and starts the workers and the heartbeat.
+func (p *Pool) Start(ctx context.Context) error {
+	if err := p.queue.Beat(ctx, p.heartbeatTTL()); err != nil {
+		return fmt.Errorf("start pool: %w", err)
+	}
+	base := context.WithoutCancel(ctx)
+	fetchCtx, stopFetch := context.WithCancel(base)
+	jobsCtx, stopJobs := context.WithCancel(base)
+	beatCtx, stopBeat := context.WithCancel(base)
+	p.stopFetch, p.stopJobs, p.stopBeat = stopFetch, stopJobs, stopBeat
+	p.beat.Add(1)
+	go p.heartbeat(beatCtx)
+	for i := 0; i < p.cfg.Concurrency; i++ {
+		p.workers.Add(1)
+		go p.work(fetchCtx, jobsCtx)
+	}
+	p.log.Info("worker pool started", "instance", p.queue.Instance(), "concurrency", p.cfg.Concurrency)
+	return nil
+}
+
+// Stop stops fetching, lets running jobs finish within the soft timeout,
+// then cancels them; cancelled jobs go back to queued at once. Safe twice.
+func (p *Pool) Stop() {
+	p.stopOnce.Do(func() {
+		if p.stopFetch == nil {
+			return
+		}
+		p.stopFetch()
+		done := make(chan struct{})
+		go func() { p.workers.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(p.cfg.ShutdownTimeout):
+			p.log.Warn("shutdown timeout: cancelling running jobs")
+			p.stopJobs()
+			<-done
+		}
+		p.stopJobs()
+		p.stopBeat()
+		p.beat.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.queue.Leave(ctx); err != nil {
+			p.log.Warn("leave queue failed; reaper will requeue", "error", err)
+		}
+		p.log.Info("worker pool stopped", "instance", p.queue.Instance())
+	})
+}
+
+func (p *Pool) heartbeatTTL() time.Duration { return 3 * p.beatEvery() }
+
+func (p *Pool) beatEvery() time.Duration { return min(p.cfg.LeaseDuration/3, 5*time.Second) }
+
+// heartbeat keeps the instance key alive and renews every running lease;
+// an attempt whose lease was taken over is cancelled.
+func (p *Pool) heartbeat(ctx context.Context) {
+	defer p.beat.Done()
+	t := time.NewTicker(p.beatEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		qctx, cancel := context.WithTimeout(ctx, p.beatEvery())
+		if err := p.queue.Beat(qctx, p.heartbeatTTL()); err != nil && ctx.Err() == nil {
+			p.log.Warn("instance heartbeat failed", "error", err)
+		}
+		lost, err := renewLeases(qctx, p.async, p.tokens(), p.cfg.LeaseDuration)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Warn("lease renewal failed", "error", err)
+			}
+			continue
+		}
+		p.mu.Lock()
+		for _, tok := range lost {
+			if c, ok := p.running[tok]; ok {
+				c(errLeaseLost)
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+func (p *Pool) tokens() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, 0, len(p.running))
+	for t := range p.running {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (p *Pool) work(fetchCtx, jobsCtx context.Context) {
+	defer p.workers.Done()
+	for fetchCtx.Err() == nil {
+		id, err := p.queue.Fetch(fetchCtx, p.cfg.FetchWait)
+		switch {
+		case errors.Is(err, ErrEmpty):
+			continue
+		case err != nil:
+			if fetchCtx.Err() == nil {
+				p.log.Warn("fetch failed", "error", err)
+				pause(fetchCtx, time.Second)
+			}
+			continue
+		}
+		p.handle(jobsCtx, id)
+	}
+}
+
+// handle claims and runs one email id; it always acknowledges the id, since
+// PostgreSQL, not the Redis entry, says what still needs doing.
+func (p *Pool) handle(ctx context.Context, id uint64) {
+	final := context.WithoutCancel(ctx)
+	defer func() {
+		actx, cancel := context.WithTimeout(final, 5*time.Second)
+		defer cancel()
+		if err := p.queue.Ack(actx, id); err != nil {
+			p.log.Warn("ack failed", "email_id", id, "error", err)
+		}
+	}()
+	job, err := claim(ctx, p.async, id, p.queue.Instance(), p.cfg.LeaseDuration)
+	if err != nil {
+		p.log.Warn("claim failed; reaper will re-dispatch", "email_id", id, "error", err)
+		pause(ctx, 200*time.Millisecond)
+		return
+	}
+	if job == nil {
+		p.metrics.skipped.Inc()
+		return
+	}
+	if t := job.Email.LastDispatchedAt; t != nil {
+		p.metrics.queueWait.Observe(time.Since(*t).Seconds())
+	}
+	start := time.Now()
+	status, err := p.run(ctx, job)
+	outcome := p.finish(final, job, status, err, ctx.Err() != nil)
+	p.metrics.jobs.WithLabelValues(outcome).Inc()
+	p.metrics.jobDuration.Observe(time.Since(start).Seconds())
+	p.log.Info("job finished", "email_id", job.Email.ID, "attempt", job.Attempt, "outcome", outcome,
+		"duration_ms", time.Since(start).Milliseconds(), "heap_bytes", heapInUse())
+}
+
+// run executes the processor under the job timeout and a lease-loss
+// cancellation, turning a panic into an error for this attempt only.
+func (p *Pool) run(ctx context.Context, job *models.Job) (status models.Status, err error) {
+	jctx, cancel := context.WithCancelCause(ctx)
+	jctx, cancelTimeout := context.WithTimeout(jctx, p.cfg.JobTimeout)
+	p.mu.Lock()
+	p.running[job.Token] = cancel
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.running, job.Token)
+		p.mu.Unlock()
+		cancelTimeout()
+		cancel(nil)
+		if r := recover(); r != nil {
+			p.log.Error("job panicked", "email_id", job.Email.ID, "panic_type", fmt.Sprintf("%T", r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic in pipeline (%T)", r)
+		}
+	}()
+	status, err = p.proc.Process(jctx, job)
+	if err == nil && !status.Terminal() {
+		err = fmt.Errorf("processor returned non-terminal status %q", status)
+	}
+	if err != nil && errors.Is(context.Cause(jctx), errLeaseLost) {
+		err = models.ErrLeaseLost
+	}
+	return status, err
+}
+
+// finish records the attempt's end: success, lease lost, interrupted by
+// shutdown, retry, or failure. It runs on a context that outlives shutdown.
+func (p *Pool) finish(ctx context.Context, job *models.Job, status models.Status, err error, interrupted bool) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	switch {
+	case err == nil:
+		if ferr := finishAttempt(ctx, p.async, job.Token, string(status), nil); ferr != nil {
+			p.log.Warn("record attempt failed", "email_id", job.Email.ID, "error", ferr)
+		}
+		return string(status)
+	case errors.Is(err, models.ErrLeaseLost):
+		p.log.Warn("lease lost; result discarded", "email_id", job.Email.ID, "attempt", job.Attempt)
+		return "lease_lost"
+	case interrupted:
+		return p.requeue(ctx, job)
+	}
+	permanent, retryAfter := classify(err)
+	if !permanent && job.Email.RetryCount < p.cfg.Retry.MaxRetries {
+		return p.retry(ctx, job, err, retryAfter)
+	}
+	if !permanent {
+		err = fmt.Errorf("retries exhausted after %d attempts: %w", job.Email.RetryCount+1, err)
+	}
+	return p.fail(ctx, job, err)
+}
+
+func (p *Pool) retry(ctx context.Context, job *models.Job, cause error, retryAfter time.Duration) string {
+	n := job.Email.RetryCount + 1
+	at := time.Now().Add(p.cfg.Retry.Delay(n, retryAfter))
+	msg := errorText(cause)
+	err := p.async.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := (models.Change{ID: job.Email.ID, To: models.StatusRetrying, Token: job.Token,
+			From: models.ActiveStages, Set: releaseLease(map[string]any{
+				"retry_count": n, "next_attempt_at": at, "processing_error": msg,
+			})}).Apply(ctx, tx); err != nil {
+			return err
+		}
+		return finishAttempt(ctx, tx, job.Token, models.OutcomeRetry, &msg)
+	})
+	if err != nil {
+		return p.writeFailed(job, "retry", err)
+	}
+	p.metrics.retries.Inc()
+	if err := p.queue.Schedule(ctx, job.Email.ID, at); err != nil {
+		p.log.Warn("schedule retry failed; reaper will dispatch when due", "email_id", job.Email.ID, "error", err)
+	}
+	return models.OutcomeRetry
+}
+
+func (p *Pool) fail(ctx context.Context, job *models.Job, cause error) string {
+	msg := errorText(cause)
+	err := p.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := (models.Change{ID: job.Email.ID, To: models.StatusFailed, Token: job.Token,
+			From: models.ActiveStages, Set: releaseLease(map[string]any{
+				"processing_error": msg, "completed_at": gorm.Expr("now()"),
+			})}).Apply(ctx, tx); err != nil {
+			return err
+		}
+		if err := finishAttempt(ctx, tx, job.Token, models.OutcomeFailed, &msg); err != nil {
+			return err
+		}
+		return enqueueAlert(ctx, tx, job.Email, msg)
+	})
+	if err != nil {
+		return p.writeFailed(job, "fail", err)
+	}
+	return models.OutcomeFailed
+}
+
+// requeue puts an attempt cancelled by shutdown back to queued at once, so it
+// does not wait for its lease to expire.
+func (p *Pool) requeue(ctx context.Context, job *models.Job) string {
+	msg := "interrupted by shutdown"
+	err := p.async.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := (models.Change{ID: job.Email.ID, To: models.StatusQueued, Token: job.Token,
+			From: models.ActiveStages, Set: releaseLease(map[string]any{"last_dispatched_at": gorm.Expr("now()")})}).Apply(ctx, tx); err != nil {
+			return err
+		}
+		return finishAttempt(ctx, tx, job.Token, models.OutcomeInterrupted, &msg)
+	})
+	if err != nil {
+		return p.writeFailed(job, "requeue", err)
+	}
+	if err := p.queue.Push(ctx, job.Email.ID); err != nil {
+		p.log.Warn("push back failed; reaper will dispatch", "email_id", job.Email.ID, "error", err)
+	}
+	return models.OutcomeInterrupted
+}
+
+// writeFailed logs a final write that did not happen; the lease expires and
+// the reaper takes the email over.
+func (p *Pool) writeFailed(job *models.Job, what string, err error) string {
+	if errors.Is(err, models.ErrLeaseLost) {
+		return "lease_lost"
+	}
+	p.log.Error("final write failed; reaper will rescue", "email_id", job.Email.ID, "write", what, "error", err)
+	return "write_failed"
+}
+
+// enqueueAlert records the failure_alert outbox row once per email.
+func enqueueAlert(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, msg string) error {
+	_, err := models.EnqueueOutbox(ctx, tx, models.OutboxFailureAlert, e.ID, models.FailureAlertPayload{
+		EmailID: e.ID, FromEmail: e.FromEmail, Subject: e.Subject, Error: msg, FailedAt: time.Now().UTC(),
+	})
+	return err
+}
+
+// errorText bounds an error message for storage.
+func errorText(err error) string {
+	s := err.Error()
+	if len(s) > 2000 {
+		s = strings.ToValidUTF8(s[:2000], "")
+	}
+	return s
+}
+
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
