@@ -32,7 +32,7 @@ type PoolConfig struct {
 	LeaseDuration   time.Duration
 	ShutdownTimeout time.Duration // soft: running jobs may finish within it
 	Retry           RetryPolicy
-	FetchWait       time.Duration // how long one BLMOVE blocks; bounds how fast Stop stops fetching
+	FetchWait       time.Duration // how long one BLMOVE blocks (at least 1s); bounds how fast Stop stops fetching
 }
 
 // Pool is a fixed set of worker goroutines. Each fetches only when it is
@@ -60,9 +60,7 @@ type Pool struct {
 
 // NewPool returns a pool; Start runs it.
 func NewPool(cfg PoolConfig, db, async *gorm.DB, queue *Queue, proc Processor, m *Metrics, log *slog.Logger) *Pool {
-	if cfg.FetchWait == 0 {
-		cfg.FetchWait = time.Second
-	}
+	cfg.FetchWait = max(cfg.FetchWait, time.Second) // BLMOVE's smallest timeout in go-redis
 	return &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
 		running: map[string]context.CancelCauseFunc{}}
 }
@@ -180,27 +178,28 @@ func (p *Pool) work(fetchCtx, jobsCtx context.Context) {
 			}
 			continue
 		}
+		if fetchCtx.Err() != nil {
+			return // stopping: the id stays in our processing list, which Leave pushes back
+		}
 		p.handle(jobsCtx, id)
 	}
 }
 
-// handle claims and runs one email id; it always acknowledges the id, since
-// PostgreSQL, not the Redis entry, says what still needs doing.
+// handle claims and runs one email id, then acknowledges it: PostgreSQL,
+// not the Redis entry, says what still needs doing.
 func (p *Pool) handle(ctx context.Context, id uint64) {
 	final := context.WithoutCancel(ctx)
-	defer func() {
-		actx, cancel := context.WithTimeout(final, 5*time.Second)
-		defer cancel()
-		if err := p.queue.Ack(actx, id); err != nil {
-			p.log.Warn("ack failed", "email_id", id, "error", err)
-		}
-	}()
 	job, err := claim(ctx, p.async, id, p.queue.Instance(), p.cfg.LeaseDuration)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping: Leave pushes the unacknowledged id back
+		}
 		p.log.Warn("claim failed; reaper will re-dispatch", "email_id", id, "error", err)
+		p.ack(final, id)
 		pause(ctx, 200*time.Millisecond)
 		return
 	}
+	defer p.ack(final, id)
 	if job == nil {
 		p.metrics.skipped.Inc()
 		return
@@ -215,6 +214,14 @@ func (p *Pool) handle(ctx context.Context, id uint64) {
 	p.metrics.jobDuration.Observe(time.Since(start).Seconds())
 	p.log.Info("job finished", "email_id", job.Email.ID, "attempt", job.Attempt, "outcome", outcome,
 		"duration_ms", time.Since(start).Milliseconds(), "heap_bytes", heapInUse())
+}
+
+func (p *Pool) ack(ctx context.Context, id uint64) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := p.queue.Ack(ctx, id); err != nil {
+		p.log.Warn("ack failed", "email_id", id, "error", err)
+	}
 }
 
 // run executes the processor under the job timeout and a lease-loss

@@ -7,7 +7,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
+	"os/exec"
+	"strconv"
 	"os"
 	"strings"
 	"sync"
@@ -183,4 +186,53 @@ func Eventually(t testing.TB, within time.Duration, cond func() bool, msg string
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// StartRedisServer runs a private redis-server on a free port for tests that
+// flush or restart Redis, which the shared server cannot allow. It returns
+// the URL and a function that stops it (also run at cleanup); calling start
+// again on the same port brings it back empty.
+func StartRedisServer(t testing.TB) (url string, stop func(), restart func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server not installed: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	var (
+		mu  sync.Mutex
+		cmd *exec.Cmd
+	)
+	start := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start redis-server: %v", err)
+		}
+		Eventually(t, 10*time.Second, func() bool {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err == nil {
+				_ = c.Close()
+			}
+			return err == nil
+		}, "redis-server on port %d", port)
+	}
+	stop = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if cmd != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			cmd = nil
+		}
+	}
+	start()
+	t.Cleanup(stop)
+	return fmt.Sprintf("redis://127.0.0.1:%d/0", port), stop, func() { stop(); start() }
 }

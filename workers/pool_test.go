@@ -1,0 +1,280 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+func TestPoolCompletesJobs(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var ids []uint64
+	for i := 0; i < 5; i++ {
+		ids = append(ids, b.insertEmail(t, models.StatusQueued))
+	}
+	require.NoError(t, b.queue.Push(context.Background(), ids...))
+	b.startPool(t, b.poolConfig(), completer(b.db.DB, nil))
+	for _, id := range ids {
+		e := b.waitStatus(t, id, models.StatusCompleted)
+		require.Nil(t, e.LeaseToken)
+		a := b.attempts(t, id)
+		require.Len(t, a, 1)
+		apptest.Eventually(t, 5*time.Second, func() bool {
+			return len(b.attempts(t, id)) == 1 && b.attempts(t, id)[0].Outcome != nil
+		}, "attempt outcome recorded")
+		require.Equal(t, models.OutcomeCompleted, *b.attempts(t, id)[0].Outcome)
+	}
+	apptest.Eventually(t, 5*time.Second, func() bool {
+		n, _ := b.redis.Client.LLen(context.Background(), b.queue.Keys().Processing(b.queue.Instance())).Result()
+		return n == 0
+	}, "processing list acknowledged")
+}
+
+func TestPoolRetriesTransientErrorWithBackoff(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.insertEmail(t, models.StatusQueued)
+	var calls atomic.Int64
+	done := completer(b.db.DB, nil)
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		if calls.Add(1) == 1 {
+			return "", models.Transient(errors.New("llm rate limited"), 0)
+		}
+		return done(ctx, job)
+	})
+	sched := NewScheduler(b.db.DB, b.queue, 20*time.Millisecond, b.log)
+	require.NoError(t, sched.Start(context.Background()))
+	t.Cleanup(sched.Stop)
+	require.NoError(t, b.queue.Push(context.Background(), id))
+	b.startPool(t, b.poolConfig(), proc)
+
+	e := b.waitStatus(t, id, models.StatusCompleted)
+	require.Equal(t, 1, e.RetryCount)
+	a := b.attempts(t, id)
+	require.Len(t, a, 2)
+	require.Equal(t, models.OutcomeRetry, *a[0].Outcome)
+	require.Contains(t, *a[0].Error, "rate limited")
+	// JOB_MIN_BACKOFF 200ms with ±50% jitter: the retry waited at least 100ms.
+	require.GreaterOrEqual(t, a[1].StartedAt.Sub(*a[0].FinishedAt), 100*time.Millisecond)
+	require.EqualValues(t, 0, b.outboxCount(t, id, models.OutboxFailureAlert))
+}
+
+func TestPoolFailsPermanentErrorAtOnceAndAlertsOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.insertEmail(t, models.StatusQueued)
+	var calls atomic.Int64
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		calls.Add(1)
+		return "", models.Permanent(errors.New("anthropic 401: invalid api key"))
+	})
+	require.NoError(t, b.queue.Push(context.Background(), id))
+	b.startPool(t, b.poolConfig(), proc)
+	e := b.waitStatus(t, id, models.StatusFailed)
+	require.Equal(t, int64(1), calls.Load())
+	require.Equal(t, 0, e.RetryCount)
+	require.Contains(t, *e.ProcessingError, "401")
+	require.NotNil(t, e.CompletedAt)
+	require.EqualValues(t, 1, b.outboxCount(t, id, models.OutboxFailureAlert))
+}
+
+func TestPoolFailsWhenRetriesAreExhausted(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.insertEmail(t, models.StatusQueued)
+	var calls atomic.Int64
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		calls.Add(1)
+		return "", models.Transient(errors.New("upstream 503"), 0)
+	})
+	cfg := b.poolConfig()
+	cfg.Retry = RetryPolicy{MaxRetries: 2, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	sched := NewScheduler(b.db.DB, b.queue, 10*time.Millisecond, b.log)
+	require.NoError(t, sched.Start(context.Background()))
+	t.Cleanup(sched.Stop)
+	require.NoError(t, b.queue.Push(context.Background(), id))
+	b.startPool(t, cfg, proc)
+	e := b.waitStatus(t, id, models.StatusFailed)
+	require.Equal(t, int64(3), calls.Load())
+	require.Equal(t, 2, e.RetryCount)
+	require.Contains(t, *e.ProcessingError, "retries exhausted")
+	require.EqualValues(t, 1, b.outboxCount(t, id, models.OutboxFailureAlert))
+	require.Len(t, b.attempts(t, id), 3)
+}
+
+func TestPoolHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.insertEmail(t, models.StatusQueued)
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		return "", models.Transient(errors.New("429"), time.Hour)
+	})
+	require.NoError(t, b.queue.Push(context.Background(), id))
+	b.startPool(t, b.poolConfig(), proc)
+	e := b.waitStatus(t, id, models.StatusRetrying)
+	require.WithinDuration(t, time.Now().Add(time.Hour), *e.NextAttemptAt, time.Minute)
+	score, err := b.redis.Client.ZScore(context.Background(), b.queue.Keys().Delayed(), "1").Result()
+	if err == nil { // id 1 is this schema's only email
+		require.Greater(t, score, float64(time.Now().Add(50*time.Minute).UnixMilli()))
+	}
+}
+
+func TestSameIDPushedManyTimesIsProcessedOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.insertEmail(t, models.StatusQueued)
+	ids := make([]uint64, 50)
+	for i := range ids {
+		ids[i] = id
+	}
+	require.NoError(t, b.queue.Push(context.Background(), ids...))
+	var calls atomic.Int64
+	cfg := b.poolConfig()
+	cfg.Concurrency = 8
+	b.startPool(t, cfg, completer(b.db.DB, &calls))
+	b.waitStatus(t, id, models.StatusCompleted)
+	apptest.Eventually(t, 10*time.Second, func() bool {
+		n, _ := b.redis.Client.LLen(context.Background(), b.queue.Keys().Ready()).Result()
+		return n == 0
+	}, "all copies fetched")
+	require.Equal(t, int64(1), calls.Load())
+	require.Len(t, b.attempts(t, id), 1)
+}
+
+func TestLostLeaseCannotCommit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	id := b.insertEmail(t, models.StatusQueued)
+	old, err := claim(ctx, b.async, id, "worker-a", time.Second)
+	require.NoError(t, err)
+	require.NotNil(t, old)
+	require.NoError(t, old.Advance(ctx, b.db.DB, models.StatusParsed, nil))
+
+	// The lease expires; the reaper takes the email back and another worker claims it.
+	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_until = now() - interval '1 second' WHERE id = ?", id).Error)
+	r := NewReaper(ReaperConfig{Interval: time.Hour, MaxRescues: 3}, b.db.DB, b.queue, b.m, b.log)
+	require.NoError(t, r.runOnce(ctx))
+	require.Equal(t, models.StatusQueued, b.email(t, id).ProcessingStatus)
+	fresh, err := claim(ctx, b.async, id, "worker-b", time.Minute)
+	require.NoError(t, err)
+	require.NotNil(t, fresh)
+
+	// Whatever the old attempt tries now is refused, and changes nothing.
+	require.ErrorIs(t, old.Advance(ctx, b.db.DB, models.StatusExtracting, nil), models.ErrLeaseLost)
+	require.ErrorIs(t, (models.Change{ID: id, To: models.StatusFailed, Token: old.Token}).Apply(ctx, b.db.DB), models.ErrLeaseLost)
+	e := b.email(t, id)
+	require.Equal(t, models.StatusProcessing, e.ProcessingStatus)
+	require.Equal(t, fresh.Token, *e.LeaseToken)
+	require.Equal(t, 1, e.RescueCount)
+	a := b.attempts(t, id)
+	require.Len(t, a, 2)
+	require.Equal(t, models.OutcomeRescued, *a[0].Outcome)
+}
+
+func TestPoolCancelsAttemptWhoseLeaseWasTaken(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.insertEmail(t, models.StatusQueued)
+	started := make(chan string, 1)
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		started <- job.Token
+		<-ctx.Done() // stalls until the heartbeat notices the lease is gone
+		return "", ctx.Err()
+	})
+	cfg := b.poolConfig()
+	cfg.LeaseDuration = 300 * time.Millisecond
+	require.NoError(t, b.queue.Push(context.Background(), id))
+	b.startPool(t, cfg, proc)
+	<-started
+	// Another attempt takes over the email (as after a rescue and a new claim).
+	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_token = 'someone-else' WHERE id = ?", id).Error)
+	apptest.Eventually(t, 10*time.Second, func() bool {
+		a := b.attempts(t, id)
+		return len(a) == 1 && b.m != nil && countOutcome(t, b, "lease_lost") == 1
+	}, "attempt cancelled as lease lost")
+	require.Equal(t, models.StatusProcessing, b.email(t, id).ProcessingStatus)
+	require.Equal(t, "someone-else", *b.email(t, id).LeaseToken)
+}
+
+func TestPanicFailsOnlyThatAttempt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	bad, good := b.insertEmail(t, models.StatusQueued), b.insertEmail(t, models.StatusQueued)
+	done := completer(b.db.DB, nil)
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		if job.Email.ID == bad {
+			panic("boom")
+		}
+		return done(ctx, job)
+	})
+	cfg := b.poolConfig()
+	cfg.Concurrency = 1
+	require.NoError(t, b.queue.Push(context.Background(), bad, good))
+	b.startPool(t, cfg, proc)
+	b.waitStatus(t, good, models.StatusCompleted)
+	e := b.waitStatus(t, bad, models.StatusRetrying)
+	require.Contains(t, *e.ProcessingError, "panic")
+}
+
+func TestStopRequeuesInterruptedJobs(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.insertEmail(t, models.StatusQueued)
+	started := make(chan struct{})
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		close(started)
+		<-ctx.Done()
+		return "", ctx.Err()
+	})
+	cfg := b.poolConfig()
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	require.NoError(t, b.queue.Push(context.Background(), id))
+	p := b.startPool(t, cfg, proc)
+	<-started
+	p.Stop()
+	e := b.email(t, id)
+	require.Equal(t, models.StatusQueued, e.ProcessingStatus)
+	require.Nil(t, e.LeaseToken)
+	a := b.attempts(t, id)
+	require.Len(t, a, 1)
+	require.Equal(t, models.OutcomeInterrupted, *a[0].Outcome)
+	ready, err := b.redis.Client.LRange(context.Background(), b.queue.Keys().Ready(), 0, -1).Result()
+	require.NoError(t, err)
+	require.Contains(t, ready, itoa(id))
+	p.Stop() // safe twice
+}
+
+func TestRetryPolicyDelay(t *testing.T) {
+	t.Parallel()
+	p := RetryPolicy{MaxRetries: 5, MinBackoff: time.Second, MaxBackoff: 10 * time.Second}
+	for n := 1; n <= 8; n++ {
+		d := p.Delay(n, 0)
+		require.LessOrEqual(t, d, 10*time.Second)
+		require.GreaterOrEqual(t, d, 500*time.Millisecond)
+	}
+	require.Equal(t, time.Minute, p.Delay(1, time.Minute))
+	// Grows: the 4th retry waits longer than the 1st's maximum.
+	require.Greater(t, p.Delay(4, 0), 1500*time.Millisecond)
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	perm, _ := classify(models.Permanent(errors.New("x")))
+	require.True(t, perm)
+	perm, ra := classify(models.Transient(errors.New("x"), time.Second))
+	require.False(t, perm)
+	require.Equal(t, time.Second, ra)
+	perm, _ = classify(context.DeadlineExceeded)
+	require.False(t, perm)
+	perm, _ = classify(errors.New("unknown"))
+	require.False(t, perm)
+}

@@ -1,0 +1,135 @@
+package workers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// bundle is what a workers test needs: its own schema, namespace and queue.
+type bundle struct {
+	db    *apptest.DB
+	async *gorm.DB
+	redis *apptest.Redis
+	queue *Queue
+	m     *Metrics
+	log   *slog.Logger
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	db := apptest.NewDB(t)
+	asyncURL, err := models.AsyncCommitDSN(db.URL)
+	require.NoError(t, err)
+	async, err := models.OpenDB(context.Background(), asyncURL, 10)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if s, err := async.DB(); err == nil {
+			_ = s.Close()
+		}
+	})
+	r := apptest.NewRedis(t)
+	return &bundle{
+		db: db, async: async, redis: r,
+		queue: NewQueue(r.Client, r.Namespace, "inst-"+apptest.RandomID()),
+		m:     NewMetrics(prometheus.NewRegistry()),
+		log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+func (b *bundle) poolConfig() PoolConfig {
+	return PoolConfig{
+		Concurrency: 2, JobTimeout: 5 * time.Second, LeaseDuration: 3 * time.Second,
+		ShutdownTimeout: 2 * time.Second, FetchWait: time.Second,
+		Retry: RetryPolicy{MaxRetries: 3, MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
+	}
+}
+
+func (b *bundle) startPool(t *testing.T, cfg PoolConfig, proc Processor) *Pool {
+	t.Helper()
+	p := NewPool(cfg, b.db.DB, b.async, b.queue, proc, b.m, b.log)
+	require.NoError(t, p.Start(context.Background()))
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// insertEmail stores a waiting email and returns its id.
+func (b *bundle) insertEmail(t *testing.T, status models.Status) uint64 {
+	t.Helper()
+	e := models.IncomingEmail{
+		ZendeskTicketID: "1", DedupKey: "test:" + apptest.RandomID(), FromEmail: "a@example.com",
+		ProcessingStatus: status, ReceivedAt: time.Now(), SyncStatus: models.SyncNotApplicable,
+		AttachmentURLs: models.JSON("[]"),
+	}
+	require.NoError(t, b.db.Omit("id").Create(&e).Error)
+	return e.ID
+}
+
+func (b *bundle) email(t *testing.T, id uint64) models.IncomingEmail {
+	t.Helper()
+	var e models.IncomingEmail
+	require.NoError(t, b.db.Take(&e, id).Error)
+	return e
+}
+
+func (b *bundle) waitStatus(t *testing.T, id uint64, want models.Status) models.IncomingEmail {
+	t.Helper()
+	var e models.IncomingEmail
+	apptest.Eventually(t, 15*time.Second, func() bool {
+		e = b.email(t, id)
+		return e.ProcessingStatus == want
+	}, "email %d to reach %s (is %s)", id, want, func() models.Status { return e.ProcessingStatus }())
+	return e
+}
+
+func (b *bundle) attempts(t *testing.T, id uint64) []models.EmailAttempt {
+	t.Helper()
+	var a []models.EmailAttempt
+	require.NoError(t, b.db.Where("incoming_email_id = ?", id).Order("id").Find(&a).Error)
+	return a
+}
+
+func (b *bundle) outboxCount(t *testing.T, id uint64, kind string) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, b.db.Model(&models.OutboxMessage{}).Where("aggregate_id = ? AND aggregate_type = ?", id, kind).Count(&n).Error)
+	return n
+}
+
+// procFunc adapts a function to Processor.
+type procFunc func(ctx context.Context, job *models.Job) (models.Status, error)
+
+func (f procFunc) Process(ctx context.Context, job *models.Job) (models.Status, error) { return f(ctx, job) }
+
+// completer walks a job through every stage to completed, as the pipeline does.
+func completer(db *gorm.DB, calls *atomic.Int64) procFunc {
+	return func(ctx context.Context, job *models.Job) (models.Status, error) {
+		if calls != nil {
+			calls.Add(1)
+		}
+		for _, s := range []models.Status{models.StatusParsed, models.StatusExtracting, models.StatusExtracted, models.StatusMatching} {
+			if err := job.Advance(ctx, db, s, nil); err != nil {
+				return "", err
+			}
+		}
+		return models.StatusCompleted, job.Advance(ctx, db, models.StatusCompleted, releaseLease(map[string]any{"completed_at": gorm.Expr("now()")}))
+	}
+}
+
+func countOutcome(t *testing.T, b *bundle, outcome string) float64 {
+	t.Helper()
+	return testutilCounter(b.m.jobs.WithLabelValues(outcome))
+}
+
+func itoa(id uint64) string { return strconv.FormatUint(id, 10) }
