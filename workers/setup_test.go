@@ -110,7 +110,9 @@ func (b *bundle) outboxCount(t *testing.T, id uint64, kind string) int64 {
 // procFunc adapts a function to Processor.
 type procFunc func(ctx context.Context, job *models.Job) (models.Status, error)
 
-func (f procFunc) Process(ctx context.Context, job *models.Job) (models.Status, error) { return f(ctx, job) }
+func (f procFunc) Process(ctx context.Context, job *models.Job) (models.Status, error) {
+	return f(ctx, job)
+}
 
 // completer walks a job through every stage to completed, as the pipeline does.
 func completer(db *gorm.DB, calls *atomic.Int64) procFunc {

@@ -1,0 +1,130 @@
+package migrations_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/migrations"
+)
+
+// tables lists the tables of the schema in db.Schema.
+func tables(t *testing.T, db *apptest.DB) []string {
+	t.Helper()
+	var names []string
+	require.NoError(t, db.Raw(`SELECT table_name FROM information_schema.tables
+		WHERE table_schema = ? ORDER BY table_name`, db.Schema).Scan(&names).Error)
+	return names
+}
+
+func appliedCount(t *testing.T, db *apptest.DB) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, db.Raw("SELECT count(*) FROM schema_migrations").Scan(&n).Error)
+	return n
+}
+
+func TestRunFromEmptySchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := apptest.NewEmptyDB(t)
+	require.Empty(t, tables(t, db))
+
+	require.NoError(t, migrations.Run(ctx, db.DB))
+
+	require.Subset(t, tables(t, db), []string{
+		"incoming_emails", "email_attempts", "creditor_inquiries", "debt_updates",
+		"outbox_messages", "schema_migrations",
+	})
+
+	var indexDef string
+	require.NoError(t, db.Raw(`SELECT indexdef FROM pg_indexes
+		WHERE schemaname = ? AND tablename = 'incoming_emails'
+		  AND indexname = 'incoming_emails_status_received_idx'`, db.Schema).Scan(&indexDef).Error)
+	require.Contains(t, indexDef, "(processing_status, received_at)")
+
+	// The columns other systems and later issues rely on.
+	var cols []string
+	require.NoError(t, db.Raw(`SELECT column_name FROM information_schema.columns
+		WHERE table_schema = ? AND table_name = 'incoming_emails'`, db.Schema).Scan(&cols).Error)
+	require.Subset(t, cols, []string{
+		"id", "zendesk_ticket_id", "zendesk_webhook_id", "from_email", "from_name", "subject",
+		"raw_body_html", "raw_body_text", "cleaned_body", "token_count_before", "token_count_after",
+		"extracted_data", "processing_status", "processing_error", "matched_inquiry_id", "match_status",
+		"match_confidence", "received_at", "started_at", "completed_at", "processed_at", "created_at",
+		"updated_at", "retry_count", "attachment_urls", "sync_status", "sync_error", "lease_token",
+		"lease_until", "next_attempt_at",
+	})
+}
+
+func TestRerunIsNoOp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := apptest.NewDB(t) // already migrated once
+	before := appliedCount(t, db)
+	require.Positive(t, before)
+
+	require.NoError(t, db.Exec(`INSERT INTO incoming_emails (zendesk_ticket_id, dedup_key, from_email, received_at)
+		VALUES ('1', 'k1', 'a@b.de', now())`).Error)
+
+	require.NoError(t, migrations.Run(ctx, db.DB))
+	require.NoError(t, migrations.Run(ctx, db.DB))
+
+	require.Equal(t, before, appliedCount(t, db))
+	var rows int64
+	require.NoError(t, db.Raw("SELECT count(*) FROM incoming_emails").Scan(&rows).Error)
+	require.Equal(t, int64(1), rows, "re-running keeps the data")
+}
+
+func TestConcurrentRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := apptest.NewEmptyDB(t)
+
+	const n = 4
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = migrations.Run(ctx, db.DB)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "runner %d", i)
+	}
+
+	var distinct, total int64
+	require.NoError(t, db.Raw("SELECT count(DISTINCT id), count(*) FROM schema_migrations").Row().Scan(&distinct, &total))
+	require.Equal(t, distinct, total, "each migration recorded once")
+	require.Subset(t, tables(t, db), []string{"incoming_emails", "outbox_messages"})
+
+	// The lock was released: another run does not block.
+	require.NoError(t, migrations.Run(ctx, db.DB))
+}
+
+func TestStatusCheckConstraint(t *testing.T) {
+	t.Parallel()
+	db := apptest.NewDB(t)
+	insert := func(status string) error {
+		return db.Exec(`INSERT INTO incoming_emails (zendesk_ticket_id, dedup_key, from_email, received_at, processing_status)
+			VALUES ('1', ?, 'a@b.de', now(), ?)`, "k-"+status, status).Error
+	}
+
+	err := insert("bogus")
+	var pgErr *pgconn.PgError
+	require.True(t, errors.As(err, &pgErr), "got %v", err)
+	require.Equal(t, "23514", pgErr.Code, "check_violation")
+
+	require.NoError(t, insert("received"))
+	err = db.Exec("UPDATE incoming_emails SET processing_status = 'done'").Error
+	require.True(t, errors.As(err, &pgErr), "got %v", err)
+	require.Equal(t, "23514", pgErr.Code)
+}

@@ -1,0 +1,138 @@
+// Package matcher finds the creditor inquiry a reply answers. It looks up
+// candidates by indexed keys (ticket id, case and reference numbers, sender
+// address and domain), scores each on every signal including name
+// similarity, and decides auto_matched, needs_review or no_match.
+package matcher
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// Config holds thresholds (from MATCH_AUTO_THRESHOLD default 0.8,
+// MATCH_REVIEW_THRESHOLD 0.45, MATCH_MIN_GAP 0.15).
+type Config struct{ AutoThreshold, ReviewThreshold, MinGap float64 }
+
+// DefaultConfig returns the documented default thresholds.
+func DefaultConfig() Config {
+	return Config{AutoThreshold: 0.8, ReviewThreshold: 0.45, MinGap: 0.15}
+}
+
+// Input is what the matcher knows about the reply.
+type Input struct {
+	TicketID   string
+	FromEmail  string
+	Data       models.ExtractedData
+	ReceivedAt time.Time
+}
+
+// Candidate is one scored inquiry.
+type Candidate struct {
+	InquiryID uint64             `json:"inquiry_id"`
+	Score     float64            `json:"score"`
+	Signals   map[string]float64 `json:"signals"` // e.g. "ticket_id":1, "aktenzeichen":1, "creditor_name":0.92 …
+}
+
+// Result is the decision plus its explanation (stored as
+// incoming_emails.match_details jsonb). Confidence is the best candidate's
+// score whatever the status (0 without candidates); InquiryID is nil for
+// no_match and the best candidate otherwise.
+type Result struct {
+	Status     string      `json:"status"` // models.MatchAuto / MatchNeedsReview / MatchNone
+	InquiryID  *uint64     `json:"inquiry_id"`
+	Confidence float64     `json:"confidence"`
+	Reason     string      `json:"reason"`     // short English sentence without personal data
+	Candidates []Candidate `json:"candidates"` // top 5, best first
+}
+
+// maxReported is how many candidates a Result keeps.
+const maxReported = 5
+
+// Matcher scores inquiries against replies. It is safe for concurrent use.
+type Matcher struct {
+	db  *gorm.DB
+	cfg Config
+	now func() time.Time
+}
+
+// New returns a matcher reading from db unless Match is given a transaction.
+// A zero Config means DefaultConfig.
+func New(db *gorm.DB, cfg Config) *Matcher {
+	if cfg == (Config{}) {
+		cfg = DefaultConfig()
+	}
+	return &Matcher{db: db, cfg: cfg, now: time.Now}
+}
+
+// Match reads candidates with tx (a *gorm.DB or a transaction; nil means the
+// matcher's own db) and scores them. It reads only; the caller stores the result.
+func (m *Matcher) Match(ctx context.Context, tx *gorm.DB, in Input) (Result, error) {
+	if tx == nil {
+		tx = m.db
+	}
+	receivedAt := in.ReceivedAt
+	if receivedAt.IsZero() {
+		receivedAt = m.now()
+	}
+	k := keysFor(in)
+	rows, err := loadCandidates(ctx, tx, k, receivedAt)
+	if err != nil {
+		return Result{}, err
+	}
+	ranked := make([]scored, 0, len(rows))
+	for _, inq := range rows {
+		ranked = append(ranked, score(k, in, inq, receivedAt))
+	}
+	sort.SliceStable(ranked, func(i, j int) bool { return better(ranked[i], ranked[j]) })
+	return m.decide(k, ranked), nil
+}
+
+// better orders candidates: higher score, then higher unclamped sum, then
+// the more recent inquiry, then the newer row.
+func better(a, b scored) bool {
+	switch {
+	case a.Score != b.Score:
+		return a.Score > b.Score
+	case a.raw != b.raw:
+		return a.raw > b.raw
+	case !a.sentAt.Equal(b.sentAt):
+		return a.sentAt.After(b.sentAt)
+	}
+	return a.InquiryID > b.InquiryID
+}
+
+// decide applies the thresholds to the ranked candidates.
+func (m *Matcher) decide(k lookupKeys, ranked []scored) Result {
+	res := Result{Status: models.MatchNone, Candidates: []Candidate{}}
+	for i := 0; i < len(ranked) && i < maxReported; i++ {
+		res.Candidates = append(res.Candidates, ranked[i].Candidate)
+	}
+	if len(ranked) == 0 {
+		res.Reason = noCandidateReason(k)
+		return res
+	}
+	best := ranked[0]
+	runnerUp := 0.0
+	if len(ranked) > 1 {
+		runnerUp = ranked[1].Score
+	}
+	res.Confidence = best.Score
+	gap := round3(best.Score - runnerUp)
+	switch {
+	case best.Score >= m.cfg.AutoThreshold && gap >= m.cfg.MinGap:
+		res.Status = models.MatchAuto
+	case best.Score >= m.cfg.ReviewThreshold:
+		res.Status = models.MatchNeedsReview
+	}
+	if res.Status != models.MatchNone {
+		id := best.InquiryID
+		res.InquiryID = &id
+	}
+	res.Reason = m.reason(res.Status, best, runnerUp, len(ranked) > 1)
+	return res
+}
