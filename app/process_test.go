@@ -1,0 +1,371 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/handlers"
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// These tests run the real binary as separate processes, so they can kill,
+// terminate and multiply it against one PostgreSQL schema and Redis namespace.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func matcherBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "matcher-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "matcher")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/lawfirm/creditor-email-matcher").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+const testSecret = "process-test-secret"
+
+// env is the shared setting of one test's processes.
+type env struct {
+	db    *apptest.DB
+	redis *apptest.Redis
+	vars  map[string]string
+}
+
+func newEnv(t *testing.T, vars map[string]string) *env {
+	db, r := apptest.NewDB(t), apptest.NewRedis(t)
+	base := map[string]string{
+		"DATABASE_URL": db.URL, "REDIS_URL": r.URL, "REDIS_NAMESPACE": r.Namespace, "PORT": "0",
+		"WEBHOOK_SECRET": testSecret, "ADMIN_API_TOKEN": "process-test-admin-token", "LOG_FORMAT": "json",
+		"LLM_PROVIDER": "rules", "LEASE_DURATION": "2s", "REAPER_INTERVAL": "500ms", "JOB_MIN_BACKOFF": "100ms",
+		"JOB_MAX_BACKOFF": "1s", "SHUTDOWN_TIMEOUT": "300ms", "DB_MAX_OPEN_CONNS": "8", "WORKER_CONCURRENCY": "4",
+	}
+	for k, v := range vars {
+		base[k] = v
+	}
+	return &env{db: db, redis: r, vars: base}
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	addr string
+	done chan error
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var listenRe = regexp.MustCompile(`"msg":"http server listening","addr":"[^"]*:(\d+)"`)
+
+// start runs the binary with the env's settings plus mode, and waits until it is ready.
+func (e *env) start(t *testing.T, mode string) *proc {
+	t.Helper()
+	cmd := exec.Command(matcherBinary(t), "serve")
+	cmd.Env = append(os.Environ(), "APP_MODE="+mode)
+	for k, v := range e.vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &proc{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	require.NoError(t, cmd.Start())
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("%s process output:\n%s", mode, tail(p.out.String(), 40))
+		}
+	})
+	apptest.Eventually(t, 20*time.Second, func() bool {
+		if m := listenRe.FindStringSubmatch(p.out.String()); m != nil {
+			p.addr = "127.0.0.1:" + m[1]
+			return true
+		}
+		return false
+	}, "%s process to listen", mode)
+	apptest.Eventually(t, 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + p.addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "%s process ready", mode)
+	return p
+}
+
+func (p *proc) kill(t *testing.T) {
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGKILL))
+	<-p.done
+	p.done <- nil
+}
+
+// terminate sends SIGTERM and returns the exit code.
+func (p *proc) terminate(t *testing.T) int {
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("process did not exit after SIGTERM")
+	}
+	p.done <- nil
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// post sends a signed creditor reply for ticket and returns the email id.
+func post(t *testing.T, addr, ticket string) uint64 {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"ticket_id": ticket, "webhook_id": "wh-" + ticket, "from_email": "forderung@inkasso-beispiel.de",
+		"subject": "AW: Forderungsanfrage " + ticket,
+		"body_text": "Sehr geehrte Damen und Herren,\n\nIhr Zeichen: AZ-" + ticket + "\nDie Gesamtforderung beträgt 1.234,56 EUR.\n\nMit freundlichen Grüßen\nInkasso Beispiel GmbH",
+	})
+	ts := time.Now().UTC().Format(time.RFC3339)
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/zendesk/webhook", bytes.NewReader(body))
+	req.Header.Set("X-Zendesk-Webhook-Signature-Timestamp", ts)
+	req.Header.Set("X-Zendesk-Webhook-Signature", handlers.Sign(testSecret, ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out struct {
+		Status  string `json:"status"`
+		EmailID uint64 `json:"email_id"`
+	}
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return out.EmailID
+}
+
+// seedInquiries stores the inquiry each ticket answers, so replies match and produce effects.
+func seedInquiries(t *testing.T, db *apptest.DB, tickets []string) {
+	t.Helper()
+	for _, tk := range tickets {
+		az, email := "AZ-"+tk, "forderung@inkasso-beispiel.de"
+		ticket := tk
+		require.NoError(t, db.Omit("id").Create(&models.CreditorInquiry{
+			ClientName: "Mustermann, Max", ClientAktenzeichen: &az, CreditorName: "Inkasso Beispiel GmbH",
+			CreditorEmail: &email, ZendeskTicketID: &ticket, SentAt: ptr(time.Now().Add(-24 * time.Hour)),
+		}).Error)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func tickets(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%04d", prefix, i)
+	}
+	return out
+}
+
+// waitTerminal waits until n emails are terminal.
+func waitTerminal(t *testing.T, db *apptest.DB, n int, within time.Duration) {
+	t.Helper()
+	apptest.Eventually(t, within, func() bool {
+		var done int64
+		db.Model(&models.IncomingEmail{}).Where("processing_status IN ?", []models.Status{
+			models.StatusCompleted, models.StatusNotCreditorReply, models.StatusFailed}).Count(&done)
+		return done == int64(n)
+	}, "%d emails terminal", n)
+}
+
+// requireEffectsOnce checks DESIGN.md §6.2: every email completed, one
+// debt_updates row each, and at most one outbox row per kind per email.
+func requireEffectsOnce(t *testing.T, db *apptest.DB, n int) {
+	t.Helper()
+	var completed, debts, dupDebts, dupOutbox, notifications int64
+	require.NoError(t, db.Model(&models.IncomingEmail{}).Where("processing_status = ?", models.StatusCompleted).Count(&completed).Error)
+	require.EqualValues(t, n, completed, "every email completed")
+	require.NoError(t, db.Model(&models.DebtUpdate{}).Count(&debts).Error)
+	require.EqualValues(t, n, debts, "one debt update per email")
+	require.NoError(t, db.Raw(`SELECT count(*) FROM (SELECT incoming_email_id FROM debt_updates GROUP BY 1 HAVING count(*) > 1) d`).Scan(&dupDebts).Error)
+	require.Zero(t, dupDebts)
+	require.NoError(t, db.Raw(`SELECT count(*) FROM (SELECT aggregate_id, aggregate_type FROM outbox_messages GROUP BY 1, 2 HAVING count(*) > 1) d`).Scan(&dupOutbox).Error)
+	require.Zero(t, dupOutbox)
+	require.NoError(t, db.Model(&models.OutboxMessage{}).Where("aggregate_type = ?", models.OutboxDebtNotification).Count(&notifications).Error)
+	require.EqualValues(t, n, notifications)
+	// The attempt row is closed just after the terminal state commits.
+	apptest.Eventually(t, 10*time.Second, func() bool {
+		var open int64
+		db.Model(&models.EmailAttempt{}).Where("finished_at IS NULL").Count(&open)
+		return open == 0
+	}, "no attempt left open")
+}
+
+// fakeClaude speaks the Messages API, answering after delay so that jobs
+// are mid-flight when a test kills or stops a process.
+func fakeClaude(t *testing.T, delay time.Duration) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-5",
+			"stop_reason": "tool_use", "stop_sequence": nil,
+			"usage": map[string]any{"input_tokens": 100, "output_tokens": 50},
+			"content": []any{map[string]any{"type": "tool_use", "id": "toolu_1", "name": "record_creditor_reply",
+				"input": map[string]any{
+					"is_creditor_reply": true, "client_name": "Mustermann, Max", "creditor_name": "Inkasso Beispiel GmbH",
+					"debt_amount": 1234.56, "reference_numbers": []string{}, "client_aktenzeichen": "",
+					"confidence": 0.9, "summary": "Die Forderung beträgt 1.234,56 EUR.",
+				}}},
+		})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func slowClaudeVars(srv *httptest.Server) map[string]string {
+	return map[string]string{"LLM_PROVIDER": "claude", "ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": srv.URL}
+}
+
+func countInStatus(db *apptest.DB, statuses ...models.Status) int64 {
+	var n int64
+	db.Model(&models.IncomingEmail{}).Where("processing_status IN ?", statuses).Count(&n)
+	return n
+}
+
+func TestKilledProcessLosesNothingAndAppliesEffectsOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, slowClaudeVars(fakeClaude(t, 700*time.Millisecond)))
+	tk := tickets("K", 12)
+	seedInquiries(t, e.db, tk)
+	first := e.start(t, "all")
+	for _, ticket := range tk {
+		post(t, first.addr, ticket)
+	}
+	apptest.Eventually(t, 20*time.Second, func() bool {
+		return countInStatus(e.db, models.StatusExtracting) > 0
+	}, "a job mid-extraction")
+	first.kill(t)
+
+	e.start(t, "all")
+	waitTerminal(t, e.db, len(tk), 60*time.Second)
+	requireEffectsOnce(t, e.db, len(tk))
+	var rescued int64
+	require.NoError(t, e.db.Model(&models.IncomingEmail{}).Where("rescue_count > 0").Count(&rescued).Error)
+	require.Positive(t, rescued, "the killed process's jobs were rescued")
+}
+
+func TestSIGTERMDuringWorkLosesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, slowClaudeVars(fakeClaude(t, 700*time.Millisecond)))
+	tk := tickets("S", 10)
+	seedInquiries(t, e.db, tk)
+	first := e.start(t, "all")
+	for _, ticket := range tk {
+		post(t, first.addr, ticket)
+	}
+	apptest.Eventually(t, 20*time.Second, func() bool {
+		return countInStatus(e.db, models.StatusExtracting) > 0
+	}, "a job mid-extraction")
+	require.Equal(t, 0, first.terminate(t), "graceful exit")
+	// Nothing is left holding a lease: interrupted jobs went straight back to queued.
+	require.Zero(t, countInStatus(e.db, models.ActiveStages...))
+
+	e.start(t, "all")
+	waitTerminal(t, e.db, len(tk), 60*time.Second)
+	requireEffectsOnce(t, e.db, len(tk))
+}
+
+func TestTwoWorkersAndAWebProcessApplyEachEmailOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	const n = 500
+	tk := tickets("M", n)
+	seedInquiries(t, e.db, tk)
+	web := e.start(t, "web")
+	e.start(t, "worker")
+	e.start(t, "worker")
+
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ticket := range work {
+				post(t, web.addr, ticket)
+			}
+		}()
+	}
+	for _, ticket := range tk {
+		work <- ticket
+	}
+	close(work)
+	wg.Wait()
+	// A few deliveries again, as Zendesk does on timeouts: no new rows, no new effects.
+	for _, ticket := range tk[:20] {
+		post(t, web.addr, ticket)
+	}
+
+	waitTerminal(t, e.db, n, 90*time.Second)
+	requireEffectsOnce(t, e.db, n)
+	var workers int64
+	require.NoError(t, e.db.Model(&models.EmailAttempt{}).Distinct("worker").Count(&workers).Error)
+	require.EqualValues(t, 2, workers, "both worker processes took jobs")
+}
