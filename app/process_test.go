@@ -176,7 +176,7 @@ func post(t *testing.T, addr, ticket string) uint64 {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{
 		"ticket_id": ticket, "webhook_id": "wh-" + ticket, "from_email": "forderung@inkasso-beispiel.de",
-		"subject": "AW: Forderungsanfrage " + ticket,
+		"subject":   "AW: Forderungsanfrage " + ticket,
 		"body_text": "Sehr geehrte Damen und Herren,\n\nIhr Zeichen: AZ-" + ticket + "\nDie Gesamtforderung beträgt 1.234,56 EUR.\n\nMit freundlichen Grüßen\nInkasso Beispiel GmbH",
 	})
 	ts := time.Now().UTC().Format(time.RFC3339)

@@ -140,7 +140,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	if path := getenv("CONFIG_FILE"); path != "" {
 		v.SetConfigFile(path)
 		if err := v.ReadInConfig(); err != nil {
-			return nil, fmt.Errorf("CONFIG_FILE: %w", err)
+			// Parse errors quote the offending line, which may hold a secret.
+			var parseErr viper.ConfigParseError
+			if errors.As(err, &parseErr) {
+				return nil, &Problems{List: []string{"CONFIG_FILE: " + path + ": cannot be parsed"}}
+			}
+			return nil, &Problems{List: []string{fmt.Sprintf("CONFIG_FILE: %v", err)}}
 		}
 	}
 	for k := range defaults {

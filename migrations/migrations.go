@@ -32,7 +32,8 @@ func Run(ctx context.Context, db *gorm.DB) error {
 		if err := conn.Exec("SELECT pg_advisory_lock(" + key + ")").Error; err != nil {
 			return fmt.Errorf("take migration lock: %w", err)
 		}
-		defer conn.Exec("SELECT pg_advisory_unlock(" + key + ")")
+		// Unlock even when ctx is cancelled: the pooled session would keep the lock.
+		defer conn.WithContext(context.WithoutCancel(ctx)).Exec("SELECT pg_advisory_unlock(" + key + ")")
 		m := gormigrate.New(conn, &gormigrate.Options{
 			TableName:      "schema_migrations",
 			IDColumnName:   "id",
