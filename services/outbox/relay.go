@@ -1,0 +1,210 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/workers"
+)
+
+// RelayConfig tunes the relay.
+type RelayConfig struct {
+	Interval    time.Duration // how often due rows are looked for
+	MaxAttempts int           // a row fails for good after this many transient errors
+	Batch       int
+	LockFor     time.Duration // how long a claimed row is reserved for its delivery
+	MinBackoff  time.Duration
+	MaxBackoff  time.Duration
+}
+
+// Relay claims due outbox rows, hands each to the sink for its kind, and
+// records the outcome. Rows are claimed with FOR UPDATE SKIP LOCKED and
+// reserved with locked_until, so several relays never deliver the same row
+// at once; a relay that dies after sending but before marking leaves the row
+// to be sent again when its reservation ends, which the sinks tolerate
+// (MongoDB writes are idempotent, mails carry a stable Message-ID).
+type Relay struct {
+	cfg     RelayConfig
+	db      *gorm.DB
+	sinks   map[string]Sink
+	log     *slog.Logger
+	results *prometheus.CounterVec
+
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+	once   sync.Once
+}
+
+// NewRelay returns a relay delivering each kind through sinks[kind]; a kind
+// without a sink is marked skipped.
+func NewRelay(cfg RelayConfig, db *gorm.DB, sinks map[string]Sink, reg prometheus.Registerer, log *slog.Logger) *Relay {
+	if cfg.Batch == 0 {
+		cfg.Batch = 100
+	}
+	if cfg.LockFor == 0 {
+		cfg.LockFor = 2 * time.Minute
+	}
+	if cfg.MinBackoff == 0 {
+		cfg.MinBackoff = 5 * time.Second
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 30 * time.Minute
+	}
+	r := &Relay{cfg: cfg, db: db, sinks: sinks, log: log,
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "matcher_outbox_deliveries_total",
+			Help: "Outbox delivery attempts by kind and result (delivered, skipped, retry, failed).",
+		}, []string{"kind", "result"})}
+	reg.MustRegister(r.results)
+	return r
+}
+
+// Start runs the relay in the background.
+func (r *Relay) Start(ctx context.Context) error {
+	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	r.done.Add(1)
+	go func() {
+		defer r.done.Done()
+		t := time.NewTicker(r.cfg.Interval)
+		defer t.Stop()
+		for {
+			for {
+				n, err := r.runOnce(ctx)
+				if err != nil && !errors.Is(err, context.Canceled) {
+					r.log.Warn("outbox relay run failed", "error", err)
+				}
+				if err != nil || n < r.cfg.Batch {
+					break // caught up; a full batch means more are due now
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop stops the relay after the delivery in progress; safe twice.
+func (r *Relay) Stop() {
+	r.once.Do(func() {
+		if r.cancel != nil {
+			r.cancel()
+			r.done.Wait()
+		}
+	})
+}
+
+const claimOutboxSQL = `
+UPDATE outbox_messages SET locked_until = now() + make_interval(secs => @lock), attempts = attempts + 1
+WHERE id IN (
+  SELECT id FROM outbox_messages
+  WHERE processed_at IS NULL AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+  ORDER BY next_attempt_at LIMIT @batch FOR UPDATE SKIP LOCKED)
+RETURNING *`
+
+// runOnce claims one batch of due rows and delivers them; it returns how many it claimed.
+func (r *Relay) runOnce(ctx context.Context) (int, error) {
+	var rows []models.OutboxMessage
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err := r.db.WithContext(qctx).Raw(claimOutboxSQL, map[string]any{
+		"lock": r.cfg.LockFor.Seconds(), "batch": r.cfg.Batch,
+	}).Scan(&rows).Error
+	cancel()
+	if err != nil {
+		return 0, fmt.Errorf("claim outbox rows: %w", err)
+	}
+	for _, msg := range rows {
+		if ctx.Err() != nil {
+			return len(rows), ctx.Err() // unclaimed rows free up when their reservation ends
+		}
+		r.deliver(ctx, msg)
+	}
+	return len(rows), nil
+}
+
+func (r *Relay) deliver(ctx context.Context, msg models.OutboxMessage) {
+	var err error
+	if sink, ok := r.sinks[msg.AggregateType]; ok && sink != nil {
+		dctx, cancel := context.WithTimeout(ctx, r.cfg.LockFor/2)
+		err = sink.Deliver(dctx, msg)
+		cancel()
+	} else {
+		err = ErrSkipped
+	}
+	result := r.outcome(msg, err)
+	r.results.WithLabelValues(msg.AggregateType, result).Inc()
+	if err != nil && result != "skipped" {
+		r.log.Warn("outbox delivery failed", "outbox_id", msg.ID, "kind", msg.AggregateType,
+			"email_id", msg.AggregateID, "attempt", msg.Attempts, "result", result, "error", err)
+	}
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if merr := r.mark(mctx, msg, result, err); merr != nil {
+		r.log.Error("outbox mark failed; row will be delivered again", "outbox_id", msg.ID, "error", merr)
+	}
+}
+
+// outcome classifies a delivery: delivered, skipped, retry or failed.
+func (r *Relay) outcome(msg models.OutboxMessage, err error) string {
+	var perm *models.PermanentError
+	switch {
+	case err == nil:
+		return "delivered"
+	case errors.Is(err, ErrSkipped):
+		return "skipped"
+	case errors.As(err, &perm), msg.Attempts >= r.cfg.MaxAttempts:
+		return "failed"
+	}
+	return "retry"
+}
+
+// mark records the result on the row and, for portal syncs, on the email's
+// sync_status — in one transaction.
+func (r *Relay) mark(ctx context.Context, msg models.OutboxMessage, result string, cause error) error {
+	var errText *string
+	if cause != nil && result != "skipped" {
+		s := strings.ToValidUTF8(truncate(cause.Error(), 2000), "")
+		errText = &s
+	}
+	set := map[string]any{"locked_until": nil, "last_error": errText}
+	if result == "retry" {
+		set["next_attempt_at"] = time.Now().Add(workers.RetryPolicy{MinBackoff: r.cfg.MinBackoff, MaxBackoff: r.cfg.MaxBackoff}.Delay(msg.Attempts, 0))
+	} else {
+		set["processed_at"] = gorm.Expr("now()")
+		set["outcome"] = result
+	}
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&models.OutboxMessage{}).Where("id = ? AND processed_at IS NULL", msg.ID).Updates(set)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 || msg.AggregateType != models.OutboxCreditorDebtUpdate {
+			return nil
+		}
+		sync := map[string]string{"delivered": models.SyncSynced, "failed": models.SyncFailed, "skipped": models.SyncNotApplicable}[result]
+		email := map[string]any{"sync_error": errText, "updated_at": gorm.Expr("now()")}
+		if sync != "" {
+			email["sync_status"] = sync
+		}
+		return tx.Model(&models.IncomingEmail{}).Where("id = ?", msg.AggregateID).Updates(email).Error
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
