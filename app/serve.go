@@ -20,6 +20,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/migrations"
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
+	"github.com/lawfirm/creditor-email-matcher/services/jobs"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -71,6 +72,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	if cfg.RunsWeb() {
 		deps.Intake = intake.New(db, queue, log)
+		deps.Jobs = jobs.New(db, queue, log)
+		// Database-wide gauges come from web processes only, so worker
+		// processes do not report the same figures again.
+		reg.MustRegister(jobs.NewCollector(db, queue, log))
 	}
 	var background []service
 	if cfg.RunsWorker() {

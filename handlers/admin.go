@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +119,10 @@ func (a *adminPages) logout(c *gin.Context) {
 
 // safeNext keeps a post-login redirect on the admin page itself.
 func safeNext(next string) string {
-	if next == "/admin" || (strings.HasPrefix(next, "/admin/") && !strings.ContainsAny(next, "\\?#") && !strings.Contains(next, "//")) {
+	if strings.ContainsAny(next, "\\?#") || strings.Contains(next, "//") || path.Clean(next) != next {
+		return "/admin"
+	}
+	if next == "/admin" || strings.HasPrefix(next, "/admin/") {
 		return next
 	}
 	return "/admin"

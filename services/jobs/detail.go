@@ -1,0 +1,120 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// maxAttempts bounds the attempt history a detail shows (the newest ones).
+const maxAttempts = 200
+
+// Detail is everything the admin sees about one email.
+type Detail struct {
+	ID                    uint64        `json:"id"`
+	Status                models.Status `json:"status"`
+	ZendeskTicketID       string        `json:"zendesk_ticket_id"`
+	FromEmail             string        `json:"from_email"`
+	FromName              string        `json:"from_name"`
+	Subject               string        `json:"subject"`
+	ReceivedAt            time.Time     `json:"received_at"`
+	StartedAt             *time.Time    `json:"started_at"`
+	CompletedAt           *time.Time    `json:"completed_at"`
+	ProcessedAt           *time.Time    `json:"processed_at"`
+	CreatedAt             time.Time     `json:"created_at"`
+	UpdatedAt             time.Time     `json:"updated_at"`
+	NextAttemptAt         *time.Time    `json:"next_attempt_at"`
+	LastDispatchedAt      *time.Time    `json:"last_dispatched_at"`
+	LeaseOwner            *string       `json:"lease_owner"`
+	LeaseUntil            *time.Time    `json:"lease_until"`
+	ProcessingTimeSeconds *float64      `json:"processing_time_seconds"`
+	ProcessingError       *string       `json:"processing_error"`
+	RetryCount            int           `json:"retry_count"`
+	RescueCount           int           `json:"rescue_count"`
+	Attempt               int           `json:"attempt"`
+	TokenCountBefore      *int          `json:"token_count_before"`
+	TokenCountAfter       *int          `json:"token_count_after"`
+	CleanedBody           *string       `json:"cleaned_body"`
+	ExtractedData         models.JSON   `json:"extracted_data"`
+	MatchStatus           *string       `json:"match_status"`
+	MatchConfidence       *float64      `json:"match_confidence"`
+	MatchedInquiryID      *uint64       `json:"matched_inquiry_id"`
+	MatchDetails          models.JSON   `json:"match_details"`
+	AttachmentURLs        models.JSON   `json:"attachment_urls"`
+	SyncStatus            string        `json:"sync_status"`
+	SyncError             *string       `json:"sync_error"`
+	Attempts              []Attempt     `json:"attempts"`
+}
+
+// Attempt is one worker attempt from email_attempts.
+type Attempt struct {
+	Attempt         int        `json:"attempt"`
+	Worker          string     `json:"worker"`
+	StartedAt       time.Time  `json:"started_at"`
+	FinishedAt      *time.Time `json:"finished_at"`
+	DurationSeconds *float64   `json:"duration_seconds"`
+	Outcome         *string    `json:"outcome"`
+	Error           *string    `json:"error"`
+}
+
+// Get returns one email with its newest attempts; ENOTFOUND when absent.
+func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	defer cancel()
+	var e models.IncomingEmail
+	err := s.db.WithContext(ctx).Omit("raw_body_html", "raw_body_text").Where("id = ?", id).Take(&e).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Detail{}, models.Errorf(models.ENOTFOUND, "job %d not found", id)
+	}
+	if err != nil {
+		return Detail{}, fmt.Errorf("get job: %w", err)
+	}
+	var rows []models.EmailAttempt
+	err = s.db.WithContext(ctx).Where("incoming_email_id = ?", id).Order("id DESC").Limit(maxAttempts).Find(&rows).Error
+	if err != nil {
+		return Detail{}, fmt.Errorf("get attempts: %w", err)
+	}
+	slices.Reverse(rows)
+	d := detailOf(e)
+	d.Attempts = make([]Attempt, 0, len(rows))
+	for _, a := range rows {
+		d.Attempts = append(d.Attempts, Attempt{
+			Attempt: a.Attempt, Worker: a.Worker, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt,
+			DurationSeconds: seconds(&a.StartedAt, a.FinishedAt), Outcome: a.Outcome, Error: a.Error,
+		})
+	}
+	return d, nil
+}
+
+func detailOf(e models.IncomingEmail) Detail {
+	return Detail{
+		ID: e.ID, Status: e.ProcessingStatus, ZendeskTicketID: e.ZendeskTicketID,
+		FromEmail: e.FromEmail, FromName: e.FromName, Subject: e.Subject,
+		ReceivedAt: e.ReceivedAt, StartedAt: e.StartedAt, CompletedAt: e.CompletedAt,
+		ProcessedAt: e.ProcessedAt, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		NextAttemptAt: e.NextAttemptAt, LastDispatchedAt: e.LastDispatchedAt,
+		LeaseOwner: e.LeaseOwner, LeaseUntil: e.LeaseUntil,
+		ProcessingTimeSeconds: seconds(e.StartedAt, e.CompletedAt),
+		ProcessingError:       e.ProcessingError, RetryCount: e.RetryCount, RescueCount: e.RescueCount,
+		Attempt: e.Attempt, TokenCountBefore: e.TokenCountBefore, TokenCountAfter: e.TokenCountAfter,
+		CleanedBody: e.CleanedBody, ExtractedData: e.ExtractedData,
+		MatchStatus: e.MatchStatus, MatchConfidence: e.MatchConfidence, MatchedInquiryID: e.MatchedInquiryID,
+		MatchDetails: e.MatchDetails, AttachmentURLs: e.AttachmentURLs,
+		SyncStatus: e.SyncStatus, SyncError: e.SyncError,
+	}
+}
+
+// seconds is end-start, or nil while either is unknown.
+func seconds(start, end *time.Time) *float64 {
+	if start == nil || end == nil {
+		return nil
+	}
+	d := end.Sub(*start).Seconds()
+	return &d
+}

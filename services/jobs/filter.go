@@ -1,0 +1,84 @@
+package jobs
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// List limits of the admin API.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+	maxFromRunes = 320
+)
+
+// Filter selects emails for the list. Zero fields do not filter.
+type Filter struct {
+	// Status keeps emails in this state; empty keeps all.
+	Status models.Status
+	// From keeps emails whose sender address contains this text (case-insensitive).
+	From string
+	// Since and Until bound received_at: Since inclusive, Until exclusive.
+	Since, Until *time.Time
+	// Limit is the page size, 1–MaxLimit; 0 means DefaultLimit.
+	Limit int
+	// After continues the list after this position (from a previous page's NextCursor).
+	After *Cursor
+}
+
+// Validate returns EINVALID with a message per bad field.
+func (f Filter) Validate() error {
+	fields := map[string]string{}
+	if f.Status != "" && !f.Status.Valid() {
+		fields["status"] = "unknown status"
+	}
+	if f.Limit < 0 || f.Limit > MaxLimit {
+		fields["limit"] = fmt.Sprintf("must be between 1 and %d", MaxLimit)
+	}
+	rangeProblems(f.From, f.Since, f.Until, fields)
+	return fieldsError(fields)
+}
+
+func rangeProblems(from string, since, until *time.Time, fields map[string]string) {
+	if utf8.RuneCountInString(from) > maxFromRunes {
+		fields["from"] = fmt.Sprintf("at most %d characters", maxFromRunes)
+	}
+	if since != nil && until != nil && !since.Before(*until) {
+		fields["until"] = "must be after since"
+	}
+}
+
+func fieldsError(fields map[string]string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return &models.Error{Code: models.EINVALID, Message: "invalid parameters", Fields: fields}
+}
+
+// scopeRange applies the sender and time filters shared by the list, the
+// counts and the bulk retry.
+func scopeRange(from string, since, until *time.Time) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		if from = strings.TrimSpace(from); from != "" {
+			q = q.Where(`from_email ILIKE ? ESCAPE '\'`, "%"+escapeLike(from)+"%")
+		}
+		if since != nil {
+			q = q.Where("received_at >= ?", since.UTC())
+		}
+		if until != nil {
+			q = q.Where("received_at < ?", until.UTC())
+		}
+		return q
+	}
+}
+
+// escapeLike makes s match literally inside a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
