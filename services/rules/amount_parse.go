@@ -1,0 +1,222 @@
+package rules
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
+
+// numberRe matches the number shapes creditors write, most specific first
+// (RE2 alternation is leftmost-first): German thousands with optional
+// decimals or a ",-" dash, English thousands, a plain English decimal, and a
+// plain integer with optional German decimals.
+var numberRe = regexp.MustCompile(`\d{1,3}(?:\.\d{3})+(?:,(?:\d{1,2}|--?|–))?|\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+\.\d{1,2}|\d+(?:,(?:\d{1,2}|--?|–))?`)
+
+// maxAmountHits bounds the candidates considered in one body.
+const maxAmountHits = 300
+
+// amountHit is one number in the text that may be money.
+type amountHit struct {
+	start, end int // byte span of the digits
+	value      float64
+	currency   bool // a €, EUR or Euro sits right before or after it
+	formatted  bool // has cents, a ",-" dash or thousands groups
+	negative   bool // a minus sign precedes it
+}
+
+// findAmountHits returns numbers that look like money: not part of a date,
+// phone number, IBAN, postcode, percentage or case number. A hit without a
+// currency marker is kept only when money-formatted; the classifier decides
+// whether its label makes it an amount.
+func findAmountHits(text string) []amountHit {
+	var hits []amountHit
+	for _, loc := range numberRe.FindAllStringIndex(text, -1) {
+		if len(hits) >= maxAmountHits {
+			break
+		}
+		h, ok := readHit(text, loc[0], loc[1])
+		if ok {
+			hits = append(hits, h)
+		}
+	}
+	return hits
+}
+
+func readHit(text string, start, end int) (amountHit, bool) {
+	raw := text[start:end]
+	h := amountHit{start: start, end: end}
+	negative, ok := checkBefore(text, start)
+	if !ok || !checkAfter(text, end) {
+		return h, false
+	}
+	h.negative = negative
+	v, formatted, ok := parseNumber(raw)
+	if !ok {
+		return h, false
+	}
+	h.value, h.formatted = v, formatted
+	h.currency = currencyAfter(text, end) || currencyBefore(text, start)
+	if !h.currency && !h.formatted {
+		return h, false
+	}
+	return h, true
+}
+
+// checkBefore rejects numbers glued to letters, digits or reference
+// punctuation, and detects a leading minus sign.
+func checkBefore(text string, start int) (negative, ok bool) {
+	if start == 0 {
+		return false, true
+	}
+	r, size := utf8.DecodeLastRuneInString(text[:start])
+	switch {
+	case r == '-' || r == '−':
+		if start-size == 0 {
+			return true, true
+		}
+		p, _ := utf8.DecodeLastRuneInString(text[:start-size])
+		if unicode.IsLetter(p) || unicode.IsDigit(p) || p == '/' || p == '.' {
+			return false, false
+		}
+		return true, true
+	case unicode.IsLetter(r), unicode.IsDigit(r):
+		return false, false
+	case strings.ContainsRune("./,_#+:&=", r):
+		// "Tel.:0221…", "+49 …", "Nr.#123", "a=1": not money. A colon right
+		// before digits without a space is a label glued to a code.
+		if r == ':' {
+			return false, true
+		}
+		return false, false
+	}
+	return false, true
+}
+
+// checkAfter rejects numbers that continue as a date, time, case number,
+// percentage or identifier.
+func checkAfter(text string, end int) bool {
+	if end >= len(text) {
+		return true
+	}
+	r, size := utf8.DecodeRuneInString(text[end:])
+	next := func() rune {
+		if end+size >= len(text) {
+			return 0
+		}
+		n, _ := utf8.DecodeRuneInString(text[end+size:])
+		return n
+	}
+	switch {
+	case unicode.IsDigit(r), r == '_', r == '%', r == '‰':
+		return false
+	case r == '.' || r == ',' || r == '/' || r == ':' || r == '-':
+		return !unicode.IsDigit(next())
+	case unicode.IsLetter(r):
+		return hasCurrencyPrefix(text[end:])
+	}
+	rest := strings.TrimLeft(text[end:min(end+16, len(text))], " ")
+	lower := strings.ToLower(rest)
+	return !strings.HasPrefix(rest, "%") && !strings.HasPrefix(lower, "prozent") && !strings.HasPrefix(lower, "percent")
+}
+
+// parseNumber turns a matched number into a value. formatted reports cents,
+// a dash or thousands groups — shapes that do not occur in phone numbers.
+func parseNumber(raw string) (value float64, formatted bool, ok bool) {
+	s := raw
+	for _, dash := range []string{",--", ",-", ",–"} {
+		if strings.HasSuffix(s, dash) {
+			s = strings.TrimSuffix(s, dash)
+			formatted = true
+			break
+		}
+	}
+	switch {
+	case strings.Contains(s, ".") && strings.Contains(s, ","):
+		if strings.LastIndexByte(s, ',') > strings.LastIndexByte(s, '.') {
+			s = strings.ReplaceAll(s, ".", "")
+			s = strings.Replace(s, ",", ".", 1)
+		} else {
+			s = strings.ReplaceAll(s, ",", "")
+		}
+		formatted = true
+	case strings.Contains(s, ","):
+		i := strings.LastIndexByte(s, ',')
+		if len(s)-i-1 == 3 {
+			s = strings.ReplaceAll(s, ",", "") // 1,234 (English thousands)
+		} else {
+			s = strings.Replace(s, ",", ".", 1)
+		}
+		formatted = true
+	case strings.Contains(s, "."):
+		i := strings.LastIndexByte(s, '.')
+		if len(s)-i-1 == 3 {
+			s = strings.ReplaceAll(s, ".", "") // 2.500 (German thousands)
+		}
+		formatted = true
+	}
+	if len(s) > 15 {
+		return 0, false, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false, false
+	}
+	return v, formatted, true
+}
+
+// hasCurrencyPrefix reports whether s starts with €, EUR or Euro as a word.
+func hasCurrencyPrefix(s string) bool {
+	if strings.HasPrefix(s, "€") {
+		return true
+	}
+	for _, c := range []string{"euro", "eur"} {
+		if len(s) >= len(c) && strings.EqualFold(s[:len(c)], c) {
+			rest := s[len(c):]
+			r, _ := utf8.DecodeRuneInString(rest)
+			if rest == "" || !unicode.IsLetter(r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func currencyAfter(text string, end int) bool {
+	rest := text[end:min(end+12, len(text))]
+	rest = strings.TrimLeft(rest, " \t")
+	return hasCurrencyPrefix(rest)
+}
+
+func currencyBefore(text string, start int) bool {
+	lo := max(start-12, 0)
+	before := strings.TrimRight(text[lo:start], " \t:-−")
+	if strings.HasSuffix(before, "€") {
+		return true
+	}
+	for _, c := range []string{"eur", "euro"} {
+		if len(before) < len(c) || !strings.EqualFold(before[len(before)-len(c):], c) {
+			continue
+		}
+		head := before[:len(before)-len(c)]
+		r, _ := utf8.DecodeLastRuneInString(head)
+		if head == "" || !unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// plausible reports whether v may be written into a client's file.
+func plausible(v float64) bool {
+	return v > 0 && v <= models.MaxPlausibleAmount
+}
+
+// roundCents rounds v to whole cents.
+func roundCents(v float64) float64 {
+	return math.Round(v*100) / 100
+}

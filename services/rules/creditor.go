@@ -1,0 +1,156 @@
+package rules
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+var (
+	// companyMarkerRe: legal-form suffixes, case-sensitive ("AG" but not "ag").
+	companyMarkerRe = regexp.MustCompile(`(?:^|[^\p{L}])(?:GmbH|AG|KGaA|KG|SE|OHG|GbR|UG|eG|e\.[ \t]?V\.|mbH|mbB|PartG|Ltd\.?|Limited|Inc\.?|LLC|plc|S\.A\.|B\.V\.|N\.V\.|BV|NV|AB|A/S|ApS|Oy|S\.p\.A\.|S\.r\.l\.|SAS|SARL|AöR|KdöR)(?:$|[^\p{L}])`)
+	// companyWordRe: words that name an institution without a legal form.
+	companyWordRe = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:\p{L}*bank|sparkasse|inkasso\p{L}*|\p{L}*versicherung(?:en)?|versicherungs\p{L}*|stadtwerke|\p{L}*werke|finanzamt|\p{L}*kasse|gemeinde|stadtverwaltung|landratsamt|jobcenter|agentur für arbeit|beitragsservice|telekom|vodafone|telefónica|energie\p{L}*|insurance|finance|financial|energy|\p{L}*praxis|\p{L}*klinik(?:um)?|krankenhaus|apotheke|hausverwaltung|immobilien|\p{L}*kanzlei|rechtsanwälte|steuerberatung)(?:$|[^\p{L}])`)
+	// companyPhraseRe pulls "Muster Inkasso GmbH" out of a longer line.
+	companyPhraseRe = regexp.MustCompile(`(?:[\p{Lu}\p{N}][\p{L}\p{N}&.'’\-]*[ \t]+(?:&[ \t]+)?){1,5}(?:GmbH(?:[ \t]*&[ \t]*Co\.?[ \t]*KG)?|AG|KGaA|KG|SE|OHG|UG|eG|e\.[ \t]?V\.|PartG mbB|Ltd\.?|Limited|Inc\.?|LLC|plc|AB)`)
+	// closingRe: the greeting that starts a signature.
+	closingRe = regexp.MustCompile(`(?im)^[ \t]*(?:mit\s+freundlichen\s+grüßen|mit\s+freundlichem\s+gruß|freundliche\s+grüße|viele\s+grüße|beste\s+grüße|herzliche\s+grüße|liebe\s+grüße|mit\s+besten\s+grüßen|schöne\s+grüße|hochachtungsvoll|mfg\b|best\s+regards|kind\s+regards|warm\s+regards|regards|sincerely|yours\s+(?:sincerely|faithfully)|i\.\s?a\.|i\.\s?v\.)[ \t,.!]*`)
+	// notCompanyLineRe: contact, bank-detail, register and quoted-header lines.
+	notCompanyLineRe = regexp.MustCompile(`(?i)@|www\.|https?:|\btel\b|telefon|\bfax\b|iban|\bbic\b|bankverbindung|konto|hrb|hra|registergericht|amtsgericht|ust-?id|steuer|geschäftsführ|vorstand|aufsichtsrat|sitz der|^(?:von|from|an|to|cc|gesendet|sent|betreff|subject|datum|date)\s*:`)
+	segmentSplitRe   = regexp.MustCompile(`[ \t]+[·|•–][ \t]+|[ \t]+-[ \t]+|[ \t]{2,}|\t|,[ \t]+|\||[ \t]*[()\[\]<>][ \t]*`)
+	leadingFillerRe  = regexp.MustCompile(`(?i)^(?:(?:ihr|ihre|your|das|the)[ \t]+)?(?:(?:service-?team|kundenservice|team|forderungsmanagement|customer service)[ \t]+(?:der|des|von|vom|from|at|of)?[ \t]*)?`)
+)
+
+// freemailDomains never name a creditor.
+var freemailDomains = wordSet(`gmail googlemail gmx web t-online outlook hotmail live msn yahoo icloud me mac aol
+	freenet posteo mailbox protonmail proton arcor online mail email gmx-topmail zendesk vodafonemail kabelmail`)
+
+// extractCreditor names the creditor from the signature, the sender's name,
+// a company line in the body or, last, the sender's domain.
+func extractCreditor(body, fromName, fromEmail string) string {
+	lines := splitLines(body)
+	if start := closingLine(lines); start >= 0 {
+		// A legal form beats a bare institution word ("Ihr Telekom Team").
+		for _, needMarker := range []bool{true, false} {
+			if c := signatureCompany(lines, start, needMarker); c != "" {
+				return c
+			}
+		}
+	}
+	if c := companyFromLine(fromName); c != "" {
+		return c
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if c := companyFromLine(lines[i]); c != "" && companyMarkerRe.MatchString(c) {
+			return c
+		}
+	}
+	return companyFromDomain(fromEmail)
+}
+
+// signatureCompany scans the lines after the closing greeting.
+func signatureCompany(lines []string, start int, needMarker bool) string {
+	for i, n := start, 0; i < len(lines) && n < 12; i++ {
+		line := lines[i]
+		if i == start {
+			line = closingRe.ReplaceAllString(line, "")
+		}
+		if line == "" {
+			continue
+		}
+		n++
+		if c := companyFromLine(line); c != "" && (!needMarker || companyMarkerRe.MatchString(c)) {
+			return c
+		}
+	}
+	return ""
+}
+
+func closingLine(lines []string) int {
+	for i, l := range lines {
+		if closingRe.MatchString(l) {
+			return i
+		}
+	}
+	return -1
+}
+
+// closingIndex returns the byte offset where the signature starts, or len(body).
+func closingIndex(body string) int {
+	if loc := closingRe.FindStringIndex(body); loc != nil {
+		return loc[0]
+	}
+	return len(body)
+}
+
+// companyFromLine returns the company named by a short signature-like line.
+func companyFromLine(line string) string {
+	line = strings.TrimSpace(line)
+	if line == "" || len(line) > 200 || notCompanyLineRe.MatchString(line) {
+		return ""
+	}
+	for _, seg := range segmentSplitRe.Split(line, 8) {
+		seg = strings.Trim(seg, " \t.,;:-*_\"'()")
+		if strings.HasSuffix(seg, "e.V") || strings.HasSuffix(seg, "Inc") || strings.HasSuffix(seg, "Ltd") {
+			seg += "."
+		}
+		seg = strings.TrimSpace(leadingFillerRe.ReplaceAllString(seg, ""))
+		if seg == "" {
+			continue
+		}
+		marker := companyMarkerRe.MatchString(seg)
+		if !marker && !companyWordRe.MatchString(seg) {
+			continue
+		}
+		if words := len(strings.Fields(seg)); words <= 7 && len(seg) <= 70 && startsUpper(seg) && !strings.HasSuffix(seg, "?") {
+			return seg
+		}
+		if marker {
+			if p := companyPhraseRe.FindString(seg); p != "" {
+				return strings.TrimSpace(p)
+			}
+		}
+	}
+	return ""
+}
+
+func startsUpper(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsUpper(r) || unicode.IsDigit(r)
+}
+
+// companyFromDomain turns "forderung@muster-inkasso.de" into "Muster Inkasso";
+// freemail addresses give "".
+func companyFromDomain(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return ""
+	}
+	domain := strings.ToLower(strings.Trim(email[at+1:], " <>.\t"))
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return ""
+	}
+	i := len(labels) - 2
+	if i > 0 && (labels[i] == "co" || labels[i] == "com" || labels[i] == "org" || labels[i] == "net" || labels[i] == "ac") {
+		i--
+	}
+	label := labels[i]
+	if label == "" || freemailDomains[label] {
+		return ""
+	}
+	words := strings.FieldsFunc(label, func(r rune) bool { return r == '-' || r == '_' })
+	for j, w := range words {
+		switch w {
+		case "ag", "se", "kg":
+			words[j] = strings.ToUpper(w)
+		case "gmbh":
+			words[j] = "GmbH"
+		default:
+			r, size := utf8.DecodeRuneInString(w)
+			words[j] = string(unicode.ToUpper(r)) + w[size:]
+		}
+	}
+	return strings.Join(words, " ")
+}
