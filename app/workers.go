@@ -39,23 +39,40 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, d
 	}, db, async, queue, proc, wm, log)
 	sched := workers.NewScheduler(db, queue, 500*time.Millisecond, log)
 	reaper := workers.NewReaper(workers.ReaperConfig{Interval: cfg.ReaperInterval, MaxRescues: cfg.MaxRescues}, db, queue, wm, log)
-	sinks, err := outboxSinks(ctx, cfg, log)
+	sinks, portal, err := outboxSinks(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	relay := outbox.NewRelay(outbox.RelayConfig{Interval: cfg.OutboxInterval, MaxAttempts: cfg.OutboxMaxAttempts}, db, sinks, reg, log)
-	return []service{reaper, sched, relay, pool}, nil
+	services := []service{reaper, sched, relay, pool}
+	if portal != nil {
+		services = append(services, closer{portal}, outbox.NewReconciler(db, portal, cfg.ReconcileInterval, 0, reg, log))
+	}
+	return services, nil
+}
+
+// closer disconnects the portal's MongoDB when the services stop; it sits
+// before the relay and reconciler in start order, so it stops after them.
+type closer struct{ portal *outbox.MongoSink }
+
+func (closer) Start(context.Context) error { return nil }
+
+func (c closer) Stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = c.portal.Close(ctx)
 }
 
 // outboxSinks connects the portal's MongoDB and the mail server, when configured.
-func outboxSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) (map[string]outbox.Sink, error) {
+func outboxSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) (map[string]outbox.Sink, *outbox.MongoSink, error) {
 	sinks := map[string]outbox.Sink{}
+	var portal *outbox.MongoSink
 	if cfg.MongoDBURL != "" {
-		mongo, err := outbox.NewMongoSink(ctx, cfg.MongoDBURL, cfg.MongoDBDatabase)
-		if err != nil {
-			return nil, err
+		var err error
+		if portal, err = outbox.NewMongoSink(ctx, cfg.MongoDBURL, cfg.MongoDBDatabase); err != nil {
+			return nil, nil, err
 		}
-		sinks[models.OutboxCreditorDebtUpdate] = mongo
+		sinks[models.OutboxCreditorDebtUpdate] = portal
 	} else {
 		log.Warn("MONGODB_URL not set: portal sync is off, debt updates stay in PostgreSQL")
 	}
@@ -68,7 +85,7 @@ func outboxSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) (map
 	}
 	sinks[models.OutboxFailureAlert] = mail
 	sinks[models.OutboxDebtNotification] = mail
-	return sinks, nil
+	return sinks, portal, nil
 }
 
 // newExtractor picks Claude or the German rules per LLM_PROVIDER.

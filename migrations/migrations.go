@@ -20,6 +20,7 @@ func all() []*gormigrate.Migration {
 		debtUpdates(),
 		outboxMessages(),
 		inquiryMatchIndexes(),
+		syncDriftReports(),
 	}
 }
 

@@ -5,7 +5,9 @@ package debts
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"gorm.io/gorm"
@@ -34,6 +36,9 @@ type Writer struct {
 func (w Writer) Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, data models.ExtractedData, d Decision) (string, error) {
 	if data.DebtAmount == nil {
 		return models.SyncNotApplicable, nil
+	}
+	if err := validate(*data.DebtAmount, d); err != nil {
+		return "", models.Permanent(fmt.Errorf("debt update for email %d: %w", e.ID, err))
 	}
 	var inq models.CreditorInquiry
 	if d.InquiryID != nil {
@@ -84,6 +89,19 @@ func (w Writer) Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, 
 		return models.SyncNotApplicable, nil
 	}
 	return models.SyncPending, nil
+}
+
+// validate refuses what the extractors and the matcher never produce, so a
+// bug there fails the email with a clear error instead of a constraint
+// violation retried until exhausted (or a nil dereference).
+func validate(amount float64, d Decision) error {
+	if math.IsNaN(amount) || amount <= 0 || amount > models.MaxPlausibleAmount {
+		return errors.New("implausible amount")
+	}
+	if d.Status == models.MatchAuto && d.InquiryID == nil {
+		return errors.New("auto match without inquiry")
+	}
+	return nil
 }
 
 func markAnswered(ctx context.Context, tx *gorm.DB, inquiryID uint64) error {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 )
 
 // The portal's schema: collection and field names it reads.
@@ -318,8 +319,8 @@ func exactWordsRegex(words []string) bson.D {
 func matchCreditor(entries []bson.M, p models.DebtSyncPayload) (int, error) {
 	email := strings.ToLower(strings.TrimSpace(p.CreditorEmail))
 	domain := mailDomain(email)
-	if freemailDomains[domain] {
-		domain = ""
+	if matcher.IsFreemail(domain) {
+		domain = "" // shared by unrelated senders: a domain match says nothing
 	}
 	name := foldName(p.CreditorName)
 	best, bestScore, ties := -1, 0, 0
@@ -363,14 +364,6 @@ func mailDomain(addr string) string {
 		return addr[at+1:]
 	}
 	return ""
-}
-
-// freemailDomains are shared by unrelated senders, so a domain match says nothing.
-var freemailDomains = map[string]bool{
-	"gmail.com": true, "googlemail.com": true, "gmx.de": true, "gmx.net": true, "web.de": true,
-	"t-online.de": true, "yahoo.com": true, "yahoo.de": true, "outlook.com": true, "outlook.de": true,
-	"hotmail.com": true, "hotmail.de": true, "icloud.com": true, "posteo.de": true,
-	"freenet.de": true, "aol.com": true, "mail.de": true,
 }
 
 // umlauts spells German umlauts the way they are written without them.

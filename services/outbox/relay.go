@@ -47,6 +47,12 @@ type Relay struct {
 // NewRelay returns a relay delivering each kind through sinks[kind]; a kind
 // without a sink is marked skipped.
 func NewRelay(cfg RelayConfig, db *gorm.DB, sinks map[string]Sink, reg prometheus.Registerer, log *slog.Logger) *Relay {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 5 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10 // zero would fail every row at its first transient error
+	}
 	if cfg.Batch == 0 {
 		cfg.Batch = 100
 	}
@@ -180,7 +186,12 @@ func (r *Relay) mark(ctx context.Context, msg models.OutboxMessage, result strin
 	}
 	set := map[string]any{"locked_until": nil, "last_error": errText}
 	if result == "retry" {
-		set["next_attempt_at"] = time.Now().Add(workers.RetryPolicy{MinBackoff: r.cfg.MinBackoff, MaxBackoff: r.cfg.MaxBackoff}.Delay(msg.Attempts, 0))
+		var after time.Duration // a server's Retry-After, when it sent one
+		var te *models.TransientError
+		if errors.As(cause, &te) {
+			after = te.RetryAfter
+		}
+		set["next_attempt_at"] = time.Now().Add(workers.RetryPolicy{MinBackoff: r.cfg.MinBackoff, MaxBackoff: r.cfg.MaxBackoff}.Delay(msg.Attempts, after))
 	} else {
 		set["processed_at"] = gorm.Expr("now()")
 		set["outcome"] = result
