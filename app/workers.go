@@ -10,10 +10,10 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/models"
-	"github.com/lawfirm/creditor-email-matcher/services/outbox"
 	"github.com/lawfirm/creditor-email-matcher/services/claude"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
+	"github.com/lawfirm/creditor-email-matcher/services/outbox"
 	"github.com/lawfirm/creditor-email-matcher/services/pipeline"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
 	"github.com/lawfirm/creditor-email-matcher/workers"
