@@ -35,7 +35,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if cmd != "serve" && cmd != "migrate" {
 		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", cmd)
+		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
 	cfg, err := config.Load(getenv)
 	if err == nil {
@@ -74,6 +74,9 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// errUsage marks a command-line mistake, so ExitCode answers 2.
+var errUsage = errors.New("usage")
+
 // ExitCode maps Run's error to a process exit code: 2 for usage and
 // configuration problems, 1 for anything else.
 func ExitCode(err error, stderr io.Writer) int {
@@ -81,7 +84,7 @@ func ExitCode(err error, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintln(stderr, "matcher:", err)
-	if errors.Is(err, config.ErrInvalid) || errors.Is(err, flag.ErrHelp) {
+	if errors.Is(err, config.ErrInvalid) || errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
 		return 2
 	}
 	return 1
