@@ -110,7 +110,7 @@ func newWHEnv(t *testing.T, o whOptions) *whEnv {
 		Now:     func() time.Time { return e.now },
 	}
 	if !o.noIntake {
-		d.Intake = intake.New(e.db, pusher, log)
+		d.Intake = intake.New(e.db, e.db, pusher, log)
 	}
 	e.handler = NewServer(d)
 	return e

@@ -11,8 +11,10 @@ import (
 )
 
 // claimSQL moves one email queued/received → processing under a fresh lease
-// and records the attempt, in one statement. SKIP LOCKED lets a competing
-// claimer of the same id give up at once instead of waiting.
+// and records the attempt, in one statement. It waits for a row lock rather
+// than skipping it: the lock may be intake's received → queued mark, and a
+// skipped claim would drop the id until the reaper re-dispatched it. After
+// the wait PostgreSQL re-checks the status, so of two claimers one wins.
 const claimSQL = `
 WITH claimed AS (
   UPDATE incoming_emails SET
@@ -21,7 +23,7 @@ WITH claimed AS (
     attempt = attempt + 1, next_attempt_at = NULL, updated_at = now()
   WHERE id = (SELECT id FROM incoming_emails
               WHERE id = @id AND processing_status IN ('queued', 'received')
-              FOR UPDATE SKIP LOCKED)
+              FOR UPDATE)
   RETURNING *
 ), recorded AS (
   INSERT INTO email_attempts (incoming_email_id, attempt, worker, lease_token, started_at)
@@ -72,17 +74,6 @@ RETURNING lease_token`, lease.Seconds(), tokens, models.ActiveStages).Scan(&kept
 		}
 	}
 	return lost, nil
-}
-
-// finishAttempt records how an attempt ended.
-func finishAttempt(ctx context.Context, tx *gorm.DB, token, outcome string, errText *string) error {
-	err := tx.WithContext(ctx).Model(&models.EmailAttempt{}).
-		Where("lease_token = ? AND finished_at IS NULL", token).
-		Updates(map[string]any{"finished_at": gorm.Expr("now()"), "outcome": outcome, "error": errText}).Error
-	if err != nil {
-		return fmt.Errorf("finish attempt: %w", err)
-	}
-	return nil
 }
 
 // releaseLease is the set of columns that end a lease.

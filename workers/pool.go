@@ -260,12 +260,16 @@ func (p *Pool) finish(ctx context.Context, job *models.Job, status models.Status
 	defer cancel()
 	switch {
 	case err == nil:
-		if ferr := finishAttempt(ctx, p.async, job.Token, string(status), nil); ferr != nil {
+		if ferr := models.FinishAttempt(ctx, p.async, job.Token, string(status), nil); ferr != nil {
 			p.log.Warn("record attempt failed", "email_id", job.Email.ID, "error", ferr)
 		}
 		return string(status)
 	case errors.Is(err, models.ErrLeaseLost):
 		p.log.Warn("lease lost; result discarded", "email_id", job.Email.ID, "attempt", job.Attempt)
+		msg := "lease lost"
+		if ferr := models.FinishAttempt(ctx, p.async, job.Token, models.OutcomeRescued, &msg); ferr != nil {
+			p.log.Warn("record attempt failed", "email_id", job.Email.ID, "error", ferr)
+		}
 		return "lease_lost"
 	case interrupted:
 		return p.requeue(ctx, job)
@@ -291,7 +295,7 @@ func (p *Pool) retry(ctx context.Context, job *models.Job, cause error, retryAft
 			})}).Apply(ctx, tx); err != nil {
 			return err
 		}
-		return finishAttempt(ctx, tx, job.Token, models.OutcomeRetry, &msg)
+		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeRetry, &msg)
 	})
 	if err != nil {
 		return p.writeFailed(job, "retry", err)
@@ -312,7 +316,7 @@ func (p *Pool) fail(ctx context.Context, job *models.Job, cause error) string {
 			})}).Apply(ctx, tx); err != nil {
 			return err
 		}
-		if err := finishAttempt(ctx, tx, job.Token, models.OutcomeFailed, &msg); err != nil {
+		if err := models.FinishAttempt(ctx, tx, job.Token, models.OutcomeFailed, &msg); err != nil {
 			return err
 		}
 		return enqueueAlert(ctx, tx, job.Email, msg)
@@ -332,7 +336,7 @@ func (p *Pool) requeue(ctx context.Context, job *models.Job) string {
 			From: models.ActiveStages, Set: releaseLease(map[string]any{"last_dispatched_at": gorm.Expr("now()")})}).Apply(ctx, tx); err != nil {
 			return err
 		}
-		return finishAttempt(ctx, tx, job.Token, models.OutcomeInterrupted, &msg)
+		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeInterrupted, &msg)
 	})
 	if err != nil {
 		return p.writeFailed(job, "requeue", err)

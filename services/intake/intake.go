@@ -43,14 +43,15 @@ type Result struct {
 
 // Service accepts webhook emails.
 type Service struct {
-	db    *gorm.DB
+	db    *gorm.DB // durable commits: the stored email
+	async *gorm.DB // synchronous_commit=off: the queued mark
 	queue Pusher
 	log   *slog.Logger
 }
 
 // New returns an intake service.
-func New(db *gorm.DB, queue Pusher, log *slog.Logger) *Service {
-	return &Service{db: db, queue: queue, log: log}
+func New(db, async *gorm.DB, queue Pusher, log *slog.Logger) *Service {
+	return &Service{db: db, async: async, queue: queue, log: log}
 }
 
 // ErrUnavailable means PostgreSQL could not store the email; the caller
@@ -121,15 +122,10 @@ func (s *Service) dispatch(ctx context.Context, id uint64) {
 		s.log.WarnContext(ctx, "push failed; reaper will dispatch", "email_id", id, "error", err)
 		return
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
-			return err
-		}
-		return models.Change{
-			ID: id, To: models.StatusQueued, From: []models.Status{models.StatusReceived},
-			Set: map[string]any{"last_dispatched_at": gorm.Expr("now()")},
-		}.Apply(ctx, tx)
-	})
+	err := models.Change{
+		ID: id, To: models.StatusQueued, From: []models.Status{models.StatusReceived},
+		Set: map[string]any{"last_dispatched_at": gorm.Expr("now()")},
+	}.Apply(ctx, s.async)
 	if err != nil && !errors.Is(err, models.ErrTransitionRefused) {
 		s.log.WarnContext(ctx, "mark queued failed", "email_id", id, "error", err)
 	}

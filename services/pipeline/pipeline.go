@@ -125,14 +125,19 @@ func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, set ma
 }
 
 func (p *Pipeline) finishNotReply(ctx context.Context, job *models.Job) error {
-	return job.Advance(ctx, p.db, models.StatusNotCreditorReply, terminal(map[string]any{
-		"match_status": models.MatchNone, "sync_status": models.SyncNotApplicable,
-	}))
+	return p.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := job.Advance(ctx, tx, models.StatusNotCreditorReply, terminal(map[string]any{
+			"match_status": models.MatchNone, "sync_status": models.SyncNotApplicable,
+		})); err != nil {
+			return err
+		}
+		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeNotCreditorReply, nil)
+	})
 }
 
 // match decides the inquiry and, in one transaction guarded by the lease
-// token, marks the email completed and records the debt update with its
-// outbox rows: either all of it happens once, or none.
+// token, marks the email completed, records the debt update with its outbox
+// rows and closes the attempt: either all of it happens once, or none.
 func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData) error {
 	start := time.Now()
 	if err := job.Advance(ctx, p.async, models.StatusMatching, nil); err != nil {
@@ -160,7 +165,10 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 		if err != nil {
 			return err
 		}
-		return tx.Model(&models.IncomingEmail{}).Where("id = ?", job.Email.ID).Update("sync_status", sync).Error
+		if err := tx.Model(&models.IncomingEmail{}).Where("id = ?", job.Email.ID).Update("sync_status", sync).Error; err != nil {
+			return err
+		}
+		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeCompleted, nil)
 	})
 	if err != nil {
 		return err
