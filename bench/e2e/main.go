@@ -1,0 +1,240 @@
+// Command e2e measures the matcher end to end: it builds and starts the real
+// binary (APP_MODE=all, LLM_PROVIDER=rules) on a fresh database, seeds the
+// inquiries the replies answer, posts N signed webhooks through the load
+// runner, waits until every email is terminal, and reports emails/s, queue
+// wait and latency percentiles (computed by PostgreSQL), the service's peak
+// RSS and where the CPU went. It drops its database and Redis keys after.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/lawfirm/creditor-email-matcher/bench/procstat"
+	"github.com/lawfirm/creditor-email-matcher/bench/webhooks"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	count, conc, workers, cases int
+	load, wait                  time.Duration
+	bin, cpuProfile, pgAdmin    string
+	redisAddr, logLevel         string
+	keep, summary, seed         bool
+	extraEnv                    []string
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("e2e", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.count, "n", 20000, "emails to post")
+	fs.IntVar(&o.conc, "c", 32, "concurrent webhook senders")
+	fs.IntVar(&o.workers, "workers", 8, "WORKER_CONCURRENCY of the service")
+	fs.IntVar(&o.cases, "inquiries", 2000, "creditor inquiries to seed (the replies answer them)")
+	fs.DurationVar(&o.load, "d", 2*time.Minute, "stop posting after this long")
+	fs.DurationVar(&o.wait, "wait", 150*time.Second, "after posting, give up waiting for terminal statuses after this long")
+	fs.StringVar(&o.bin, "bin", "", "prebuilt service binary (default: go build into a temp dir)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "build the profiling variant (bench/profiled) and write the service's CPU profile here")
+	fs.StringVar(&o.pgAdmin, "pg", "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable", "admin connection (creates/drops the run's database)")
+	fs.StringVar(&o.redisAddr, "redis", "127.0.0.1:6379", "Redis address (the run uses its own namespace)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL of the service")
+	fs.BoolVar(&o.seed, "seed", true, "seed the inquiries (false: every reply is a no_match, the matcher scores nothing)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the run's database")
+	fs.BoolVar(&o.summary, "summary", false, "also print one machine-readable SUMMARY line")
+	env := fs.String("env", "", "extra service environment, comma-separated KEY=VALUE")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.count = min(max(o.count, 1), webhooks.MaxCount)
+	o.wait = min(max(o.wait, time.Second), webhooks.MaxDuration)
+	if *env != "" {
+		o.extraEnv = strings.Split(*env, ",")
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if !isLoopbackPG(o.pgAdmin) || !strings.HasPrefix(o.redisAddr, "127.0.0.1:") {
+		return fmt.Errorf("-pg and -redis must point at 127.0.0.1")
+	}
+	tmp, err := os.MkdirTemp("", "bench-e2e-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := o.bin
+	if bin == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			return err
+		}
+		pkg := "."
+		if o.cpuProfile != "" {
+			pkg = "./bench/profiled"
+		}
+		fmt.Fprintf(stdout, "building %s …\n", pkg)
+		if bin, err = buildService(ctx, root, pkg, tmp); err != nil {
+			return err
+		}
+	}
+	id := "bench_e2e_" + randomHex(5)
+	if err := createDatabase(ctx, o.pgAdmin, id); err != nil {
+		return err
+	}
+	defer func() {
+		if o.keep {
+			fmt.Fprintf(stdout, "kept database %s\n", id)
+			return
+		}
+		if err := dropDatabase(o.pgAdmin, id); err != nil {
+			fmt.Fprintln(stderr, "e2e:", err)
+		}
+	}()
+	defer cleanRedis(o.redisAddr, id)
+	return measure(ctx, o, bin, id, tmp, stdout)
+}
+
+// measure runs the service on database id and reports.
+func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writer) error {
+	dbURL, err := withDatabase(o.pgAdmin, id)
+	if err != nil {
+		return err
+	}
+	secret := randomHex(16)
+	env := []string{"APP_MODE=all", "PORT=0", "DATABASE_URL=" + dbURL, "REDIS_URL=redis://" + o.redisAddr + "/0",
+		"REDIS_NAMESPACE=" + id, "WEBHOOK_SECRET=" + secret, "LLM_PROVIDER=rules",
+		"WORKER_CONCURRENCY=" + strconv.Itoa(o.workers), "LOG_LEVEL=" + o.logLevel}
+	if o.cpuProfile != "" {
+		abs, _ := filepath.Abs(o.cpuProfile)
+		env = append(env, "BENCH_CPUPROFILE="+abs)
+	}
+	env = append(env, o.extraEnv...)
+	logPath := filepath.Join(tmp, "service.log")
+	svc, err := startService(ctx, bin, logPath, env)
+	if err != nil {
+		return err
+	}
+	defer svc.stop()
+
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("connect run database: %w", err)
+	}
+	defer conn.Close(context.Background())
+	corpus := webhooks.NewCorpus(uint64(time.Now().UnixNano()), o.cases)
+	if o.seed {
+		if err := seedInquiries(ctx, conn, corpus.Cases()); err != nil {
+			return err
+		}
+	}
+
+	pgBefore, err := readPGCounters(ctx, conn)
+	if err != nil {
+		return err
+	}
+	before := takeCPU(svc.pid())
+	sampler := procstat.Sample(ctx, svc.pid(), 20*time.Millisecond)
+	fmt.Fprintf(stdout, "posting %d emails with %d senders to pid %d (WORKER_CONCURRENCY=%d) …\n", o.count, o.conc, svc.pid(), o.workers)
+	load, err := webhooks.Run(ctx, webhooks.LoadConfig{
+		URL: "http://127.0.0.1:" + svc.port + "/api/v1/zendesk/webhook", Secret: secret,
+		Concurrency: o.conc, Count: o.count, Duration: o.load, RunID: id, Corpus: corpus,
+	})
+	if err != nil {
+		sampler.Stop()
+		return err
+	}
+	left, waitErr := waitTerminal(ctx, conn, id+"-%", o.wait)
+	mem := sampler.Stop()
+	after := takeCPU(svc.pid())
+	st, err := readStats(ctx, conn, id+"-%")
+	if err != nil {
+		return err
+	}
+	svc.stop()
+	pgAfter, err := readPGCounters(ctx, conn)
+	if err != nil {
+		return err
+	}
+	r := report{pg: pgAfter.minus(pgBefore), opts: o, load: load, stats: st, mem: mem, cpu: after.minus(before), left: left,
+		logs: logLines(logPath, "WARN", "ERROR")}
+	r.print(stdout)
+	if waitErr != nil {
+		return waitErr
+	}
+	return nil
+}
+
+// waitTerminal polls until no email of the run is pending, or the bound passes.
+func waitTerminal(ctx context.Context, conn *pgx.Conn, pattern string, bound time.Duration) (int, error) {
+	deadline := time.Now().Add(bound)
+	for {
+		n, err := pending(ctx, conn, pattern)
+		if err != nil {
+			return -1, err
+		}
+		if n == 0 {
+			return 0, nil
+		}
+		if time.Now().After(deadline) {
+			return n, fmt.Errorf("%d emails still not terminal after %s", n, bound)
+		}
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// cleanRedis deletes the run's keys (all share the {namespace} hash tag).
+func cleanRedis(addr, ns string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	iter := rdb.Scan(ctx, 0, "{"+ns+"}:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
+}
+
+// isLoopbackPG says whether a postgres URL points at 127.0.0.1.
+func isLoopbackPG(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Hostname() == "127.0.0.1"
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
