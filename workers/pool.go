@@ -19,8 +19,9 @@ import (
 )
 
 // Processor runs the pipeline for one claimed email. It writes the terminal
-// state itself (with the job's lease token) and returns it; an error means
-// the attempt failed and the pool decides between retrying and failing.
+// state itself (with the job's lease token), closes the attempt row in the
+// same transaction (models.FinishAttempt) and returns the state; an error
+// means the attempt failed and the pool decides between retrying and failing.
 type Processor interface {
 	Process(ctx context.Context, job *models.Job) (models.Status, error)
 }
@@ -260,10 +261,7 @@ func (p *Pool) finish(ctx context.Context, job *models.Job, status models.Status
 	defer cancel()
 	switch {
 	case err == nil:
-		if ferr := models.FinishAttempt(ctx, p.async, job.Token, string(status), nil); ferr != nil {
-			p.log.Warn("record attempt failed", "email_id", job.Email.ID, "error", ferr)
-		}
-		return string(status)
+		return string(status) // the processor closed the attempt with the terminal state
 	case errors.Is(err, models.ErrLeaseLost):
 		p.log.Warn("lease lost; result discarded", "email_id", job.Email.ID, "attempt", job.Attempt)
 		msg := "lease lost"

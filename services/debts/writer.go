@@ -30,6 +30,15 @@ type Writer struct {
 	SyncEnabled bool
 }
 
+// SyncStatus is the sync_status the email gets when Write records data
+// under d: pending only for an auto-matched amount with a portal to sync to.
+func (w Writer) SyncStatus(data models.ExtractedData, d Decision) string {
+	if data.DebtAmount != nil && d.Status == models.MatchAuto && w.SyncEnabled {
+		return models.SyncPending
+	}
+	return models.SyncNotApplicable
+}
+
 // Write records the email's amount, if any, inside tx and returns the
 // email's sync_status. The unique keys (incoming_email_id, idempotency_key)
 // make a second call for the same email add nothing.

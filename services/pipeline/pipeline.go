@@ -31,6 +31,7 @@ type Matcher interface {
 
 // DebtWriter records the amount and its outbox rows inside the completing transaction.
 type DebtWriter interface {
+	SyncStatus(data models.ExtractedData, d debts.Decision) string
 	Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, data models.ExtractedData, d debts.Decision) (string, error)
 }
 
@@ -45,6 +46,15 @@ type Pipeline struct {
 	matcher   Matcher
 	debts     DebtWriter
 	observe   Observer
+	// cheapExtractor: the extractor costs no money (the German rules), so
+	// its answer need not wait for a durable commit.
+	cheapExtractor bool
+}
+
+// CheapExtractor marks the extractor as free to re-run (the German rules).
+func (p *Pipeline) CheapExtractor() *Pipeline {
+	p.cheapExtractor = true
+	return p
 }
 
 // New returns a pipeline.
@@ -110,11 +120,11 @@ func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.Extract
 	return data, p.advanceExtracted(ctx, job, map[string]any{"extracted_data": raw}, start)
 }
 
-// advanceExtracted commits durably when it carries a fresh extraction: that
-// answer may have cost an LLM call.
+// advanceExtracted commits durably when it carries a fresh answer from the
+// LLM, which cost money and time; a rules answer is cheap to compute again.
 func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, set map[string]any, start time.Time) error {
 	db := p.async
-	if set != nil {
+	if set != nil && !p.cheapExtractor {
 		db = p.db
 	}
 	if err := job.Advance(ctx, db, models.StatusExtracted, set); err != nil {
@@ -151,21 +161,17 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 		if err != nil {
 			return fmt.Errorf("match: %w", err)
 		}
+		decision := debts.Decision{Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence}
 		set := terminal(map[string]any{
 			"matched_inquiry_id": res.InquiryID, "match_status": res.Status,
 			"match_confidence": clamp01(res.Confidence), "match_details": models.MustJSON(res),
+			"sync_status": p.debts.SyncStatus(data, decision),
 		})
 		// The guarded update comes first: it locks the row and proves the lease.
 		if err := job.Advance(ctx, tx, models.StatusCompleted, set); err != nil {
 			return err
 		}
-		sync, err := p.debts.Write(ctx, tx, job.Email, data, debts.Decision{
-			Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence,
-		})
-		if err != nil {
-			return err
-		}
-		if err := tx.Model(&models.IncomingEmail{}).Where("id = ?", job.Email.ID).Update("sync_status", sync).Error; err != nil {
+		if _, err := p.debts.Write(ctx, tx, job.Email, data, decision); err != nil {
 			return err
 		}
 		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeCompleted, nil)
