@@ -3,8 +3,11 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Change is one guarded move of an email through the state machine. Every
@@ -17,12 +20,15 @@ type Change struct {
 	From []Status
 	// Token, when set, also requires the attempt's lease token.
 	Token string
-	// Set holds further columns to write in the same UPDATE.
+	// Set holds further columns to write in the same UPDATE. Keys are column
+	// names written by this code, never input; a gorm.Expr value is written as SQL.
 	Set map[string]any
 }
 
 // Apply runs the guarded UPDATE on tx (a *gorm.DB or a transaction). It
-// returns ErrLeaseLost (with a token) or ErrTransitionRefused when no row matched.
+// returns ErrLeaseLost (with a token) or ErrTransitionRefused when no row
+// matched. The statement is built by hand rather than through GORM's
+// reflection: it runs several times per email.
 func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
 	from := c.From
 	if from == nil {
@@ -33,18 +39,31 @@ func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
 			return fmt.Errorf("transition %s → %s is not in the state machine", f, c.To)
 		}
 	}
-	set := make(map[string]any, len(c.Set)+2)
-	for k, v := range c.Set {
-		set[k] = v
+	var sql strings.Builder
+	args := make([]any, 0, len(c.Set)+4)
+	sql.WriteString("UPDATE incoming_emails SET processing_status = ?, updated_at = now()")
+	args = append(args, string(c.To))
+	cols := make([]string, 0, len(c.Set))
+	for k := range c.Set {
+		cols = append(cols, k)
 	}
-	set["processing_status"] = c.To
-	set["updated_at"] = gorm.Expr("now()")
-	q := tx.WithContext(ctx).Model(&IncomingEmail{}).
-		Where("id = ? AND processing_status IN ?", c.ID, from)
+	slices.Sort(cols) // a stable text keeps pgx's prepared-statement cache warm
+	for _, k := range cols {
+		if expr, ok := c.Set[k].(clause.Expr); ok {
+			sql.WriteString(", " + k + " = " + expr.SQL)
+			args = append(args, expr.Vars...)
+			continue
+		}
+		sql.WriteString(", " + k + " = ?")
+		args = append(args, c.Set[k])
+	}
+	sql.WriteString(" WHERE id = ? AND processing_status IN ?")
+	args = append(args, c.ID, from)
 	if c.Token != "" {
-		q = q.Where("lease_token = ?", c.Token)
+		sql.WriteString(" AND lease_token = ?")
+		args = append(args, c.Token)
 	}
-	res := q.Updates(set)
+	res := tx.WithContext(ctx).Exec(sql.String(), args...)
 	if res.Error != nil {
 		return fmt.Errorf("move email to %s: %w", c.To, res.Error)
 	}
