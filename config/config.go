@@ -274,6 +274,9 @@ func (c *Config) Validate() error {
 			add("ANTHROPIC_BASE_URL: must be an absolute URL")
 		}
 	}
+	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("PUBLIC_BASE_URL: must be an absolute http(s) URL")
+	}
 	if (c.MongoDBURL == "") != (c.MongoDBDatabase == "") {
 		add("MONGODB_URL, MONGODB_DATABASE: set both or neither")
 	}

@@ -23,6 +23,21 @@ type RedisConfig struct {
 // `master_name=` (Sentinel) or `cluster=true` query parameter turn the same
 // code into a Sentinel or Cluster client.
 func OpenRedis(ctx context.Context, cfg RedisConfig) (redis.UniversalClient, error) {
+	opts, err := redisOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	client := redis.NewUniversalClient(opts)
+	pingCtx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("ping redis: %w", err)
+	}
+	return client, nil
+}
+
+func redisOptions(cfg RedisConfig) (*redis.UniversalOptions, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
@@ -41,7 +56,7 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (redis.UniversalClient, err
 	if extra != "" {
 		addrs = append(addrs, strings.Split(extra, ",")...)
 	}
-	client := redis.NewUniversalClient(&redis.UniversalOptions{
+	return &redis.UniversalOptions{
 		Addrs:           addrs,
 		DB:              opts.DB,
 		Username:        opts.Username,
@@ -55,12 +70,5 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (redis.UniversalClient, err
 		WriteTimeout:    cfg.SocketTimeout,
 		MaxRetries:      3, // go-redis retries timeouts and network errors itself
 		ConnMaxIdleTime: 5 * time.Minute,
-	})
-	pingCtx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
-	defer cancel()
-	if err := client.Ping(pingCtx).Err(); err != nil {
-		_ = client.Close()
-		return nil, fmt.Errorf("ping redis: %w", err)
-	}
-	return client, nil
+	}, nil
 }
