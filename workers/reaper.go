@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -32,10 +31,7 @@ type Reaper struct {
 	queue   *Queue
 	metrics *Metrics
 	log     *slog.Logger
-
-	cancel context.CancelFunc
-	done   sync.WaitGroup
-	once   sync.Once
+	*Loop
 }
 
 // NewReaper returns a reaper.
@@ -46,40 +42,11 @@ func NewReaper(cfg ReaperConfig, db *gorm.DB, q *Queue, m *Metrics, log *slog.Lo
 	if cfg.Grace == 0 {
 		cfg.Grace = 5 * time.Second
 	}
-	return &Reaper{cfg: cfg, db: db, queue: q, metrics: m, log: log}
-}
-
-// Start runs the reaper now and then every interval, in the background: a
-// starting worker does not leave a backlog waiting for the first tick.
-func (r *Reaper) Start(ctx context.Context) error {
-	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	r.done.Add(1)
-	go func() {
-		defer r.done.Done()
-		t := time.NewTicker(r.cfg.Interval)
-		defer t.Stop()
-		for {
-			if err := r.runOnce(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				r.log.Warn("reaper run failed", "error", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return nil
-}
-
-// Stop stops the reaper and waits for it; safe twice.
-func (r *Reaper) Stop() {
-	r.once.Do(func() {
-		if r.cancel != nil {
-			r.cancel()
-			r.done.Wait()
-		}
-	})
+	r := &Reaper{cfg: cfg, db: db, queue: q, metrics: m, log: log}
+	// The loop runs once at Start, so a starting worker does not leave a
+	// backlog waiting for the first tick.
+	r.Loop = NewLoop("reaper", cfg.Interval, r.runOnce, log)
+	return r
 }
 
 // runOnce performs one sweep; each step has its own timeout and a failing

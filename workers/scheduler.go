@@ -2,9 +2,7 @@ package workers
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -13,52 +11,21 @@ import (
 // Scheduler moves retries whose backoff has elapsed from the Redis delayed
 // set back to the ready list, marking them queued in PostgreSQL first.
 type Scheduler struct {
-	db       *gorm.DB
-	queue    *Queue
-	log      *slog.Logger
-	interval time.Duration
-	batch    int
-
-	cancel context.CancelFunc
-	done   sync.WaitGroup
-	once   sync.Once
+	db    *gorm.DB
+	queue *Queue
+	log   *slog.Logger
+	batch int
+	*Loop
 }
 
-// NewScheduler returns a scheduler ticking every interval.
+// NewScheduler returns a scheduler ticking every interval; Start and Stop run it.
 func NewScheduler(db *gorm.DB, q *Queue, interval time.Duration, log *slog.Logger) *Scheduler {
-	return &Scheduler{db: db, queue: q, log: log, interval: interval, batch: 500}
-}
-
-// Start runs the scheduler in the background.
-func (s *Scheduler) Start(ctx context.Context) error {
-	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.done.Add(1)
-	go func() {
-		defer s.done.Done()
-		t := time.NewTicker(s.interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if _, err := s.runOnce(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.log.Warn("scheduler run failed", "error", err)
-			}
-		}
-	}()
-	return nil
-}
-
-// Stop stops the scheduler and waits for it; safe twice.
-func (s *Scheduler) Stop() {
-	s.once.Do(func() {
-		if s.cancel != nil {
-			s.cancel()
-			s.done.Wait()
-		}
-	})
+	s := &Scheduler{db: db, queue: q, log: log, batch: 500}
+	s.Loop = NewLoop("scheduler", interval, func(ctx context.Context) error {
+		_, err := s.runOnce(ctx)
+		return err
+	}, log)
+	return s
 }
 
 // runOnce pops due ids and queues those still retrying. If it dies between

@@ -9,13 +9,13 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
 // Portal is what the reconciler needs of the portal sink: the answer an
@@ -99,9 +99,7 @@ type Reconciler struct {
 	drift    *prometheus.CounterVec
 	lastRun  prometheus.Gauge
 
-	cancel context.CancelFunc
-	done   sync.WaitGroup
-	once   sync.Once
+	*workers.Loop
 }
 
 // NewReconciler returns a reconciler running every interval (default 1h)
@@ -126,42 +124,16 @@ func NewReconciler(db *gorm.DB, portal Portal, interval, lookback time.Duration,
 	r.drift.WithLabelValues(DriftPGNewer)
 	r.drift.WithLabelValues(DriftPortalNewer)
 	reg.MustRegister(r.drift, r.lastRun)
+	// The loop checks every interval/4 (and once at start, so frequent
+	// restarts cannot starve it) but runs only when a run is due; another
+	// process holding the lock is not a failure.
+	r.Loop = workers.NewLoop("portal reconciliation", max(interval/4, time.Millisecond), func(ctx context.Context) error {
+		if _, err := r.run(ctx, true); err != nil && !errors.Is(err, errReconcileBusy) {
+			return err
+		}
+		return nil
+	}, log)
 	return r
-}
-
-// Start runs reconciliation in the background: a first check at once (so
-// frequent restarts do not starve it), then a few times per interval, each
-// running only when no process has run within the interval.
-func (r *Reconciler) Start(ctx context.Context) error {
-	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	r.done.Add(1)
-	go func() {
-		defer r.done.Done()
-		t := time.NewTicker(max(r.interval/4, time.Millisecond))
-		defer t.Stop()
-		for {
-			_, err := r.run(ctx, true)
-			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, errReconcileBusy) {
-				r.log.Warn("portal reconciliation failed", "error", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return nil
-}
-
-// Stop cancels a run in progress and waits for it; safe twice.
-func (r *Reconciler) Stop() {
-	r.once.Do(func() {
-		if r.cancel != nil {
-			r.cancel()
-			r.done.Wait()
-		}
-	})
 }
 
 // runOnce reconciles now, whenever the last run was.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,10 +37,7 @@ type Relay struct {
 	sinks   map[string]Sink
 	log     *slog.Logger
 	results *prometheus.CounterVec
-
-	cancel context.CancelFunc
-	done   sync.WaitGroup
-	once   sync.Once
+	*workers.Loop
 }
 
 // NewRelay returns a relay delivering each kind through sinks[kind]; a kind
@@ -71,45 +67,18 @@ func NewRelay(cfg RelayConfig, db *gorm.DB, sinks map[string]Sink, reg prometheu
 			Help: "Outbox delivery attempts by kind and result (delivered, skipped, retry, failed).",
 		}, []string{"kind", "result"})}
 	reg.MustRegister(r.results)
+	r.Loop = workers.NewLoop("outbox relay", cfg.Interval, r.drain, log)
 	return r
 }
 
-// Start runs the relay in the background.
-func (r *Relay) Start(ctx context.Context) error {
-	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	r.done.Add(1)
-	go func() {
-		defer r.done.Done()
-		t := time.NewTicker(r.cfg.Interval)
-		defer t.Stop()
-		for {
-			for {
-				n, err := r.runOnce(ctx)
-				if err != nil && !errors.Is(err, context.Canceled) {
-					r.log.Warn("outbox relay run failed", "error", err)
-				}
-				if err != nil || n < r.cfg.Batch {
-					break // caught up; a full batch means more are due now
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+// drain delivers due rows batch by batch until a batch comes back short.
+func (r *Relay) drain(ctx context.Context) error {
+	for {
+		n, err := r.runOnce(ctx)
+		if err != nil || n < r.cfg.Batch {
+			return err
 		}
-	}()
-	return nil
-}
-
-// Stop stops the relay after the delivery in progress; safe twice.
-func (r *Relay) Stop() {
-	r.once.Do(func() {
-		if r.cancel != nil {
-			r.cancel()
-			r.done.Wait()
-		}
-	})
+	}
 }
 
 const claimOutboxSQL = `
