@@ -47,15 +47,15 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, d
 		return nil, err
 	}
 	relay := outbox.NewRelay(outbox.RelayConfig{Interval: cfg.OutboxInterval, MaxAttempts: cfg.OutboxMaxAttempts}, db, sinks, reg, log)
-	services := []service{reaper, sched, relay, pool}
-	if portal != nil {
-		services = append(services, closer{portal}, outbox.NewReconciler(db, portal, cfg.ReconcileInterval, 0, reg, log))
+	if portal == nil {
+		return []service{reaper, sched, relay, pool}, nil
 	}
-	return services, nil
+	// Services stop in reverse order: the MongoDB client closes last.
+	return []service{closer{portal}, reaper, sched, relay, pool,
+		outbox.NewReconciler(db, portal, cfg.ReconcileInterval, 0, reg, log)}, nil
 }
 
-// closer disconnects the portal's MongoDB when the services stop; it sits
-// before the relay and reconciler in start order, so it stops after them.
+// closer disconnects the portal's MongoDB when the services stop.
 type closer struct{ portal *outbox.MongoSink }
 
 func (closer) Start(context.Context) error { return nil }
