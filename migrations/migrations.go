@@ -21,6 +21,7 @@ func all() []*gormigrate.Migration {
 		outboxMessages(),
 		inquiryMatchIndexes(),
 		syncDriftReports(),
+		inquirySenderRecencyIndexes(),
 	}
 }
 

@@ -1,21 +1,25 @@
 package matcher
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
 // The SQL expressions below are those of the expression indexes created by
-// migrations/202611290006_inquiry_match_indexes.go. They must stay identical
-// character for character, or the planner falls back to scanning the table
-// (TestCandidateQueryUsesIndexes guards this).
+// migrations/202611290006_inquiry_match_indexes.go and
+// migrations/202611290008_inquiry_sender_recency_indexes.go. They must stay
+// identical character for character, or the planner falls back to scanning
+// the table (TestCandidateQueryUsesIndexes guards this).
 const (
 	akzKeyExpr    = `lower(regexp_replace(client_aktenzeichen, '[[:space:]./_-]', '', 'g'))`
 	refKeyExpr    = `lower(regexp_replace(reference_number, '[[:space:]./_-]', '', 'g'))`
@@ -40,74 +44,212 @@ const (
 const inquiryColumns = "id, client_name, client_aktenzeichen, creditor_name, creditor_email, " +
 	"reference_number, zendesk_ticket_id, sent_at"
 
-// keyGroups splits the lookup into the reply's own numbers (ticket id, case
-// and reference numbers), which name few inquiries, and its sender (address,
-// domain), which for a large creditor names thousands. Each group is read
-// with its own limit, so a busy sender cannot crowd out the inquiry a
-// number points at.
-func keyGroups(k lookupKeys) []clause.Expr {
-	var numbers, sender []string
-	var numberVars, senderVars []any
+// Key groups: the reply's own numbers (ticket id, case and reference
+// numbers), which name few inquiries, and its sender (address, domain),
+// which for a large creditor names thousands. Each group keeps its own
+// maxCandidates most recent rows, so a busy sender cannot crowd out the
+// inquiry a number points at.
+const (
+	groupNumbers = iota
+	groupSender
+)
+
+// lookup is one indexed lookup of the candidate query.
+type lookup struct {
+	group int
+	// expr is a key expression; the lookup wants rows whose expr equals
+	// one of values.
+	expr   string
+	values []string
+	// byRecency marks a key whose index continues with (sent_at DESC NULLS
+	// LAST, id DESC): the index then yields the rows in candidate order.
+	byRecency bool
+}
+
+// lookupsFor lists the lookups for k. Numbers are few and rarely shared,
+// so each kind is one lookup whose few rows are sorted. A sender address
+// or domain can name thousands of inquiries, so each gets its own lookup,
+// read in index order and stopped after maxCandidates rows.
+func lookupsFor(k lookupKeys) []lookup {
+	var ls []lookup
 	if k.ticketID != "" {
-		numbers = append(numbers, "zendesk_ticket_id = ?")
-		numberVars = append(numberVars, k.ticketID)
+		ls = append(ls, lookup{group: groupNumbers, expr: "zendesk_ticket_id", values: []string{k.ticketID}})
 	}
 	if len(k.numbers) > 0 {
-		numbers = append(numbers, akzKeyExpr+" IN ?", refKeyExpr+" IN ?")
-		numberVars = append(numberVars, k.numbers, k.numbers)
+		ls = append(ls,
+			lookup{group: groupNumbers, expr: akzKeyExpr, values: k.numbers},
+			lookup{group: groupNumbers, expr: refKeyExpr, values: k.numbers})
 	}
-	if k.sender != "" {
-		sender = append(sender, emailKeyExpr+" = ?")
-		senderVars = append(senderVars, k.sender)
+	if k.sender != "" && !domainCoversSender(k) {
+		ls = append(ls, lookup{group: groupSender, expr: emailKeyExpr, values: []string{k.sender}, byRecency: true})
 	}
-	if len(k.domains) > 0 {
-		sender = append(sender, domainKeyExpr+" IN ?")
-		senderVars = append(senderVars, k.domains)
+	for _, d := range k.domains {
+		ls = append(ls, lookup{group: groupSender, expr: domainKeyExpr, values: []string{d}, byRecency: true})
 	}
-	var groups []clause.Expr
-	if len(numbers) > 0 {
-		groups = append(groups, clause.Expr{SQL: "(" + strings.Join(numbers, " OR ") + ")", Vars: numberVars})
-	}
-	if len(sender) > 0 {
-		groups = append(groups, clause.Expr{SQL: "(" + strings.Join(sender, " OR ") + ")", Vars: senderVars})
-	}
-	return groups
+	return ls
 }
 
-// candidateQuery selects the recent inquiries matching keys, one OR of
-// indexed key expressions: the planner answers each branch from its own
-// index (a BitmapOr) instead of reading the whole table.
-func candidateQuery(tx *gorm.DB, keys clause.Expr, receivedAt time.Time) *gorm.DB {
-	recent := clause.Expr{
-		SQL:  "(sent_at IS NULL OR sent_at BETWEEN ? AND ?)",
-		Vars: []any{receivedAt.Add(-lookback), receivedAt.Add(clockSlack)},
-	}
-	return tx.Table(models.CreditorInquiry{}.TableName()).
-		Select(inquiryColumns).
-		Where(keys).
-		Where(recent).
-		Order("sent_at DESC NULLS LAST, id DESC").
-		Limit(maxCandidates)
+// domainCoversSender reports whether the lookup of the sender's domain finds
+// every inquiry the sender's address would: the address lookup would then
+// only repeat rows. It does not when the domain is freemail (not looked up)
+// or when the address is unusual (a second '@', a trailing dot).
+func domainCoversSender(k lookupKeys) bool {
+	_, domain, ok := strings.Cut(k.sender, "@")
+	return ok && len(k.domains) > 0 && k.domains[0] == domain && !strings.Contains(domain, "@")
 }
 
-// loadCandidates reads each key group and merges the rows; no keys means no
+// candidateSQL is one UNION ALL of the lookups, each with its own recency
+// order and LIMIT, and its arguments. Ordering each small branch, rather
+// than the OR of all keys, keeps the planner on the key indexes: ordering
+// the OR tempts it to walk every inquiry by sent_at and filter. A byRecency
+// lookup is split in its dated rows, an index range that starts at the
+// newest acceptable inquiry and stops after maxCandidates, and its undated
+// rows, which come last in candidate order; one branch with "sent_at IS
+// NULL OR …" would have to filter its way past inquiries newer than the reply.
+//
+// The first argument makes pgx send the query as an unnamed statement, which
+// PostgreSQL plans with the actual values every time. A cached prepared
+// statement switches to a generic plan after five runs, and without values
+// the planner guesses a sender range holds two rows, reads all of a big
+// creditor's inquiries through a bitmap and sorts them.
+func candidateSQL(ls []lookup, receivedAt time.Time) (string, []any) {
+	from, to := receivedAt.Add(-lookback), receivedAt.Add(clockSlack)
+	var branches []string
+	args := []any{pgx.QueryExecModeExec}
+	// Parameters carry their type: pgx sends strings untyped in this mode.
+	param := func(v any, typ string) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d::%s", len(args)-1, typ)
+	}
+	branch := func(l lookup, recent string) {
+		var key string
+		if len(l.values) == 1 {
+			key = l.expr + " = " + param(l.values[0], "text")
+		} else {
+			key = l.expr + " = ANY(" + param(l.values, "text[]") + ")"
+		}
+		branches = append(branches, fmt.Sprintf("(SELECT %d AS key_group, %s FROM %s WHERE %s AND %s"+
+			" ORDER BY sent_at DESC NULLS LAST, id DESC LIMIT %d)",
+			l.group, inquiryColumns, models.CreditorInquiry{}.TableName(), key, recent, maxCandidates))
+	}
+	for _, l := range ls {
+		if l.byRecency {
+			branch(l, "sent_at BETWEEN "+param(from, "timestamptz")+" AND "+param(to, "timestamptz"))
+			branch(l, "sent_at IS NULL")
+			continue
+		}
+		branch(l, "(sent_at IS NULL OR sent_at BETWEEN "+param(from, "timestamptz")+" AND "+param(to, "timestamptz")+")")
+	}
+	return strings.Join(branches, "\nUNION ALL\n"), args
+}
+
+// candidateRow is an inquiry and the key group that found it.
+type candidateRow struct {
+	group int
+	inq   models.CreditorInquiry
+}
+
+// loadCandidates reads every lookup in one round trip and keeps, per key
+// group, the maxCandidates most recent inquiries; no keys means no
 // candidates, never a scan of names across the table.
 func loadCandidates(ctx context.Context, tx *gorm.DB, k lookupKeys, receivedAt time.Time) ([]models.CreditorInquiry, error) {
+	ls := lookupsFor(k)
+	if len(ls) == 0 {
+		return nil, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	var all []models.CreditorInquiry
-	seen := map[uint64]bool{}
-	for _, keys := range keyGroups(k) {
-		var rows []models.CreditorInquiry
-		if err := candidateQuery(tx.WithContext(ctx), keys, receivedAt).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("load inquiry candidates: %w", err)
+	query, args := candidateSQL(ls, receivedAt)
+	rows, err := readCandidates(ctx, tx, query, args)
+	if err != nil {
+		return nil, fmt.Errorf("load inquiry candidates: %w", err)
+	}
+	return mostRecentPerGroup(rows), nil
+}
+
+// readCandidates runs the query on tx's connection or transaction and scans
+// rows by hand: reflection-based scanning of a few hundred rows cost more
+// than the query itself.
+func readCandidates(ctx context.Context, tx *gorm.DB, query string, args []any) ([]candidateRow, error) {
+	rows, err := tx.Statement.ConnPool.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]candidateRow, 0, maxCandidates)
+	for rows.Next() {
+		var r candidateRow
+		var akz, email, ref, ticket sql.NullString
+		var sent sql.NullTime
+		if err := rows.Scan(&r.group, &r.inq.ID, &r.inq.ClientName, &akz, &r.inq.CreditorName,
+			&email, &ref, &ticket, &sent); err != nil {
+			return nil, err
 		}
-		for _, r := range rows {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				all = append(all, r)
-			}
+		r.inq.ClientAktenzeichen = nullable(akz)
+		r.inq.CreditorEmail = nullable(email)
+		r.inq.ReferenceNumber = nullable(ref)
+		r.inq.ZendeskTicketID = nullable(ticket)
+		if sent.Valid {
+			r.inq.SentAt = &sent.Time
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func nullable(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+// mostRecentPerGroup merges the branches: within a group, an inquiry found
+// by several lookups counts once and only the maxCandidates most recent
+// survive (the branches each kept that many, so these are the group's
+// most recent overall); across groups, each inquiry appears once.
+func mostRecentPerGroup(rows []candidateRow) []models.CreditorInquiry {
+	slices.SortFunc(rows, func(a, b candidateRow) int {
+		if c := cmp.Compare(a.group, b.group); c != 0 {
+			return c
+		}
+		return moreRecent(a.inq, b.inq)
+	})
+	out := make([]models.CreditorInquiry, 0, len(rows))
+	seen := make(map[uint64]bool, len(rows))
+	kept := 0
+	for i, r := range rows {
+		if i > 0 && r.group != rows[i-1].group {
+			kept = 0
+		}
+		if i > 0 && r.group == rows[i-1].group && r.inq.ID == rows[i-1].inq.ID {
+			continue // the same inquiry found by two lookups of one group
+		}
+		if kept == maxCandidates {
+			continue
+		}
+		kept++
+		if !seen[r.inq.ID] {
+			seen[r.inq.ID] = true
+			out = append(out, r.inq)
 		}
 	}
-	return all, nil
+	return out
+}
+
+// moreRecent orders like the SQL: sent_at descending with NULLs last, then
+// id descending.
+func moreRecent(a, b models.CreditorInquiry) int {
+	switch {
+	case a.SentAt == nil && b.SentAt == nil:
+	case a.SentAt == nil:
+		return 1
+	case b.SentAt == nil:
+		return -1
+	default:
+		if c := b.SentAt.Compare(*a.SentAt); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(b.ID, a.ID)
 }

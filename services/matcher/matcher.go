@@ -84,9 +84,10 @@ func (m *Matcher) Match(ctx context.Context, tx *gorm.DB, in Input) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
+	sc := newScorer(k, in, receivedAt)
 	ranked := make([]scored, 0, len(rows))
 	for _, inq := range rows {
-		ranked = append(ranked, score(k, in, inq, receivedAt))
+		ranked = append(ranked, sc.score(inq))
 	}
 	sort.SliceStable(ranked, func(i, j int) bool { return better(ranked[i], ranked[j]) })
 	return m.decide(k, ranked), nil

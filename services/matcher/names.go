@@ -1,10 +1,8 @@
 package matcher
 
 import (
-	"regexp"
-	"sort"
-	"strings"
-	"unicode"
+	"cmp"
+	"slices"
 )
 
 // NameSimilarity compares two person or company names and returns 0–1.
@@ -15,37 +13,62 @@ import (
 // whose words are all contained in the other ("Vodafone" vs "Vodafone
 // Kabel Deutschland") scores between the two extremes.
 func NameSimilarity(a, b string) float64 {
-	ta, tb := nameTokens(a), nameTokens(b)
-	if len(ta) == 0 || len(tb) == 0 {
+	var sc nameScratch
+	return parseName(a).similarity(parseName(b), &sc)
+}
+
+// name is a name folded and split into words once, to be compared with
+// many others.
+type name struct {
+	words  [][]rune
+	joined []rune // the words without separators
+}
+
+// nameScratch holds buffers reused across comparisons; it is not safe for
+// concurrent use.
+type nameScratch struct {
+	pairs  []wordPair
+	usedA  []bool
+	usedB  []bool
+	rowBuf []int
+}
+
+type wordPair struct {
+	i, j int
+	sim  float64
+}
+
+// similarity is NameSimilarity of two parsed names.
+func (a name) similarity(b name, sc *nameScratch) float64 {
+	if len(a.words) == 0 || len(b.words) == 0 {
 		return 0
 	}
-	score := tokenSetScore(ta, tb)
+	score := wordSetScore(a.words, b.words, sc)
 	// A name split or joined differently ("KölnBonn" vs "Köln Bonn") defeats
 	// the word comparison; the joined spelling catches it when nearly equal.
-	if joined := levenshteinRatio(strings.Join(ta, ""), strings.Join(tb, "")); joined >= 0.9 && joined > score {
-		score = joined
+	if score < 1 {
+		if joined := editRatioAtLeast(a.joined, b.joined, 0.9, sc); joined > score {
+			score = joined
+		}
 	}
 	return score
 }
 
-// tokenSetScore pairs the words of a and b greedily, best pairs first, and
+// wordSetScore pairs the words of a and b greedily, best pairs first, and
 // averages a Dice coefficient (penalises extra words on either side) with
 // containment (how much of the shorter name the longer one covers).
-func tokenSetScore(a, b []string) float64 {
-	type pair struct {
-		i, j int
-		sim  float64
-	}
-	var pairs []pair
+func wordSetScore(a, b [][]rune, sc *nameScratch) float64 {
+	pairs := sc.pairs[:0]
 	for i, x := range a {
 		for j, y := range b {
-			if s := tokenSimilarity(x, y); s > 0 {
-				pairs = append(pairs, pair{i, j, s})
+			if s := wordSimilarity(x, y, sc); s > 0 {
+				pairs = append(pairs, wordPair{i, j, s})
 			}
 		}
 	}
-	sort.SliceStable(pairs, func(p, q int) bool { return pairs[p].sim > pairs[q].sim })
-	usedA, usedB := make([]bool, len(a)), make([]bool, len(b))
+	slices.SortStableFunc(pairs, func(p, q wordPair) int { return cmp.Compare(q.sim, p.sim) })
+	sc.pairs = pairs
+	usedA, usedB := resetBools(&sc.usedA, len(a)), resetBools(&sc.usedB, len(b))
 	matched := 0.0
 	for _, p := range pairs {
 		if usedA[p.i] || usedB[p.j] {
@@ -59,132 +82,111 @@ func tokenSetScore(a, b []string) float64 {
 	return (dice + containment) / 2
 }
 
-// tokenSimilarity scores two folded words: equal 1, an initial against a
+func resetBools(buf *[]bool, n int) []bool {
+	if cap(*buf) < n {
+		*buf = make([]bool, n)
+	}
+	b := (*buf)[:n]
+	clear(b)
+	return b
+}
+
+// wordSimilarity scores two folded words: equal 1, an initial against a
 // word with that first letter 0.8, otherwise the edit-distance ratio when it
 // is at least 0.8 (one slip in a five-letter word), else 0.
-func tokenSimilarity(x, y string) float64 {
-	if x == y {
+func wordSimilarity(x, y []rune, sc *nameScratch) float64 {
+	if slices.Equal(x, y) {
 		return 1
 	}
-	rx, ry := []rune(x), []rune(y)
-	if len(rx) == 1 || len(ry) == 1 {
-		if rx[0] == ry[0] {
+	if len(x) == 1 || len(y) == 1 {
+		if x[0] == y[0] {
 			return 0.8
 		}
 		return 0
 	}
-	if r := levenshteinRatio(x, y); r >= 0.8 {
+	return editRatioAtLeast(x, y, 0.8, sc)
+}
+
+// editRatioAtLeast returns 1 − editDistance / longer length of a and b when
+// that ratio is at least floor, else 0. It gives up as soon as the distance
+// is certain to exceed what floor allows.
+func editRatioAtLeast(a, b []rune, floor float64, sc *nameScratch) float64 {
+	longer := max(len(a), len(b))
+	if longer == 0 {
+		return 1
+	}
+	// A distance above this bound leaves a ratio below floor with a margin
+	// of 1/longer, far beyond rounding.
+	limit := int((1-floor)*float64(longer)) + 1
+	d, ok := editDistanceWithin(a, b, limit, sc)
+	if !ok {
+		return 0
+	}
+	if r := 1 - float64(d)/float64(longer); r >= floor {
 		return r
 	}
 	return 0
 }
 
-// levenshteinRatio is 1 − editDistance / longer length, over runes.
-func levenshteinRatio(a, b string) float64 {
-	ra, rb := []rune(a), []rune(b)
-	longer := max(len(ra), len(rb))
-	if longer == 0 {
-		return 1
+// editDistanceWithin returns the Levenshtein distance of a and b, or false
+// once it must exceed limit.
+func editDistanceWithin(a, b []rune, limit int, sc *nameScratch) (int, bool) {
+	if abs(len(a)-len(b)) > limit {
+		return 0, false
 	}
-	return 1 - float64(levenshtein(ra, rb))/float64(longer)
-}
-
-func levenshtein(a, b []rune) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	if cap(sc.rowBuf) < 2*(len(b)+1) {
+		sc.rowBuf = make([]int, 2*(len(b)+1))
+	}
+	prev, cur := sc.rowBuf[:len(b)+1], sc.rowBuf[len(b)+1:2*(len(b)+1)]
 	for j := range prev {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
 		cur[0] = i
+		rowMin := i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > limit {
+			return 0, false // distances never shrink from one row to the next
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return prev[len(b)], prev[len(b)] <= limit
 }
 
-// maxNameRunes bounds the work on hostile input; real names are far shorter.
-const maxNameRunes = 200
-
-// nameTokens folds s and splits it into words, dropping legal forms and
-// honorifics unless nothing else would remain.
-func nameTokens(s string) []string {
-	if r := []rune(s); len(r) > maxNameRunes {
-		s = string(r[:maxNameRunes])
+func abs(x int) int {
+	if x < 0 {
+		return -x
 	}
-	folded := eVRe.ReplaceAllString(foldName(s), " ")
-	words := strings.FieldsFunc(folded, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	kept := words[:0:0]
-	for _, w := range words {
-		if !nameNoise[w] {
-			kept = append(kept, w)
-		}
-	}
-	if len(kept) == 0 {
-		return words
-	}
-	return kept
+	return x
 }
 
-// eVRe finds "e.V." / "e. V." (eingetragener Verein) and "e.K." (Kaufmann)
-// before punctuation is dropped, when their letters would look like initials.
-var eVRe = regexp.MustCompile(`\be\.\s*[vk]\b\.?`)
-
-// nameNoise are words that say nothing about who is meant: legal forms,
-// their fragments once punctuation is gone, and honorifics.
-var nameNoise = map[string]bool{
-	"gmbh": true, "mbh": true, "ag": true, "kg": true, "kgaa": true, "ohg": true,
-	"gbr": true, "ug": true, "haftungsbeschraenkt": true, "se": true, "eg": true,
-	"ev": true, "co": true, "und": true, "partg": true, "vvag": true, "aoer": true,
-	"ltd": true, "limited": true, "inc": true, "llc": true, "plc": true, "corp": true,
-	"bv": true, "nv": true, "sa": true, "sarl": true, "srl": true, "spa": true,
-	"herr": true, "herrn": true, "frau": true, "hr": true, "fr": true, "dr": true,
-	"prof": true, "dipl": true, "ing": true, "mr": true, "mrs": true, "ms": true,
+// nameComparer compares one of the reply's names with the names of many
+// inquiries: the reply's name is parsed once, and each distinct inquiry
+// name scored once (a creditor's inquiries mostly repeat its name). It is
+// not safe for concurrent use.
+type nameComparer struct {
+	reply name
+	seen  map[string]float64
+	sc    nameScratch
 }
 
-// foldName lowercases s and spells umlauts and accents in plain ASCII the
-// way Germans do when a keyboard lacks them (ü → ue, ß → ss, é → e).
-func foldName(s string) string {
-	s = umlautReplacer.Replace(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToLower(s) {
-		if unicode.Is(unicode.Mn, r) {
-			continue // a combining accent left after the umlaut pairs
-		}
-		if rep, ok := accentFold[r]; ok {
-			b.WriteString(rep)
-			continue
-		}
-		b.WriteRune(r)
+func newNameComparer(reply string) *nameComparer {
+	return &nameComparer{reply: parseName(reply), seen: map[string]float64{}}
+}
+
+// similarity is NameSimilarity(reply, other).
+func (c *nameComparer) similarity(other string) float64 {
+	if s, ok := c.seen[other]; ok {
+		return s
 	}
-	return b.String()
-}
-
-// umlautReplacer handles precomposed and decomposed umlauts; decomposed pairs
-// come first so they win over the bare vowel.
-var umlautReplacer = strings.NewReplacer(
-	"a\u0308", "ae", "o\u0308", "oe", "u\u0308", "ue",
-	"A\u0308", "Ae", "O\u0308", "Oe", "U\u0308", "Ue",
-	"ä", "ae", "ö", "oe", "ü", "ue", "Ä", "Ae", "Ö", "Oe", "Ü", "Ue",
-	"ß", "ss", "ẞ", "ss",
-)
-
-var accentFold = map[rune]string{
-	'à': "a", 'á': "a", 'â': "a", 'ã': "a", 'å': "a", 'ą': "a", 'æ': "ae",
-	'ç': "c", 'ć': "c", 'č': "c", 'ď': "d", 'đ': "d",
-	'è': "e", 'é': "e", 'ê': "e", 'ë': "e", 'ę': "e", 'ě': "e", 'ğ': "g",
-	'ì': "i", 'í': "i", 'î': "i", 'ï': "i", 'ı': "i", 'ł': "l", 'ľ': "l",
-	'ñ': "n", 'ń': "n", 'ň': "n", 'ò': "o", 'ó': "o", 'ô': "o", 'õ': "o",
-	'ø': "o", 'ő': "o", 'œ': "oe", 'ř': "r", 'ś': "s", 'š': "s", 'ş': "s",
-	'ť': "t", 'ù': "u", 'ú': "u", 'û': "u", 'ů': "u", 'ű': "u", 'ý': "y",
-	'ÿ': "y", 'ź': "z", 'ż': "z", 'ž': "z",
+	s := c.reply.similarity(parseName(other), &c.sc)
+	c.seen[other] = s
+	return s
 }

@@ -80,8 +80,23 @@ type scored struct {
 	sentAt time.Time
 }
 
+// scorer rates the inquiries of one Match call against its reply.
+type scorer struct {
+	k          lookupKeys
+	in         Input
+	receivedAt time.Time
+	creditor   *nameComparer
+	client     *nameComparer
+}
+
+func newScorer(k lookupKeys, in Input, receivedAt time.Time) *scorer {
+	return &scorer{k: k, in: in, receivedAt: receivedAt,
+		creditor: newNameComparer(in.Data.CreditorName), client: newNameComparer(in.Data.ClientName)}
+}
+
 // score rates one inquiry against the reply.
-func score(k lookupKeys, in Input, inq models.CreditorInquiry, receivedAt time.Time) scored {
+func (sc *scorer) score(inq models.CreditorInquiry) scored {
+	k, in, receivedAt := sc.k, sc.in, sc.receivedAt
 	sig := map[string]float64{}
 	raw := 0.0
 	add := func(name string, value, weight float64) {
@@ -97,7 +112,7 @@ func score(k lookupKeys, in Input, inq models.CreditorInquiry, receivedAt time.T
 	raw += sender
 
 	if in.Data.CreditorName != "" && inq.CreditorName != "" {
-		s := NameSimilarity(in.Data.CreditorName, inq.CreditorName)
+		s := sc.creditor.similarity(inq.CreditorName)
 		sig[sigCreditorName] = round3(s)
 		switch {
 		case s >= minCreditorSim:
@@ -108,7 +123,7 @@ func score(k lookupKeys, in Input, inq models.CreditorInquiry, receivedAt time.T
 		}
 	}
 	if in.Data.ClientName != "" && inq.ClientName != "" {
-		s := NameSimilarity(in.Data.ClientName, inq.ClientName)
+		s := sc.client.similarity(inq.ClientName)
 		sig[sigClientName] = round3(s)
 		switch {
 		case s >= minClientSim:

@@ -21,15 +21,17 @@ const (
 )
 
 // Keyword patterns, case-insensitive. RE2 \b is ASCII-only, so stems that
-// may start with an umlaut are written without it.
+// may start with an umlaut are written without it. The long alternations are
+// keywordRes: most labels contain none of their words, which a substring
+// search finds out before the regexp would run.
 var (
-	totalRe      = regexp.MustCompile(`(?i)gesamtforderung(?:en)?|gesamtbetrag|gesamtsumme|gesamtsaldo|gesamtschuld|gesamtrückstand|gesamtkosten|\bgesamt\b|insgesamt|endsumme|endbetrag|\bsumme\b|restschuld(?:en)?|restforderung|restbetrag|restsaldo|offene[rns]? (?:saldo|forderung(?:en)?|betrag|summe|posten|rechnungsbetrag)|noch offen|noch zu zahlen|noch zu begleichen|zu zahlende[rn]? betrag|zahlbetrag|forderungshöhe|forderungsstand|forderungssumme|forderungsbetrag|höhe der forderung|aktuelle[rn]? (?:forderung|saldo|kontostand|stand)|kontostand|sollsaldo|schuldsaldo|\bsaldo\b|ablösebetrag|ablösesumme|brutto|rückstand|rückstände|rückständig|total amount|total due|total outstanding|total balance|total claim|outstanding balance|outstanding amount|amount outstanding|balance due|amount due|amount owed|\btotal\b|\bbalance\b`)
-	itemRe       = regexp.MustCompile(`(?i)hauptforderung|hauptsache|hauptbetrag|ursprungsforderung|ursprüngliche[rn]? (?:forderung|betrag)|zinsen|\bzins\b|kosten|gebühr(?:en)?|mahnspesen|inkassovergütung|auslagen|nebenforderung(?:en)?|rücklastschrift|\bporto\b|postentgelt|säumniszuschl(?:ag|äge)|zuschl(?:ag|äge)|rechnung(?:en)?|beitr(?:ag|äge)|prämie(?:n)?|entgelt|zwischensumme|\bnetto\b|\bust\b|mwst|mehrwertsteuer|umsatzsteuer|\w*steuer\b|kaufpreis|warenwert|bestellwert|vertragsstrafe|schadenersatz|schadensersatz|\bprincipal\b|\binterest\b|\bfees?\b|\bcharges?\b|\bcosts?\b|\binvoices?\b|\bsubtotal\b`)
-	settlementRe = regexp.MustCompile(`(?i)vergleich\w*|angebot|anbieten|bieten\b|abgeltung|abgegolten|ratenzahlung(?:en)?|ratenplan|ratenvereinbarung|teilzahlungsvereinbarung|\braten?\b|monatsrate|mindestrate|einmalzahlung|einmalbetrag|einmalig\w*|nachlass|erlass|verzicht\w*|\bsettlement\b|\boffer\w*|\binstal+ments?\b|payment plan`)
-	paymentRe    = regexp.MustCompile(`(?i)zahlungseing(?:ang|änge)|teilzahlung(?:en)?|gezahlt|bezahlt|überwiesen|gutschrift(?:en)?|abzgl\.?|abzüglich|geleistete[rn]? zahlung(?:en)?|zahlung(?:en)? (?:erhalten|eingegangen)|eingang einer zahlung|erhaltene[rn]? zahlung(?:en)?|\bpayments? received\b|\bpaid\b|\bless payments?\b`)
-	ignoreRe     = regexp.MustCompile(`(?i)streitwert|gegenstandswert|freibetrag|pfändungsfrei\w*|einkommen|gehalt|\blohn\b|stammkapital|grundkapital|kreditrahmen|kreditlinie|dispo\w*|verfügungsrahmen|\blimit\b|kaution`)
-	referenceRe  = regexp.MustCompile(`(?i)nummer|\bnr\b\.?|-nr\b|zeichen|\baz\b|iban|\bbic\b|\btel\b|telefon|\bfax\b|\bplz\b|datum|\bdate\b|\bno\b\.?|\bnumber\b|\bid\b`)
-	claimRe      = regexp.MustCompile(`(?i)forderung(?:en)?|betrag|beträgt|betragen|beläuft|belaufen|schuldet|schulden|\bschuld\b|\boffen\b|fällig|ausstehend|außenst(?:and|ände)|verbindlichkeit(?:en)?|in höhe von|i\. ?h\. ?v\.|\bowes?\b|\bowed\b|\bdebt\b|\bamount\b|\boutstanding\b|\bdue\b`)
+	totalRe      = mustKeywords(`(?i)gesamtforderung(?:en)?|gesamtbetrag|gesamtsumme|gesamtsaldo|gesamtschuld|gesamtrückstand|gesamtkosten|\bgesamt\b|insgesamt|endsumme|endbetrag|\bsumme\b|restschuld(?:en)?|restforderung|restbetrag|restsaldo|offene[rns]? (?:saldo|forderung(?:en)?|betrag|summe|posten|rechnungsbetrag)|noch offen|noch zu zahlen|noch zu begleichen|zu zahlende[rn]? betrag|zahlbetrag|forderungshöhe|forderungsstand|forderungssumme|forderungsbetrag|höhe der forderung|aktuelle[rn]? (?:forderung|saldo|kontostand|stand)|kontostand|sollsaldo|schuldsaldo|\bsaldo\b|ablösebetrag|ablösesumme|brutto|rückstand|rückstände|rückständig|total amount|total due|total outstanding|total balance|total claim|outstanding balance|outstanding amount|amount outstanding|balance due|amount due|amount owed|\btotal\b|\bbalance\b`)
+	itemRe       = mustKeywords(`(?i)hauptforderung|hauptsache|hauptbetrag|ursprungsforderung|ursprüngliche[rn]? (?:forderung|betrag)|zinsen|\bzins\b|kosten|gebühr(?:en)?|mahnspesen|inkassovergütung|auslagen|nebenforderung(?:en)?|rücklastschrift|\bporto\b|postentgelt|säumniszuschl(?:ag|äge)|zuschl(?:ag|äge)|rechnung(?:en)?|beitr(?:ag|äge)|prämie(?:n)?|entgelt|zwischensumme|\bnetto\b|\bust\b|mwst|mehrwertsteuer|umsatzsteuer|\w*steuer\b|kaufpreis|warenwert|bestellwert|vertragsstrafe|schadenersatz|schadensersatz|\bprincipal\b|\binterest\b|\bfees?\b|\bcharges?\b|\bcosts?\b|\binvoices?\b|\bsubtotal\b`)
+	settlementRe = mustKeywords(`(?i)vergleich\w*|angebot|anbieten|bieten\b|abgeltung|abgegolten|ratenzahlung(?:en)?|ratenplan|ratenvereinbarung|teilzahlungsvereinbarung|\braten?\b|monatsrate|mindestrate|einmalzahlung|einmalbetrag|einmalig\w*|nachlass|erlass|verzicht\w*|\bsettlement\b|\boffer\w*|\binstal+ments?\b|payment plan`)
+	paymentRe    = mustKeywords(`(?i)zahlungseing(?:ang|änge)|teilzahlung(?:en)?|gezahlt|bezahlt|überwiesen|gutschrift(?:en)?|abzgl\.?|abzüglich|geleistete[rn]? zahlung(?:en)?|zahlung(?:en)? (?:erhalten|eingegangen)|eingang einer zahlung|erhaltene[rn]? zahlung(?:en)?|\bpayments? received\b|\bpaid\b|\bless payments?\b`)
+	ignoreRe     = mustKeywords(`(?i)streitwert|gegenstandswert|freibetrag|pfändungsfrei\w*|einkommen|gehalt|\blohn\b|stammkapital|grundkapital|kreditrahmen|kreditlinie|dispo\w*|verfügungsrahmen|\blimit\b|kaution`)
+	referenceRe  = mustKeywords(`(?i)nummer|\bnr\b\.?|-nr\b|zeichen|\baz\b|iban|\bbic\b|\btel\b|telefon|\bfax\b|\bplz\b|datum|\bdate\b|\bno\b\.?|\bnumber\b|\bid\b`)
+	claimRe      = mustKeywords(`(?i)forderung(?:en)?|betrag|beträgt|betragen|beläuft|belaufen|schuldet|schulden|\bschuld\b|\boffen\b|fällig|ausstehend|außenst(?:and|ände)|verbindlichkeit(?:en)?|in höhe von|i\. ?h\. ?v\.|\bowes?\b|\bowed\b|\bdebt\b|\bamount\b|\boutstanding\b|\bdue\b`)
 	// monthlyRe after an amount marks an installment ("50 € monatlich").
 	monthlyRe = regexp.MustCompile(`(?i)^[\s,.)]*(?:monatlich\w*|mtl\.?|pro monat|im monat|je monat|/ ?monat|per month|a month|monthly|each month|/ ?mon)`)
 	// refusalRe marks a sentence that turns an offer down, so its figures stay claims.
@@ -44,7 +46,7 @@ var (
 
 // classRule pairs a pattern with the kind it marks; order breaks ties.
 type classRule struct {
-	re   *regexp.Regexp
+	re   keywordRe
 	kind amountKind
 }
 
@@ -63,11 +65,11 @@ var inclusionRe = regexp.MustCompile(`(?i)inkl\.?|inklusive|einschl\.?|einschlie
 // nearestKind returns the kind of the keyword that ends closest to the end of
 // label (the text just before an amount); longer matches win ties, so
 // "Zwischensumme" beats "Summe". found is false when no strong keyword occurs.
-func nearestKind(label string) (kind amountKind, found bool) {
+func nearestKind(label foldedText) (kind amountKind, found bool) {
 	bestEnd, bestLen := -1, 0
 	var lastTotalEnd = -1
 	for _, r := range strongRules {
-		for _, m := range r.re.FindAllStringIndex(label, -1) {
+		for _, m := range r.re.findAll(label) {
 			if r.kind == kindTotal && m[1] > lastTotalEnd {
 				lastTotalEnd = m[1]
 			}
@@ -78,7 +80,7 @@ func nearestKind(label string) (kind amountKind, found bool) {
 		}
 	}
 	if found && kind == kindItem && lastTotalEnd >= 0 && lastTotalEnd < bestEnd &&
-		inclusionRe.MatchString(label[lastTotalEnd:bestEnd]) {
+		inclusionRe.MatchString(label.s[lastTotalEnd:bestEnd]) {
 		kind = kindTotal
 	}
 	return kind, found
@@ -127,14 +129,15 @@ func classifyHits(text string, hits []amountHit) []classified {
 // classify decides one hit's kind; ok is false when the hit is not money.
 func classify(h amountHit, label, after, sentence string) (amountKind, bool) {
 	after = strings.TrimLeft(after, " \t€")
-	afterWords := strings.TrimPrefix(strings.TrimPrefix(strings.TrimLeft(after, " "), "EUR"), "Euro")
-	kind, found := nearestKind(label)
+	afterWords := foldText(strings.TrimPrefix(strings.TrimPrefix(strings.TrimLeft(after, " "), "EUR"), "Euro"))
+	labelText := foldText(label)
+	kind, found := nearestKind(labelText)
 	if !h.currency {
 		// Without a currency only a telling word on the same line makes a number money.
 		trimmed := strings.TrimRight(label, " \t\n:|")
-		line := trimmed[strings.LastIndexByte(trimmed, '\n')+1:]
+		line := foldText(trimmed[strings.LastIndexByte(trimmed, '\n')+1:])
 		lk, lfound := nearestKind(line)
-		if !lfound && !claimRe.MatchString(line) {
+		if !lfound && !claimRe.match(line) {
 			return 0, false
 		}
 		if refEnd := lastMatchEnd(referenceRe, line); refEnd > lastKeywordEnd(line) {
@@ -144,20 +147,20 @@ func classify(h amountHit, label, after, sentence string) (amountKind, bool) {
 			kind, found = lk, true
 		}
 	}
-	if monthlyRe.MatchString(afterWords) && kind != kindTotal {
+	if monthlyRe.MatchString(afterWords.s) && kind != kindTotal {
 		return kindSettlement, true
 	}
 	if !found {
-		kind, found = kindFromAfter(afterWords)
-	} else if kind == kindItem && openAfterRe.MatchString(firstWords(afterWords, 60)) {
+		kind, found = kindFromAfter(afterWords.s)
+	} else if kind == kindItem && openAfterRe.MatchString(firstWords(afterWords.s, 60)) {
 		kind = kindClaim // "Der Rechnungsbetrag von 89,90 € ist noch offen."
 	}
 	if !found {
 		kind = kindBare
-		if claimRe.MatchString(label) || claimRe.MatchString(afterWords) {
+		if claimRe.match(labelText) || claimRe.match(afterWords) {
 			kind = kindClaim
 		}
-		if settlementRe.MatchString(sentence) && !refusalRe.MatchString(sentence) {
+		if settlementRe.match(foldText(sentence)) && !refusalRe.MatchString(sentence) {
 			kind = kindSettlement
 		}
 	}
@@ -175,9 +178,9 @@ func classify(h amountHit, label, after, sentence string) (amountKind, bool) {
 // kindFromAfter looks at the words following an amount ("120 € sind noch
 // offen", "200 € wurden gezahlt").
 func kindFromAfter(after string) (amountKind, bool) {
-	after = firstWords(after, 80)
+	words := foldText(firstWords(after, 80))
 	for _, r := range []classRule{{paymentRe, kindPayment}, {settlementRe, kindSettlement}, {totalRe, kindTotal}} {
-		if r.re.MatchString(after) {
+		if r.re.match(words) {
 			return r.kind, true
 		}
 	}
@@ -195,15 +198,15 @@ func firstWords(s string, n int) string {
 	return s[:n]
 }
 
-func lastMatchEnd(re *regexp.Regexp, s string) int {
+func lastMatchEnd(re keywordRe, s foldedText) int {
 	end := -1
-	for _, m := range re.FindAllStringIndex(s, -1) {
+	for _, m := range re.findAll(s) {
 		end = m[1]
 	}
 	return end
 }
 
-func lastKeywordEnd(s string) int {
+func lastKeywordEnd(s foldedText) int {
 	end := lastMatchEnd(claimRe, s)
 	for _, r := range strongRules {
 		end = max(end, lastMatchEnd(r.re, s))

@@ -20,11 +20,11 @@ var (
 	bounceSubjectRe = regexp.MustCompile(`(?i)unzustellbar|nicht\s+zustellbar|undeliverable|undelivered|delivery\s+(?:status\s+notification|failure|has\s+failed)|mail\s+delivery\s+failed|returned\s+mail|failure\s+notice|zustellung\s+fehlgeschlagen|zustellungsfehler|nondelivery|non-delivery`)
 	bounceSenderRe  = regexp.MustCompile(`(?i)mailer-daemon|postmaster|mail\s+delivery\s+(?:subsystem|system)|microsoft\s+outlook\s*$`)
 	// autoBodyRe: phrases of absence notes; only decisive without debt content.
-	autoBodyRe    = regexp.MustCompile(`(?i)(?:ich\s+bin|bin\s+ich)\s+(?:bis\s+[^\n]{0,40}?\s+)?(?:nicht\s+im\s+büro|nicht\s+erreichbar|abwesend|außer\s+haus|im\s+urlaub)|ich\s+befinde\s+mich\s+(?:bis\s+[^\n]{0,40}?\s+)?(?:im\s+urlaub|nicht\s+im\s+büro|außer\s+haus)|(?:i\s+am|i'm|i\s+will\s+be)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away|on\s+(?:annual\s+)?leave|on\s+vacation)|diese\s+(?:e-?mail|nachricht)\s+wurde\s+automatisch|automatisch\s+(?:generierte|erstellte)\s+(?:antwort|nachricht|e-?mail)|this\s+is\s+an\s+automat(?:ed|ic)\s+(?:reply|response|message)|ihre\s+(?:e-?mail|nachricht|anfrage)\s+(?:ist\s+)?(?:bei\s+uns\s+)?eingegangen|wir\s+haben\s+ihre\s+(?:e-?mail|nachricht|anfrage)\s+erhalten`)
-	bounceBodyRe  = regexp.MustCompile(`(?i)could\s+not\s+be\s+delivered|konnte\s+nicht\s+(?:zugestellt|übermittelt)|delivery\s+to\s+the\s+following\s+recipients?\s+failed|recipient\s+address\s+rejected|user\s+unknown|mailbox\s+(?:unavailable|not\s+found|full)|550[\s-]5\.\d\.\d|554[\s-]5\.\d\.\d`)
-	unsubscribeRe = regexp.MustCompile(`(?i)unsubscribe|abmelden|abbestellen|newsletter\s+(?:nicht\s+mehr|abbestellen)|vom\s+newsletter|austragen`)
+	autoBodyRe    = mustKeywords(`(?i)(?:ich\s+bin|bin\s+ich)\s+(?:bis\s+[^\n]{0,40}?\s+)?(?:nicht\s+im\s+büro|nicht\s+erreichbar|abwesend|außer\s+haus|im\s+urlaub)|ich\s+befinde\s+mich\s+(?:bis\s+[^\n]{0,40}?\s+)?(?:im\s+urlaub|nicht\s+im\s+büro|außer\s+haus)|(?:i\s+am|i'm|i\s+will\s+be)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away|on\s+(?:annual\s+)?leave|on\s+vacation)|diese\s+(?:e-?mail|nachricht)\s+wurde\s+automatisch|automatisch\s+(?:generierte|erstellte)\s+(?:antwort|nachricht|e-?mail)|this\s+is\s+an\s+automat(?:ed|ic)\s+(?:reply|response|message)|ihre\s+(?:e-?mail|nachricht|anfrage)\s+(?:ist\s+)?(?:bei\s+uns\s+)?eingegangen|wir\s+haben\s+ihre\s+(?:e-?mail|nachricht|anfrage)\s+erhalten`)
+	bounceBodyRe  = mustKeywords(`(?i)could\s+not\s+be\s+delivered|konnte\s+nicht\s+(?:zugestellt|übermittelt)|delivery\s+to\s+the\s+following\s+recipients?\s+failed|recipient\s+address\s+rejected|user\s+unknown|mailbox\s+(?:unavailable|not\s+found|full)|550[\s-]5\.\d\.\d|554[\s-]5\.\d\.\d`)
+	unsubscribeRe = mustKeywords(`(?i)unsubscribe|abmelden|abbestellen|newsletter\s+(?:nicht\s+mehr|abbestellen)|vom\s+newsletter|austragen`)
 	// debtWordsRe: words a real answer about a debt uses.
-	debtWordsRe = regexp.MustCompile(`(?i)forderung|mandant|schuldner|aktenzeichen|restschuld|saldo|rückstand|inkasso|hauptforderung|offene[rn]?\s+betrag|zahlungsrückstand|vollmacht|debt|outstanding|balance|your\s+client`)
+	debtWordsRe = mustKeywords(`(?i)forderung|mandant|schuldner|aktenzeichen|restschuld|saldo|rückstand|inkasso|hauptforderung|offene[rn]?\s+betrag|zahlungsrückstand|vollmacht|debt|outstanding|balance|your\s+client`)
 )
 
 // classifyReply decides whether a mail is a creditor's reply; strong is true
@@ -44,13 +44,14 @@ func classifyReply(in headerView, subject, fromName, fromEmail, body string, has
 		return replyAutoReply, true
 	}
 	// Advertising quotes prices, so only debt wording saves a mail with an unsubscribe link.
-	debtTalk := debtWordsRe.MatchString(body)
+	text := foldText(body)
+	debtTalk := debtWordsRe.match(text)
 	switch {
-	case bounceBodyRe.MatchString(body) && !hasAmount:
+	case bounceBodyRe.match(text) && !hasAmount:
 		return replyBounce, false
-	case autoBodyRe.MatchString(body) && !hasAmount:
+	case autoBodyRe.match(text) && !hasAmount:
 		return replyAutoReply, false
-	case unsubscribeRe.MatchString(body) && !debtTalk:
+	case unsubscribeRe.match(text) && !debtTalk:
 		return replyNewsletter, false
 	}
 	return replyCreditor, false

@@ -8,16 +8,17 @@ import (
 )
 
 var (
-	// companyMarkerRe: legal-form suffixes, case-sensitive ("AG" but not "ag").
-	companyMarkerRe = regexp.MustCompile(`(?:^|[^\p{L}])(?:GmbH|AG|KGaA|KG|SE|OHG|GbR|UG|eG|e\.[ \t]?V\.|mbH|mbB|PartG|Ltd\.?|Limited|Inc\.?|LLC|plc|S\.A\.|B\.V\.|N\.V\.|BV|NV|AB|A/S|ApS|Oy|S\.p\.A\.|S\.r\.l\.|SAS|SARL|AöR|KdöR)(?:$|[^\p{L}])`)
+	// companyMarkerRe: legal-form suffixes, case-sensitive ("AG" but not "ag");
+	// its needles are case-folded all the same, which only lets more through.
+	companyMarkerRe = mustKeywords(`(?:^|[^\p{L}])(?:GmbH|AG|KGaA|KG|SE|OHG|GbR|UG|eG|e\.[ \t]?V\.|mbH|mbB|PartG|Ltd\.?|Limited|Inc\.?|LLC|plc|S\.A\.|B\.V\.|N\.V\.|BV|NV|AB|A/S|ApS|Oy|S\.p\.A\.|S\.r\.l\.|SAS|SARL|AöR|KdöR)(?:$|[^\p{L}])`)
 	// companyWordRe: words that name an institution without a legal form.
-	companyWordRe = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:\p{L}*bank|sparkasse|inkasso\p{L}*|\p{L}*versicherung(?:en)?|versicherungs\p{L}*|stadtwerke|\p{L}*werke|finanzamt|\p{L}*kasse|gemeinde|stadtverwaltung|landratsamt|jobcenter|agentur für arbeit|beitragsservice|telekom|vodafone|telefónica|energie\p{L}*|insurance|finance|financial|energy|\p{L}*praxis|\p{L}*klinik(?:um)?|krankenhaus|apotheke|hausverwaltung|immobilien|\p{L}*kanzlei|rechtsanwälte|steuerberatung)(?:$|[^\p{L}])`)
+	companyWordRe = mustKeywords(`(?i)(?:^|[^\p{L}])(?:\p{L}*bank|sparkasse|inkasso\p{L}*|\p{L}*versicherung(?:en)?|versicherungs\p{L}*|stadtwerke|\p{L}*werke|finanzamt|\p{L}*kasse|gemeinde|stadtverwaltung|landratsamt|jobcenter|agentur für arbeit|beitragsservice|telekom|vodafone|telefónica|energie\p{L}*|insurance|finance|financial|energy|\p{L}*praxis|\p{L}*klinik(?:um)?|krankenhaus|apotheke|hausverwaltung|immobilien|\p{L}*kanzlei|rechtsanwälte|steuerberatung)(?:$|[^\p{L}])`)
 	// companyPhraseRe pulls "Muster Inkasso GmbH" out of a longer line.
 	companyPhraseRe = regexp.MustCompile(`(?:[\p{Lu}\p{N}][\p{L}\p{N}&.'’\-]*[ \t]+(?:&[ \t]+)?){1,5}(?:GmbH(?:[ \t]*&[ \t]*Co\.?[ \t]*KG)?|AG|KGaA|KG|SE|OHG|UG|eG|e\.[ \t]?V\.|PartG mbB|Ltd\.?|Limited|Inc\.?|LLC|plc|AB)`)
 	// closingRe: the greeting that starts a signature.
 	closingRe = regexp.MustCompile(`(?im)^[ \t]*(?:mit\s+freundlichen\s+grüßen|mit\s+freundlichem\s+gruß|freundliche\s+grüße|viele\s+grüße|beste\s+grüße|herzliche\s+grüße|liebe\s+grüße|mit\s+besten\s+grüßen|schöne\s+grüße|hochachtungsvoll|mfg\b|best\s+regards|kind\s+regards|warm\s+regards|regards|sincerely|yours\s+(?:sincerely|faithfully)|i\.\s?a\.|i\.\s?v\.)[ \t,.!]*`)
 	// notCompanyLineRe: contact, bank-detail, register and quoted-header lines.
-	notCompanyLineRe = regexp.MustCompile(`(?i)@|www\.|https?:|\btel\b|telefon|\bfax\b|iban|\bbic\b|bankverbindung|konto|hrb|hra|registergericht|amtsgericht|ust-?id|steuer|geschäftsführ|vorstand|aufsichtsrat|sitz der|^(?:von|from|an|to|cc|gesendet|sent|betreff|subject|datum|date)\s*:`)
+	notCompanyLineRe = mustKeywords(`(?i)@|www\.|https?:|\btel\b|telefon|\bfax\b|iban|\bbic\b|bankverbindung|konto|hrb|hra|registergericht|amtsgericht|ust-?id|steuer|geschäftsführ|vorstand|aufsichtsrat|sitz der|^(?:von|from|an|to|cc|gesendet|sent|betreff|subject|datum|date)\s*:`)
 	segmentSplitRe   = regexp.MustCompile(`[ \t]+[·|•–][ \t]+|[ \t]+-[ \t]+|[ \t]{2,}|\t|,[ \t]+|\||[ \t]*[()\[\]<>][ \t]*`)
 	leadingFillerRe  = regexp.MustCompile(`(?i)^(?:(?:ihr|ihre|your|das|the)[ \t]+)?(?:(?:service-?team|kundenservice|team|forderungsmanagement|customer service)[ \t]+(?:der|des|von|vom|from|at|of)?[ \t]*)?`)
 )
@@ -99,8 +100,9 @@ func companyFromLine(line string) string {
 		if seg == "" {
 			continue
 		}
-		marker := companyMarkerRe.MatchString(seg)
-		if !marker && !companyWordRe.MatchString(seg) {
+		text := foldText(seg)
+		marker := companyMarkerRe.match(text)
+		if !marker && !companyWordRe.match(text) {
 			continue
 		}
 		if words := len(strings.Fields(seg)); words <= 7 && len(seg) <= 70 && startsUpper(seg) && !strings.HasSuffix(seg, "?") {

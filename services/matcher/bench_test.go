@@ -1,0 +1,22 @@
+package matcher
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkMatch matches replies against 20,000 inquiries whose creditor
+// domains are skewed, so each reply's sender names tens to thousands of
+// inquiries besides the one its numbers point at.
+func BenchmarkMatch(b *testing.B) {
+	db := seedSkewed(b, 20000)
+	inputs := skewedReplies(b, db, 200)
+	m := New(db.DB, DefaultConfig())
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := m.Match(ctx, nil, inputs[i%len(inputs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
