@@ -100,26 +100,38 @@ func (r *Relay) runOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim outbox rows: %w", err)
 	}
+	var skipped []models.OutboxMessage
 	for _, msg := range rows {
 		if ctx.Err() != nil {
-			return len(rows), ctx.Err() // unclaimed rows free up when their reservation ends
+			break // unclaimed rows free up when their reservation ends
 		}
-		r.deliver(ctx, msg)
+		if !r.deliver(ctx, msg) {
+			skipped = append(skipped, msg)
+		}
 	}
-	return len(rows), nil
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.markSkipped(mctx, skipped); err != nil {
+		r.log.Error("outbox mark failed; rows will be looked at again", "count", len(skipped), "error", err)
+	}
+	return len(rows), ctx.Err()
 }
 
-func (r *Relay) deliver(ctx context.Context, msg models.OutboxMessage) {
-	var err error
+// deliver hands msg to its sink and marks the outcome; it returns false,
+// without marking, when no sink is configured for the kind, so the batch's
+// skipped rows are marked together: nothing happened that a crash could repeat.
+func (r *Relay) deliver(ctx context.Context, msg models.OutboxMessage) bool {
+	err := ErrSkipped
 	if sink, ok := r.sinks[msg.AggregateType]; ok && sink != nil {
 		dctx, cancel := context.WithTimeout(ctx, r.cfg.LockFor/2)
 		err = sink.Deliver(dctx, msg)
 		cancel()
-	} else {
-		err = ErrSkipped
 	}
 	result := r.outcome(msg, err)
 	r.results.WithLabelValues(msg.AggregateType, result).Inc()
+	if result == "skipped" {
+		return false
+	}
 	if err != nil && result != "skipped" {
 		r.log.Warn("outbox delivery failed", "outbox_id", msg.ID, "kind", msg.AggregateType,
 			"email_id", msg.AggregateID, "attempt", msg.Attempts, "result", result, "error", err)
@@ -129,6 +141,31 @@ func (r *Relay) deliver(ctx context.Context, msg models.OutboxMessage) {
 	if merr := r.mark(mctx, msg, result, err); merr != nil {
 		r.log.Error("outbox mark failed; row will be delivered again", "outbox_id", msg.ID, "error", merr)
 	}
+	return true
+}
+
+// markSkipped records rows no sink took, with their emails' sync status, in one transaction.
+func (r *Relay) markSkipped(ctx context.Context, rows []models.OutboxMessage) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]uint64, 0, len(rows))
+	var emails []uint64
+	for _, m := range rows {
+		ids = append(ids, m.ID)
+		if m.AggregateType == models.OutboxCreditorDebtUpdate {
+			emails = append(emails, m.AggregateID)
+		}
+	}
+	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Exec(`UPDATE outbox_messages SET processed_at = now(), outcome = 'skipped', locked_until = NULL, last_error = NULL
+WHERE id IN ? AND processed_at IS NULL`, ids).Error
+		if err != nil || len(emails) == 0 {
+			return err
+		}
+		return tx.Exec(`UPDATE incoming_emails SET sync_status = 'not_applicable', sync_error = NULL, updated_at = now()
+WHERE id IN ?`, emails).Error
+	})
 }
 
 // outcome classifies a delivery: delivered, skipped, retry or failed.
