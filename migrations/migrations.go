@@ -22,6 +22,7 @@ func all() []*gormigrate.Migration {
 		inquiryMatchIndexes(),
 		syncDriftReports(),
 		inquirySenderRecencyIndexes(),
+		incomingEmailsLZ4(),
 	}
 }
 

@@ -5,6 +5,7 @@ package intake
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,12 +59,13 @@ func New(db, async *gorm.DB, queue Pusher, log *slog.Logger) *Service {
 var ErrUnavailable = errors.New("database unavailable")
 
 // insertSQL stores a new email as received; a repeated dedup key or webhook
-// id inserts nothing and returns no row. Written by hand: it is the webhook's
-// hot path, and GORM's reflection cost a fifth of its CPU.
+// id inserts nothing and returns no row. Written by hand and sent straight to
+// the connection pool, past GORM: it is the webhook's hot path, and GORM's
+// placeholder rewriting and reflective scan cost a tenth of its CPU.
 const insertSQL = `
 INSERT INTO incoming_emails (zendesk_ticket_id, zendesk_webhook_id, dedup_key, from_email, from_name,
   subject, raw_body_html, raw_body_text, received_at, attachment_urls, processing_status, sync_status)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'not_applicable')
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'received', 'not_applicable')
 ON CONFLICT DO NOTHING
 RETURNING id`
 
@@ -75,17 +77,17 @@ func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
 	if e.WebhookID != "" {
 		webhookID = &e.WebhookID
 	}
-	var ids []uint64
-	err := s.db.WithContext(ctx).Raw(insertSQL, e.TicketID, webhookID, e.DedupKey, e.FromEmail, e.FromName,
-		e.Subject, e.BodyHTML, e.BodyText, e.ReceivedAt, models.MustJSON(nonNil(e.Attachments))).Scan(&ids).Error
-	if err != nil {
+	var id uint64
+	err := s.db.ConnPool.QueryRowContext(ctx, insertSQL, e.TicketID, webhookID, e.DedupKey, e.FromEmail, e.FromName,
+		e.Subject, e.BodyHTML, e.BodyText, e.ReceivedAt, models.MustJSON(nonNil(e.Attachments))).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return s.duplicate(ctx, e)
+	case err != nil:
 		return Result{}, fmt.Errorf("%w: insert email: %w", ErrUnavailable, err)
 	}
-	if len(ids) == 1 {
-		s.dispatch(ctx, ids[0])
-		return Result{ID: ids[0]}, nil
-	}
-	return s.duplicate(ctx, e)
+	s.dispatch(ctx, id)
+	return Result{ID: id}, nil
 }
 
 // duplicate finds the original of a repeated delivery and, if it is still
