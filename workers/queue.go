@@ -220,6 +220,3 @@ func (q *Queue) Depths(ctx context.Context) (ready, delayed, processing int64, e
 	}
 	return ready, delayed, processing, nil
 }
-
-// Ping checks the connection.
-func (q *Queue) Ping(ctx context.Context) error { return q.rdb.Ping(ctx).Err() }
