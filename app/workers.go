@@ -32,9 +32,6 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, d
 	})
 	writer := debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}
 	proc := pipeline.New(db, async, ex, m, writer, wm.ObserveStage)
-	if cfg.LLMProvider == "rules" {
-		proc.CheapExtractor()
-	}
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: cfg.WorkerConcurrency, JobTimeout: cfg.JobTimeout, LeaseDuration: cfg.LeaseDuration,
 		ShutdownTimeout: cfg.ShutdownTimeout,

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -76,4 +77,14 @@ func Transient(err error, retryAfter time.Duration) error {
 		return nil
 	}
 	return &TransientError{Err: err, RetryAfter: retryAfter}
+}
+
+// ErrorText bounds an error message for storage (processing_error,
+// last_error): at most 2000 bytes, still valid UTF-8.
+func ErrorText(err error) string {
+	s := err.Error()
+	if len(s) > 2000 {
+		s = strings.ToValidUTF8(s[:2000], "")
+	}
+	return s
 }

@@ -78,6 +78,16 @@ func (s Status) Valid() bool {
 	return false
 }
 
+// Leased reports whether s is a stage a worker holds under a lease.
+func (s Status) Leased() bool {
+	for _, a := range ActiveStages {
+		if a == s {
+			return true
+		}
+	}
+	return false
+}
+
 // Terminal reports whether no worker will move s on by itself.
 func (s Status) Terminal() bool {
 	return s == StatusCompleted || s == StatusNotCreditorReply || s == StatusFailed

@@ -27,8 +27,9 @@ type Change struct {
 
 // Apply runs the guarded UPDATE on tx (a *gorm.DB or a transaction). It
 // returns ErrLeaseLost (with a token) or ErrTransitionRefused when no row
-// matched. The statement is built by hand rather than through GORM's
-// reflection: it runs several times per email.
+// matched. Moving to a state outside the leased stages also ends any lease,
+// so no caller can leave a stale token behind. The statement is built by
+// hand rather than through GORM's reflection: it runs several times per email.
 func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
 	from := c.From
 	if from == nil {
@@ -43,6 +44,9 @@ func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
 	args := make([]any, 0, len(c.Set)+4)
 	sql.WriteString("UPDATE incoming_emails SET processing_status = ?, updated_at = now()")
 	args = append(args, string(c.To))
+	if !c.To.Leased() {
+		sql.WriteString(", lease_token = NULL, lease_until = NULL, lease_owner = NULL")
+	}
 	cols := make([]string, 0, len(c.Set))
 	for k := range c.Set {
 		cols = append(cols, k)

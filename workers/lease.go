@@ -75,11 +75,3 @@ RETURNING lease_token`, lease.Seconds(), tokens, models.ActiveStages).Scan(&kept
 	}
 	return lost, nil
 }
-
-// releaseLease is the set of columns that end a lease.
-func releaseLease(set map[string]any) map[string]any {
-	set["lease_token"] = nil
-	set["lease_until"] = nil
-	set["lease_owner"] = nil
-	return set
-}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -252,124 +251,6 @@ func (p *Pool) run(ctx context.Context, job *models.Job) (status models.Status, 
 		err = models.ErrLeaseLost
 	}
 	return status, err
-}
-
-// finish records the attempt's end: success, lease lost, interrupted by
-// shutdown, retry, or failure. It runs on a context that outlives shutdown.
-func (p *Pool) finish(ctx context.Context, job *models.Job, status models.Status, err error, interrupted bool) string {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	switch {
-	case err == nil:
-		return string(status) // the processor closed the attempt with the terminal state
-	case errors.Is(err, models.ErrLeaseLost):
-		p.log.Warn("lease lost; result discarded", "email_id", job.Email.ID, "attempt", job.Attempt)
-		msg := "lease lost"
-		if ferr := models.FinishAttempt(ctx, p.async, job.Token, models.OutcomeRescued, &msg); ferr != nil {
-			p.log.Warn("record attempt failed", "email_id", job.Email.ID, "error", ferr)
-		}
-		return "lease_lost"
-	case interrupted:
-		return p.requeue(ctx, job)
-	}
-	permanent, retryAfter := classify(err)
-	if !permanent && job.Email.RetryCount < p.cfg.Retry.MaxRetries {
-		return p.retry(ctx, job, err, retryAfter)
-	}
-	if !permanent {
-		err = fmt.Errorf("retries exhausted after %d attempts: %w", job.Email.RetryCount+1, err)
-	}
-	return p.fail(ctx, job, err)
-}
-
-func (p *Pool) retry(ctx context.Context, job *models.Job, cause error, retryAfter time.Duration) string {
-	n := job.Email.RetryCount + 1
-	at := time.Now().Add(p.cfg.Retry.Delay(n, retryAfter))
-	msg := errorText(cause)
-	err := p.async.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := (models.Change{ID: job.Email.ID, To: models.StatusRetrying, Token: job.Token,
-			From: models.ActiveStages, Set: releaseLease(map[string]any{
-				"retry_count": n, "next_attempt_at": at, "processing_error": msg,
-			})}).Apply(ctx, tx); err != nil {
-			return err
-		}
-		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeRetry, &msg)
-	})
-	if err != nil {
-		return p.writeFailed(job, "retry", err)
-	}
-	p.metrics.retries.Inc()
-	if err := p.queue.Schedule(ctx, job.Email.ID, at); err != nil {
-		p.log.Warn("schedule retry failed; reaper will dispatch when due", "email_id", job.Email.ID, "error", err)
-	}
-	return models.OutcomeRetry
-}
-
-func (p *Pool) fail(ctx context.Context, job *models.Job, cause error) string {
-	msg := errorText(cause)
-	err := p.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := (models.Change{ID: job.Email.ID, To: models.StatusFailed, Token: job.Token,
-			From: models.ActiveStages, Set: releaseLease(map[string]any{
-				"processing_error": msg, "completed_at": gorm.Expr("now()"),
-			})}).Apply(ctx, tx); err != nil {
-			return err
-		}
-		if err := models.FinishAttempt(ctx, tx, job.Token, models.OutcomeFailed, &msg); err != nil {
-			return err
-		}
-		return enqueueAlert(ctx, tx, job.Email, msg)
-	})
-	if err != nil {
-		return p.writeFailed(job, "fail", err)
-	}
-	return models.OutcomeFailed
-}
-
-// requeue puts an attempt cancelled by shutdown back to queued at once, so it
-// does not wait for its lease to expire.
-func (p *Pool) requeue(ctx context.Context, job *models.Job) string {
-	msg := "interrupted by shutdown"
-	err := p.async.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := (models.Change{ID: job.Email.ID, To: models.StatusQueued, Token: job.Token,
-			From: models.ActiveStages, Set: releaseLease(map[string]any{"last_dispatched_at": gorm.Expr("now()")})}).Apply(ctx, tx); err != nil {
-			return err
-		}
-		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeInterrupted, &msg)
-	})
-	if err != nil {
-		return p.writeFailed(job, "requeue", err)
-	}
-	if err := p.queue.Push(ctx, job.Email.ID); err != nil {
-		p.log.Warn("push back failed; reaper will dispatch", "email_id", job.Email.ID, "error", err)
-	}
-	return models.OutcomeInterrupted
-}
-
-// writeFailed logs a final write that did not happen; the lease expires and
-// the reaper takes the email over.
-func (p *Pool) writeFailed(job *models.Job, what string, err error) string {
-	if errors.Is(err, models.ErrLeaseLost) {
-		return "lease_lost"
-	}
-	p.log.Error("final write failed; reaper will rescue", "email_id", job.Email.ID, "write", what, "error", err)
-	return "write_failed"
-}
-
-// enqueueAlert records the failure_alert outbox row once per email.
-func enqueueAlert(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, msg string) error {
-	_, err := models.EnqueueOutbox(ctx, tx, models.OutboxFailureAlert, e.ID, models.FailureAlertPayload{
-		EmailID: e.ID, FromEmail: e.FromEmail, Subject: e.Subject, Error: msg, FailedAt: time.Now().UTC(),
-	})
-	return err
-}
-
-// errorText bounds an error message for storage.
-func errorText(err error) string {
-	s := err.Error()
-	if len(s) > 2000 {
-		s = strings.ToValidUTF8(s[:2000], "")
-	}
-	return s
 }
 
 func pause(ctx context.Context, d time.Duration) {

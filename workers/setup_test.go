@@ -125,7 +125,7 @@ func completer(db *gorm.DB, calls *atomic.Int64) procFunc {
 				return "", err
 			}
 		}
-		if err := job.Advance(ctx, db, models.StatusCompleted, releaseLease(map[string]any{"completed_at": gorm.Expr("now()")})); err != nil {
+		if err := job.Advance(ctx, db, models.StatusCompleted, map[string]any{"completed_at": gorm.Expr("now()")}); err != nil {
 			return "", err
 		}
 		return models.StatusCompleted, models.FinishAttempt(ctx, db, job.Token, models.OutcomeCompleted, nil)

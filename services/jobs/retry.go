@@ -19,7 +19,8 @@ const retryBatch = 500
 const MaxBulkIDs = 1000
 
 // retrySet is what a manual retry writes besides the status: a fresh retry
-// budget and no leftover lease or schedule. The attempt counter and the
+// budget and no schedule. A failed email holds no lease (every move out of a
+// leased stage ends it, see models.Change). The attempt counter and the
 // email_attempts history stay, so the next attempt is numbered after them.
 func retrySet() map[string]any {
 	return map[string]any{
@@ -27,9 +28,6 @@ func retrySet() map[string]any {
 		"rescue_count":       0,
 		"processing_error":   nil,
 		"next_attempt_at":    nil,
-		"lease_token":        nil,
-		"lease_until":        nil,
-		"lease_owner":        nil,
 		"completed_at":       nil,
 		"last_dispatched_at": gorm.Expr("now()"),
 	}

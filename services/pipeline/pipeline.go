@@ -46,15 +46,6 @@ type Pipeline struct {
 	matcher   Matcher
 	debts     DebtWriter
 	observe   Observer
-	// cheapExtractor: the extractor costs no money (the German rules), so
-	// its answer need not wait for a durable commit.
-	cheapExtractor bool
-}
-
-// CheapExtractor marks the extractor as free to re-run (the German rules).
-func (p *Pipeline) CheapExtractor() *Pipeline {
-	p.cheapExtractor = true
-	return p
 }
 
 // New returns a pipeline.
@@ -106,7 +97,7 @@ func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.Extract
 	}
 	var data models.ExtractedData
 	if saved := job.Email.ExtractedData; len(saved) > 0 && json.Unmarshal(saved, &data) == nil && data.Extractor != "" {
-		return data, p.advanceExtracted(ctx, job, nil, start)
+		return data, p.advanceExtracted(ctx, job, p.async, nil, start)
 	}
 	data, err := p.extractor.Extract(ctx, models.EmailInput{
 		FromEmail: job.Email.FromEmail, FromName: job.Email.FromName,
@@ -117,16 +108,16 @@ func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.Extract
 	}
 	raw := models.MustJSON(data)
 	job.Email.ExtractedData = raw
-	return data, p.advanceExtracted(ctx, job, map[string]any{"extracted_data": raw}, start)
-}
-
-// advanceExtracted commits durably when it carries a fresh answer from the
-// LLM, which cost money and time; a rules answer is cheap to compute again.
-func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, set map[string]any, start time.Time) error {
+	// A fresh answer from the LLM cost money and time, so it waits for a
+	// durable commit; a rules answer is cheap to compute again.
 	db := p.async
-	if set != nil && !p.cheapExtractor {
+	if data.Extractor == models.ExtractorClaude {
 		db = p.db
 	}
+	return data, p.advanceExtracted(ctx, job, db, map[string]any{"extracted_data": raw}, start)
+}
+
+func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, db *gorm.DB, set map[string]any, start time.Time) error {
 	if err := job.Advance(ctx, db, models.StatusExtracted, set); err != nil {
 		return err
 	}
@@ -189,9 +180,6 @@ func terminal(set map[string]any) map[string]any {
 	set["processed_at"] = gorm.Expr("now()")
 	set["processing_error"] = nil
 	set["next_attempt_at"] = nil
-	set["lease_token"] = nil
-	set["lease_until"] = nil
-	set["lease_owner"] = nil
 	return set
 }
 
