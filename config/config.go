@@ -154,17 +154,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 	var cfg Config
-	var problems []string
-	for k := range defaults {
-		// Decode each key alone so one bad value names its variable.
-		probe := viper.New()
-		probe.Set(k, v.Get(k))
-		if err := probe.Unmarshal(&cfg); err != nil {
-			problems = append(problems, fmt.Sprintf("%s: invalid value", k))
-		}
-	}
-	if len(problems) > 0 {
-		return nil, &Problems{List: sortStrings(problems)}
+	if err := v.Unmarshal(&cfg); err != nil {
+		return nil, &Problems{List: invalidKeys(v)}
 	}
 	if cfg.LLMProvider == "" {
 		cfg.LLMProvider = "rules"
@@ -173,6 +164,21 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 	return &cfg, nil
+}
+
+// invalidKeys decodes each setting alone, so every bad value is named by
+// its variable (viper's own error names one and quotes the value).
+func invalidKeys(v *viper.Viper) []string {
+	var problems []string
+	for k := range defaults {
+		var probe Config
+		one := viper.New()
+		one.Set(k, v.Get(k))
+		if err := one.Unmarshal(&probe); err != nil {
+			problems = append(problems, k+": invalid value")
+		}
+	}
+	return sortStrings(problems)
 }
 
 // lookup treats an empty variable as unset, so `FOO=` falls back to the default.
