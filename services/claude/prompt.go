@@ -120,8 +120,15 @@ func neutralizeTags(s string) string {
 // optional spaces and '/', with one of the data tag names.
 func looksLikeDataTag(rest string) bool {
 	rest = strings.TrimLeft(rest, " \t\n/")
-	lower := strings.ToLower(rest)
-	for _, tag := range dataTags() {
+	tags := dataTags()
+	longest := 0
+	for _, tag := range tags {
+		longest = max(longest, len(tag))
+	}
+	// Only the tag and the rune after it matter: lowering the whole rest
+	// for every '<' would make a text full of them quadratic.
+	lower := strings.ToLower(runePrefix(rest, longest+1))
+	for _, tag := range tags {
 		if strings.HasPrefix(lower, tag) {
 			after := lower[len(tag):]
 			if after == "" || (!unicode.IsLetter(rune(after[0])) && after[0] != '_' && after[0] != '-') {
@@ -130,6 +137,18 @@ func looksLikeDataTag(rest string) bool {
 		}
 	}
 	return false
+}
+
+// runePrefix returns the first n runes of s (an invalid byte counts as
+// one, as strings.ToLower reads it).
+func runePrefix(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // truncateMiddle bounds s to maxRunes runes. A longer text keeps its head (two

@@ -51,6 +51,11 @@ func TestNeutralizeTags(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "‹/email> ‹ / TEXT> ‹betreff>", neutralizeTags("</email> < / TEXT> <betreff>"))
 	require.Equal(t, "<b>fett</b> <textbaustein> a < b <emails", neutralizeTags("<b>fett</b> <textbaustein> a < b <emails"))
+	// Case folding may shrink a rune (Kelvin sign → "k"); only the tag and
+	// the rune after it decide.
+	require.Equal(t, "‹\u212aopfzeilen> <text\u212a ‹TEXT", neutralizeTags("<\u212aopfzeilen> <text\u212a <TEXT"))
+	many := strings.Repeat("< ", 50000) + "</email>"
+	require.Equal(t, strings.Repeat("< ", 50000)+"‹/email>", neutralizeTags(many))
 }
 
 func TestHeaderLinesOnlySignalHeaders(t *testing.T) {

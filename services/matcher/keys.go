@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // NormalizeAktenzeichen reduces a case or reference number to the form the
@@ -57,7 +58,7 @@ func keysFor(in Input) lookupKeys {
 	seen := map[string]bool{}
 	add := func(raw string) string {
 		n := NormalizeAktenzeichen(raw)
-		if len([]rune(n)) < minKeyLen || len(n) > 100 {
+		if utf8.RuneCountInString(n) < minKeyLen || len(n) > 100 {
 			return ""
 		}
 		if !seen[n] && len(k.numbers) < maxKeys {

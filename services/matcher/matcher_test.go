@@ -53,8 +53,8 @@ func setup(t *testing.T) fixture {
 		sent := now.Add(-s.age)
 		row := models.CreditorInquiry{
 			ClientName: s.client, CreditorName: s.creditor, SentAt: &sent,
-			ClientAktenzeichen: ptr(s.akz), CreditorEmail: ptr(s.email),
-			ReferenceNumber: ptr(s.ref), ZendeskTicketID: ptr(s.ticket),
+			ClientAktenzeichen: nullIfEmpty(s.akz), CreditorEmail: nullIfEmpty(s.email),
+			ReferenceNumber: nullIfEmpty(s.ref), ZendeskTicketID: nullIfEmpty(s.ticket),
 		}
 		require.NoError(t, db.Create(&row).Error)
 		ids[s.key] = row.ID
@@ -62,7 +62,8 @@ func setup(t *testing.T) fixture {
 	return fixture{db: db.DB, m: New(db.DB, DefaultConfig()), ids: ids}
 }
 
-func ptr(s string) *string {
+// nullIfEmpty maps "" to NULL, as the seed rows describe.
+func nullIfEmpty(s string) *string {
 	if s == "" {
 		return nil
 	}
@@ -339,7 +340,7 @@ SELECT 'Client ' || g, 'Big Creditor AG', 'bulk@big-creditor.de', ?::timestamptz
 FROM generate_series(1, 300) g`, now).Error)
 	sent := now.Add(-300 * 24 * time.Hour)
 	old := models.CreditorInquiry{ClientName: "Old Client", CreditorName: "Big Creditor AG",
-		CreditorEmail: ptr("bulk@big-creditor.de"), ZendeskTicketID: ptr("T-1"), SentAt: &sent}
+		CreditorEmail: nullIfEmpty("bulk@big-creditor.de"), ZendeskTicketID: nullIfEmpty("T-1"), SentAt: &sent}
 	require.NoError(t, db.Create(&old).Error)
 
 	res, err := New(db.DB, DefaultConfig()).Match(context.Background(), db.DB, input("T-1", "bulk@big-creditor.de", models.ExtractedData{}))

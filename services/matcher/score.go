@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,7 +159,7 @@ func scoreNumbers(k lookupKeys, inq models.CreditorInquiry, sig map[string]float
 	total := 0.0
 	if akz := NormalizeAktenzeichen(deref(inq.ClientAktenzeichen)); akz != "" {
 		switch {
-		case contains(k.numbers, akz):
+		case slices.Contains(k.numbers, akz):
 			sig[sigAktenzeichen] = 1
 			total += wAktenzeichen
 		case k.aktenzeichen != "":
@@ -166,7 +167,7 @@ func scoreNumbers(k lookupKeys, inq models.CreditorInquiry, sig map[string]float
 			total -= pAkzConflict
 		}
 	}
-	if ref := NormalizeAktenzeichen(deref(inq.ReferenceNumber)); len(ref) >= minKeyLen && contains(k.numbers, ref) {
+	if ref := NormalizeAktenzeichen(deref(inq.ReferenceNumber)); len(ref) >= minKeyLen && slices.Contains(k.numbers, ref) {
 		sig[sigReference] = 1
 		total += wReference
 	}
@@ -183,7 +184,7 @@ func scoreSender(k lookupKeys, inq models.CreditorInquiry, sig map[string]float6
 		sig[sigSenderEmail] = 1
 		return wSenderEmail
 	}
-	if d := domainOf(addr); d != "" && contains(k.domains, d) {
+	if d := domainOf(addr); d != "" && slices.Contains(k.domains, d) {
 		sig[sigSenderDomain] = 1
 		return wSenderDomain
 	}
@@ -195,15 +196,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }

@@ -3,7 +3,6 @@ package rules
 import (
 	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 // amountKind is what an amount means in its sentence.
@@ -17,7 +16,6 @@ const (
 	kindPayment                      // payments received, credits: subtract in a breakdown
 	kindSettlement                   // offers, installments: never the claim
 	kindIgnore                       // other money: income, share capital, credit lines
-	kindReference                    // a number/reference label: not money without a currency
 )
 
 // Keyword patterns, case-insensitive. RE2 \b is ASCII-only, so stems that
@@ -98,7 +96,8 @@ type classified struct {
 func classifyHits(text string, hits []amountHit) []classified {
 	out := make([]classified, 0, len(hits))
 	for i, h := range hits {
-		labelStart := sentenceStart(text, h.start, 240)
+		sentStart := sentenceStart(text, h.start, 240)
+		labelStart := sentStart
 		if i > 0 && hits[i-1].end > labelStart {
 			labelStart = hits[i-1].end
 		}
@@ -108,7 +107,7 @@ func classifyHits(text string, hits []amountHit) []classified {
 		}
 		label := text[labelStart:h.start]
 		after := text[h.end:afterEnd]
-		k, ok := classify(h, label, after, text[sentenceStart(text, h.start, 240):sentenceEnd(text, h.end, 240)])
+		k, ok := classify(h, label, after, text[sentStart:sentenceEnd(text, h.end, 240)])
 		if !ok {
 			continue
 		}
@@ -152,7 +151,7 @@ func classify(h amountHit, label, after, sentence string) (amountKind, bool) {
 	}
 	if !found {
 		kind, found = kindFromAfter(afterWords.s)
-	} else if kind == kindItem && openAfterRe.MatchString(firstWords(afterWords.s, 60)) {
+	} else if kind == kindItem && openAfterRe.MatchString(prefixBytes(afterWords.s, 60)) {
 		kind = kindClaim // "Der Rechnungsbetrag von 89,90 € ist noch offen."
 	}
 	if !found {
@@ -178,24 +177,13 @@ func classify(h amountHit, label, after, sentence string) (amountKind, bool) {
 // kindFromAfter looks at the words following an amount ("120 € sind noch
 // offen", "200 € wurden gezahlt").
 func kindFromAfter(after string) (amountKind, bool) {
-	words := foldText(firstWords(after, 80))
+	words := foldText(prefixBytes(after, 80))
 	for _, r := range []classRule{{paymentRe, kindPayment}, {settlementRe, kindSettlement}, {totalRe, kindTotal}} {
 		if r.re.match(words) {
 			return r.kind, true
 		}
 	}
 	return 0, false
-}
-
-// firstWords returns at most n bytes of s, cut at a rune boundary.
-func firstWords(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 func lastMatchEnd(re keywordRe, s foldedText) int {

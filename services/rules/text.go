@@ -14,15 +14,19 @@ const maxScanBytes = 100 << 10
 // maxScanBytes, Unix newlines and plain spaces instead of the no-break and
 // thin spaces HTML mail uses inside amounts ("1.234,56&nbsp;€").
 func prepareText(s string) string {
-	if len(s) > maxScanBytes {
-		cut := maxScanBytes
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ToValidUTF8(prefixBytes(s, maxScanBytes), "\uFFFD")
 	return spaceReplacer.Replace(s)
+}
+
+// prefixBytes returns at most n bytes of s, cut at a rune boundary.
+func prefixBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 var spaceReplacer = strings.NewReplacer(
