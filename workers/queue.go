@@ -196,6 +196,15 @@ func (q *Queue) RequeueDeadInstances(ctx context.Context) (int, error) {
 	return total, nil
 }
 
+// ReadyLen reports how many ids wait in the ready list.
+func (q *Queue) ReadyLen(ctx context.Context) (int64, error) {
+	n, err := q.rdb.LLen(ctx, q.keys.Ready()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("ready length: %w", err)
+	}
+	return n, nil
+}
+
 // Depths reports the ready, delayed and processing (all instances) sizes.
 func (q *Queue) Depths(ctx context.Context) (ready, delayed, processing int64, err error) {
 	instances, err := q.rdb.SMembers(ctx, q.keys.Instances()).Result()

@@ -144,7 +144,7 @@ func (r *Reaper) redispatchLost(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("count waiting: %w", err)
 	}
-	ready, _, _, err := r.queue.Depths(ctx)
+	ready, err := r.queue.ReadyLen(ctx)
 	if err != nil {
 		return err
 	}
