@@ -74,12 +74,13 @@ type errorView struct {
 // table; internal errors are logged and shown generically.
 func pageError(c *gin.Context, log *slog.Logger, pages map[string]*template.Template, csrf string, err error) {
 	var e *models.Error
-	if !errors.As(err, &e) || statusOf[e.Code] >= 500 {
+	status, known := 0, false
+	if errors.As(err, &e) {
+		status, known = statusOf[e.Code]
+	}
+	if !known || status >= 500 {
 		log.ErrorContext(c.Request.Context(), "admin page failed", "route", c.FullPath(), "error", err)
 		e = &models.Error{Code: models.EINTERNAL, Message: "Something went wrong; try again shortly."}
-	}
-	status, found := statusOf[e.Code]
-	if !found {
 		status = http.StatusInternalServerError
 	}
 	render(c, log, pages, status, "error", errorView{

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -118,15 +119,15 @@ func decodeBulkRetry(w http.ResponseWriter, r *http.Request) (jobs.BulkRetry, er
 		return jobs.BulkRetry{}, models.Errorf(models.EINVALID, "could not read body")
 	}
 	var p bulkRetryBody
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return jobs.BulkRetry{}, models.Errorf(models.EINVALID, "body must be a JSON object with known fields: %s", jsonProblem(err))
 	}
 	fields := map[string]string{}
 	b := jobs.BulkRetry{Status: models.Status(p.Status), From: p.From, DryRun: p.DryRun}
-	b.Since = timeParam(p.Since, "since", time.RFC3339, fields)
-	b.Until = timeParam(p.Until, "until", time.RFC3339, fields)
+	b.Since = timeParam(p.Since, "since", fields, time.RFC3339)
+	b.Until = timeParam(p.Until, "until", fields, time.RFC3339)
 	if p.Limit != nil {
 		if *p.Limit < 1 {
 			fields["limit"] = "must be at least 1"
@@ -147,8 +148,8 @@ func listFilter(q url.Values, layouts ...string) (jobs.Filter, error) {
 	if f.Status != "" && !f.Status.Valid() {
 		fields["status"] = "unknown status"
 	}
-	f.Since = timeParam(nonEmpty(q.Get("since")), "since", layouts[0], fields, layouts[1:]...)
-	f.Until = timeParam(nonEmpty(q.Get("until")), "until", layouts[0], fields, layouts[1:]...)
+	f.Since = timeParam(nonEmpty(q.Get("since")), "since", fields, layouts...)
+	f.Until = timeParam(nonEmpty(q.Get("until")), "until", fields, layouts...)
 	if s := strings.TrimSpace(q.Get("limit")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > jobs.MaxLimit {
@@ -176,11 +177,13 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func timeParam(v *string, name, layout string, fields map[string]string, more ...string) *time.Time {
+// timeParam parses v in the first of layouts that fits, in UTC; nil when v
+// is nil or (with a message in fields[name]) when no layout fits.
+func timeParam(v *string, name string, fields map[string]string, layouts ...string) *time.Time {
 	if v == nil {
 		return nil
 	}
-	for _, l := range append([]string{layout}, more...) {
+	for _, l := range layouts {
 		if t, err := time.Parse(l, strings.TrimSpace(*v)); err == nil {
 			t = t.UTC()
 			return &t

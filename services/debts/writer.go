@@ -55,27 +55,21 @@ func (w Writer) Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, 
 			return "", fmt.Errorf("load inquiry: %w", err)
 		}
 	}
+	refs := nonNil(data.ReferenceNumbers)
 	up := models.DebtUpdate{
 		IncomingEmailID: e.ID, CreditorInquiryID: d.InquiryID,
 		ClientName: first(inq.ClientName, data.ClientName), ClientAktenzeichen: aktenzeichen(inq, data),
 		CreditorName: first(inq.CreditorName, data.CreditorName), CreditorEmail: e.FromEmail,
 		PreviousAmount: inq.DebtAmount, Amount: *data.DebtAmount,
-		ReferenceNumbers: models.MustJSON(nonNil(data.ReferenceNumbers)),
+		ReferenceNumbers: models.MustJSON(refs),
 		MatchStatus:      d.Status, MatchConfidence: d.Confidence,
 	}
-	res := tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "incoming_email_id"}}, DoNothing: true}).
-		Omit("id", "created_at").Create(&up)
-	if res.Error != nil {
-		return "", fmt.Errorf("insert debt update: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if err := tx.WithContext(ctx).Where("incoming_email_id = ?", e.ID).Take(&up).Error; err != nil {
-			return "", fmt.Errorf("load debt update: %w", err)
-		}
+	if err := insertOnce(ctx, tx, &up); err != nil {
+		return "", err
 	}
 	if _, err := models.EnqueueOutbox(ctx, tx, models.OutboxDebtNotification, e.ID, models.DebtNotificationPayload{
 		EmailID: e.ID, TicketID: e.ZendeskTicketID, ClientName: up.ClientName, CreditorName: up.CreditorName,
-		OldAmount: up.PreviousAmount, NewAmount: up.Amount, ReferenceNumbers: nonNil(data.ReferenceNumbers),
+		OldAmount: up.PreviousAmount, NewAmount: up.Amount, ReferenceNumbers: refs,
 		Confidence: d.Confidence, MatchStatus: d.Status,
 	}); err != nil {
 		return "", err
@@ -89,15 +83,28 @@ func (w Writer) Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, 
 	if _, err := models.EnqueueOutbox(ctx, tx, models.OutboxCreditorDebtUpdate, e.ID, models.DebtSyncPayload{
 		EmailID: e.ID, DebtUpdateID: up.ID, InquiryID: d.InquiryID, ClientName: up.ClientName,
 		ClientAktenzeichen: deref(up.ClientAktenzeichen), CreditorName: up.CreditorName, CreditorEmail: e.FromEmail,
-		Amount: up.Amount, ReferenceNumbers: nonNil(data.ReferenceNumbers), Summary: data.Summary,
+		Amount: up.Amount, ReferenceNumbers: refs, Summary: data.Summary,
 		ResponseReceivedAt: e.ReceivedAt.UTC().Truncate(time.Millisecond),
 	}); err != nil {
 		return "", err
 	}
-	if !w.SyncEnabled {
-		return models.SyncNotApplicable, nil
+	return w.SyncStatus(data, d), nil
+}
+
+// insertOnce inserts up unless the email already has a debt update, and
+// leaves the stored row in up either way (its id goes into the sync payload).
+func insertOnce(ctx context.Context, tx *gorm.DB, up *models.DebtUpdate) error {
+	res := tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "incoming_email_id"}}, DoNothing: true}).
+		Omit("id", "created_at").Create(up)
+	if res.Error != nil {
+		return fmt.Errorf("insert debt update: %w", res.Error)
 	}
-	return models.SyncPending, nil
+	if res.RowsAffected == 0 {
+		if err := tx.WithContext(ctx).Where("incoming_email_id = ?", up.IncomingEmailID).Take(up).Error; err != nil {
+			return fmt.Errorf("load debt update: %w", err)
+		}
+	}
+	return nil
 }
 
 // validate refuses what the extractors and the matcher never produce, so a

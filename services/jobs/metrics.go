@@ -95,25 +95,28 @@ func (c *Collector) collectPostgres(ctx context.Context, ch chan<- prometheus.Me
 
 type outboxCounts struct{ backlog, failed int64 }
 
+// readPostgres reads the gauges in two grouped queries: emails by status
+// (with each group's oldest received_at, which the (processing_status,
+// received_at) index answers) and outbox rows by kind.
 func (c *Collector) readPostgres(ctx context.Context) (map[models.Status]int64, float64, map[string]outboxCounts, error) {
 	db := c.db.WithContext(ctx)
 	var rows []struct {
 		ProcessingStatus models.Status
 		N                int64
+		Age              float64
 	}
-	if err := db.Raw(`SELECT processing_status, count(*) AS n FROM incoming_emails GROUP BY processing_status`).
-		Scan(&rows).Error; err != nil {
+	if err := db.Raw(`SELECT processing_status, count(*) AS n,
+		COALESCE(EXTRACT(EPOCH FROM now() - min(received_at)), 0)::float8 AS age
+		FROM incoming_emails GROUP BY processing_status`).Scan(&rows).Error; err != nil {
 		return nil, 0, nil, fmt.Errorf("count emails: %w", err)
 	}
 	by := make(map[models.Status]int64, len(rows))
+	var oldest float64
 	for _, r := range rows {
 		by[r.ProcessingStatus] = r.N
-	}
-	var oldest float64
-	if err := db.Raw(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(received_at)), 0)::float8
-		FROM incoming_emails WHERE processing_status IN ?`,
-		[]models.Status{models.StatusReceived, models.StatusQueued}).Scan(&oldest).Error; err != nil {
-		return nil, 0, nil, fmt.Errorf("oldest waiting: %w", err)
+		if r.ProcessingStatus == models.StatusReceived || r.ProcessingStatus == models.StatusQueued {
+			oldest = max(oldest, r.Age)
+		}
 	}
 	var ob []struct {
 		AggregateType string
@@ -130,7 +133,7 @@ func (c *Collector) readPostgres(ctx context.Context) (map[models.Status]int64, 
 	for _, r := range ob {
 		outbox[r.AggregateType] = outboxCounts{backlog: r.Backlog, failed: r.Failed}
 	}
-	return by, max(oldest, 0), outbox, nil
+	return by, oldest, outbox, nil
 }
 
 func (c *Collector) collectQueue(ctx context.Context, ch chan<- prometheus.Metric) {

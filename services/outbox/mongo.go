@@ -126,15 +126,10 @@ func (s *MongoSink) Deliver(ctx context.Context, msg models.OutboxMessage) error
 // CurrentAmount reports what the portal holds now for the payload's creditor
 // entry: its current_debt_amount and response_received_at, each nil when unset.
 func (s *MongoSink) CurrentAmount(ctx context.Context, p models.DebtSyncPayload) (amount *float64, receivedAt *time.Time, err error) {
-	c, err := s.findClient(ctx, p)
+	_, _, entry, err := s.findEntry(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
-	i, err := matchCreditor(c.Creditors, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	entry := c.Creditors[i]
 	if v, ok := bsonNumber(entry[fieldCurrentDebt]); ok {
 		amount = &v
 	}
@@ -160,15 +155,10 @@ func validateSyncPayload(p models.DebtSyncPayload) error {
 // a filter that only matches while the entry is still the one read. It
 // reports done=false when that guard failed and the client must be re-read.
 func (s *MongoSink) applyOnce(ctx context.Context, p models.DebtSyncPayload) (done bool, err error) {
-	c, err := s.findClient(ctx, p)
+	c, i, entry, err := s.findEntry(ctx, p)
 	if err != nil {
 		return false, err
 	}
-	i, err := matchCreditor(c.Creditors, p)
-	if err != nil {
-		return false, err
-	}
-	entry := c.Creditors[i]
 	at := p.ResponseReceivedAt.UTC().Truncate(time.Millisecond) // BSON dates hold milliseconds
 	if held, ok := bsonTime(entry[fieldResponseAt]); ok && held.After(at) {
 		return true, nil // the portal already holds a newer answer
@@ -220,6 +210,17 @@ func entryUpdate(i int, p models.DebtSyncPayload, at time.Time) bson.D {
 		{Key: prefix + fieldResponseText, Value: p.Summary},
 		{Key: prefix + fieldResponseRefs, Value: refs},
 	}
+}
+
+// findEntry reads the payload's client and picks its creditor entry, index i.
+func (s *MongoSink) findEntry(ctx context.Context, p models.DebtSyncPayload) (c portalClient, i int, entry bson.M, err error) {
+	if c, err = s.findClient(ctx, p); err != nil {
+		return portalClient{}, 0, nil, err
+	}
+	if i, err = matchCreditor(c.Creditors, p); err != nil {
+		return portalClient{}, 0, nil, err
+	}
+	return c, i, c.Creditors[i], nil
 }
 
 // portalClient is the part of a portal client document the sink reads.

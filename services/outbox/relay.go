@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -132,7 +131,7 @@ func (r *Relay) deliver(ctx context.Context, msg models.OutboxMessage) bool {
 	if result == "skipped" {
 		return false
 	}
-	if err != nil && result != "skipped" {
+	if err != nil {
 		r.log.Warn("outbox delivery failed", "outbox_id", msg.ID, "kind", msg.AggregateType,
 			"email_id", msg.AggregateID, "attempt", msg.Attempts, "result", result, "error", err)
 	}
@@ -182,12 +181,13 @@ func (r *Relay) outcome(msg models.OutboxMessage, err error) string {
 	return "retry"
 }
 
-// mark records the result on the row and, for portal syncs, on the email's
+// mark records the result (delivered, retry or failed; skipped rows go
+// through markSkipped) on the row and, for portal syncs, on the email's
 // sync_status — in one transaction.
 func (r *Relay) mark(ctx context.Context, msg models.OutboxMessage, result string, cause error) error {
 	var errText *string
-	if cause != nil && result != "skipped" {
-		s := strings.ToValidUTF8(truncate(cause.Error(), 2000), "")
+	if cause != nil {
+		s := models.ErrorText(cause)
 		errText = &s
 	}
 	set := map[string]any{"locked_until": nil, "last_error": errText}
@@ -210,18 +210,11 @@ func (r *Relay) mark(ctx context.Context, msg models.OutboxMessage, result strin
 		if res.RowsAffected == 0 || msg.AggregateType != models.OutboxCreditorDebtUpdate {
 			return nil
 		}
-		sync := map[string]string{"delivered": models.SyncSynced, "failed": models.SyncFailed, "skipped": models.SyncNotApplicable}[result]
+		sync := map[string]string{"delivered": models.SyncSynced, "failed": models.SyncFailed}[result]
 		email := map[string]any{"sync_error": errText, "updated_at": gorm.Expr("now()")}
 		if sync != "" {
 			email["sync_status"] = sync
 		}
 		return tx.Model(&models.IncomingEmail{}).Where("id = ?", msg.AggregateID).Updates(email).Error
 	})
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
