@@ -21,29 +21,33 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
-// runLogBuffer is an io.Writer the program logs to while the test reads it.
-type runLogBuffer struct {
+// The helpers below are shared with process_test.go (same test package):
+// both run the program, read its JSON log and post signed webhooks to it.
+
+// lockedBuffer is an io.Writer the program logs to while the test reads it.
+type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *runLogBuffer) Write(p []byte) (int, error) {
+func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *runLogBuffer) String() string {
+func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-// runListenAddr finds the "http server listening" JSON log line and returns a
+// listenAddr finds the "http server listening" JSON log line and returns a
 // dialable address for it, or "" while it has not been logged.
-func runListenAddr(t *testing.T, logs string) string {
+func listenAddr(t *testing.T, logs string) string {
 	t.Helper()
 	sc := bufio.NewScanner(strings.NewReader(logs))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		var line struct {
 			Msg  string `json:"msg"`
@@ -59,7 +63,46 @@ func runListenAddr(t *testing.T, logs string) string {
 	return ""
 }
 
-func runGetenv(m map[string]string) func(string) string {
+// waitReady polls addr's /readyz until it answers 200.
+func waitReady(t *testing.T, client *http.Client, addr string, within time.Duration, what string) {
+	t.Helper()
+	apptest.Eventually(t, within, func() bool {
+		resp, err := client.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "%s answers /readyz with 200", what)
+}
+
+// postSigned posts body to addr's webhook endpoint, signed with secret, and
+// returns the status code and answer.
+func postSigned(client *http.Client, addr, secret string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/zendesk/webhook", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	ts := time.Now().UTC().Format(time.RFC3339)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Zendesk-Webhook-Signature-Timestamp", ts)
+	req.Header.Set("X-Zendesk-Webhook-Signature", handlers.Sign(secret, ts, body))
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw, err
+}
+
+// acceptedAnswer is the webhook's answer to a new email.
+type acceptedAnswer struct {
+	Status  string `json:"status"`
+	EmailID uint64 `json:"email_id"`
+}
+
+func getenvFrom(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
@@ -83,11 +126,11 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		"WEBHOOK_SECRET": runSecret, "ADMIN_API_TOKEN": runToken, "LLM_PROVIDER": "rules",
 		"REAPER_INTERVAL": "1s", "LOG_FORMAT": "json", "LOG_LEVEL": "info", "WORKER_CONCURRENCY": "2",
 	}
-	stdout, stderr := &runLogBuffer{}, &runLogBuffer{}
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, []string{"serve"}, runGetenv(env), stdout, stderr) }()
+	go func() { done <- app.Run(ctx, []string{"serve"}, getenvFrom(env), stdout, stderr) }()
 
 	var addr string
 	apptest.Eventually(t, 20*time.Second, func() bool {
@@ -96,20 +139,12 @@ func TestRunServesAndShutsDown(t *testing.T) {
 			t.Fatalf("Run returned early: %v\n%s%s", err, stdout, stderr)
 		default:
 		}
-		addr = runListenAddr(t, stdout.String())
+		addr = listenAddr(t, stdout.String())
 		return addr != ""
 	}, "the server logs its address")
 	base := "http://" + addr
 	client := &http.Client{Timeout: 5 * time.Second}
-
-	apptest.Eventually(t, 20*time.Second, func() bool {
-		resp, err := client.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, "/readyz answers 200")
+	waitReady(t, client, addr, 20*time.Second, "the server")
 
 	body, err := json.Marshal(map[string]any{
 		"ticket_id": 4711, "from_email": "forderungen@muster-inkasso.de", "from_name": "Muster Inkasso GmbH",
@@ -117,27 +152,15 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		"received_at": time.Now().UTC().Format(time.RFC3339), "webhook_id": "wh-app-" + apptest.RandomID(),
 	})
 	require.NoError(t, err)
-	ts := time.Now().UTC().Format(time.RFC3339)
-	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/zendesk/webhook", bytes.NewReader(body))
+	status, raw, err := postSigned(client, addr, runSecret, body)
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Zendesk-Webhook-Signature-Timestamp", ts)
-	req.Header.Set("X-Zendesk-Webhook-Signature", handlers.Sign(runSecret, ts, body))
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
-	var accepted struct {
-		Status  string `json:"status"`
-		EmailID uint64 `json:"email_id"`
-	}
+	require.Equal(t, http.StatusOK, status, string(raw))
+	var accepted acceptedAnswer
 	require.NoError(t, json.Unmarshal(raw, &accepted))
 	require.Equal(t, "accepted", accepted.Status)
 
 	// An unsigned request is refused by the running program.
-	resp, err = client.Post(base+"/api/v1/zendesk/webhook", "application/json", bytes.NewReader(body))
+	resp, err := client.Post(base+"/api/v1/zendesk/webhook", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
@@ -169,7 +192,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	t.Parallel()
 	db := apptest.NewEmptyDB(t)
-	env := runGetenv(map[string]string{"DATABASE_URL": db.URL, "LOG_FORMAT": "json"})
+	env := getenvFrom(map[string]string{"DATABASE_URL": db.URL, "LOG_FORMAT": "json"})
 	var stdout bytes.Buffer
 	err := app.Run(context.Background(), []string{"migrate"}, env, &stdout, io.Discard)
 	require.NoError(t, err)
@@ -188,7 +211,7 @@ func TestMigrateCommand(t *testing.T) {
 
 func TestBadConfigExitCode(t *testing.T) {
 	t.Parallel()
-	err := app.Run(context.Background(), []string{"serve"}, runGetenv(map[string]string{"ENVIRONMENT": "production"}), io.Discard, io.Discard)
+	err := app.Run(context.Background(), []string{"serve"}, getenvFrom(map[string]string{"ENVIRONMENT": "production"}), io.Discard, io.Discard)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "WEBHOOK_SECRET")
 	require.Contains(t, err.Error(), "ADMIN_API_TOKEN")
@@ -196,7 +219,7 @@ func TestBadConfigExitCode(t *testing.T) {
 	require.Equal(t, 2, app.ExitCode(err, &stderr))
 	require.Contains(t, stderr.String(), "WEBHOOK_SECRET")
 
-	err = app.Run(context.Background(), []string{"migrate"}, runGetenv(map[string]string{"PORT": "abc"}), io.Discard, io.Discard)
+	err = app.Run(context.Background(), []string{"migrate"}, getenvFrom(map[string]string{"PORT": "abc"}), io.Discard, io.Discard)
 	require.ErrorContains(t, err, "PORT")
 	require.Equal(t, 2, app.ExitCode(err, io.Discard))
 }
@@ -204,7 +227,7 @@ func TestBadConfigExitCode(t *testing.T) {
 func TestUnknownCommandExitCode(t *testing.T) {
 	t.Parallel()
 	var stderr bytes.Buffer
-	err := app.Run(context.Background(), []string{"frobnicate"}, runGetenv(nil), io.Discard, &stderr)
+	err := app.Run(context.Background(), []string{"frobnicate"}, getenvFrom(nil), io.Discard, &stderr)
 	require.ErrorContains(t, err, "frobnicate")
 	require.Contains(t, stderr.String(), "usage: matcher")
 	require.Equal(t, 2, app.ExitCode(err, io.Discard))
@@ -212,7 +235,7 @@ func TestUnknownCommandExitCode(t *testing.T) {
 
 func TestServeFailsFastWithoutPostgres(t *testing.T) {
 	t.Parallel()
-	env := runGetenv(map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"})
+	env := getenvFrom(map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"})
 	err := app.Run(context.Background(), []string{"serve"}, env, io.Discard, io.Discard)
 	require.Error(t, err)
 	require.Equal(t, 1, app.ExitCode(err, io.Discard))

@@ -1,16 +1,15 @@
 package app_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
-	"github.com/lawfirm/creditor-email-matcher/handlers"
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
@@ -76,9 +74,7 @@ func newEnv(t *testing.T, vars map[string]string) *env {
 		"LLM_PROVIDER": "rules", "LEASE_DURATION": "2s", "REAPER_INTERVAL": "500ms", "JOB_MIN_BACKOFF": "100ms",
 		"JOB_MAX_BACKOFF": "1s", "SHUTDOWN_TIMEOUT": "300ms", "DB_MAX_OPEN_CONNS": "8", "WORKER_CONCURRENCY": "4",
 	}
-	for k, v := range vars {
-		base[k] = v
-	}
+	maps.Copy(base, vars)
 	return &env{db: db, redis: r, vars: base}
 }
 
@@ -88,25 +84,6 @@ type proc struct {
 	addr string
 	done chan error
 }
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var listenRe = regexp.MustCompile(`"msg":"http server listening","addr":"[^"]*:(\d+)"`)
 
 // start runs the binary with the env's settings plus mode, and waits until it is ready.
 func (e *env) start(t *testing.T, mode string) *proc {
@@ -128,20 +105,10 @@ func (e *env) start(t *testing.T, mode string) *proc {
 		}
 	})
 	apptest.Eventually(t, 20*time.Second, func() bool {
-		if m := listenRe.FindStringSubmatch(p.out.String()); m != nil {
-			p.addr = "127.0.0.1:" + m[1]
-			return true
-		}
-		return false
+		p.addr = listenAddr(t, p.out.String())
+		return p.addr != ""
 	}, "%s process to listen", mode)
-	apptest.Eventually(t, 10*time.Second, func() bool {
-		resp, err := http.Get("http://" + p.addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, "%s process ready", mode)
+	waitReady(t, http.DefaultClient, p.addr, 10*time.Second, mode+" process")
 	return p
 }
 
@@ -174,25 +141,34 @@ func tail(s string, n int) string {
 // post sends a signed creditor reply for ticket and returns the email id.
 func post(t *testing.T, addr, ticket string) uint64 {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{
+	id, err := postReply(addr, ticket)
+	require.NoError(t, err)
+	return id
+}
+
+// postReply sends a signed creditor reply for ticket and returns the email
+// id; any answer but 200 with a JSON body is an error. Safe off the test goroutine.
+func postReply(addr, ticket string) (uint64, error) {
+	body, err := json.Marshal(map[string]any{
 		"ticket_id": ticket, "webhook_id": "wh-" + ticket, "from_email": "forderung@inkasso-beispiel.de",
 		"subject":   "AW: Forderungsanfrage " + ticket,
 		"body_text": "Sehr geehrte Damen und Herren,\n\nIhr Zeichen: AZ-" + ticket + "\nDie Gesamtforderung beträgt 1.234,56 EUR.\n\nMit freundlichen Grüßen\nInkasso Beispiel GmbH",
 	})
-	ts := time.Now().UTC().Format(time.RFC3339)
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/zendesk/webhook", bytes.NewReader(body))
-	req.Header.Set("X-Zendesk-Webhook-Signature-Timestamp", ts)
-	req.Header.Set("X-Zendesk-Webhook-Signature", handlers.Sign(testSecret, ts, body))
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var out struct {
-		Status  string `json:"status"`
-		EmailID uint64 `json:"email_id"`
+	if err != nil {
+		return 0, err
 	}
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-	return out.EmailID
+	status, raw, err := postSigned(http.DefaultClient, addr, testSecret, body)
+	if err != nil {
+		return 0, fmt.Errorf("post %s: %w", ticket, err)
+	}
+	if status != http.StatusOK {
+		return 0, fmt.Errorf("post %s: status %d: %s", ticket, status, raw)
+	}
+	var out acceptedAnswer
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return 0, fmt.Errorf("post %s: %w", ticket, err)
+	}
+	return out.EmailID, nil
 }
 
 // seedInquiries stores the inquiry each ticket answers, so replies match and produce effects.
@@ -289,10 +265,13 @@ func countInStatus(db *apptest.DB, statuses ...models.Status) int64 {
 	return n
 }
 
-func TestKilledProcessLosesNothingAndAppliesEffectsOnce(t *testing.T) {
-	t.Parallel()
+// startMidExtraction starts an "all" process against a slow Claude, posts n
+// replies (tickets prefix0000…) that match seeded inquiries, and returns once
+// a job is mid-extraction, so the caller can kill or stop the process then.
+func startMidExtraction(t *testing.T, prefix string, n int) (*env, *proc, []string) {
+	t.Helper()
 	e := newEnv(t, slowClaudeVars(fakeClaude(t, 700*time.Millisecond)))
-	tk := tickets("K", 12)
+	tk := tickets(prefix, n)
 	seedInquiries(t, e.db, tk)
 	first := e.start(t, "all")
 	for _, ticket := range tk {
@@ -301,6 +280,12 @@ func TestKilledProcessLosesNothingAndAppliesEffectsOnce(t *testing.T) {
 	apptest.Eventually(t, 20*time.Second, func() bool {
 		return countInStatus(e.db, models.StatusExtracting) > 0
 	}, "a job mid-extraction")
+	return e, first, tk
+}
+
+func TestKilledProcessLosesNothingAndAppliesEffectsOnce(t *testing.T) {
+	t.Parallel()
+	e, first, tk := startMidExtraction(t, "K", 12)
 	first.kill(t)
 
 	e.start(t, "all")
@@ -313,16 +298,7 @@ func TestKilledProcessLosesNothingAndAppliesEffectsOnce(t *testing.T) {
 
 func TestSIGTERMDuringWorkLosesNothing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, slowClaudeVars(fakeClaude(t, 700*time.Millisecond)))
-	tk := tickets("S", 10)
-	seedInquiries(t, e.db, tk)
-	first := e.start(t, "all")
-	for _, ticket := range tk {
-		post(t, first.addr, ticket)
-	}
-	apptest.Eventually(t, 20*time.Second, func() bool {
-		return countInStatus(e.db, models.StatusExtracting) > 0
-	}, "a job mid-extraction")
+	e, first, tk := startMidExtraction(t, "S", 10)
 	require.Equal(t, 0, first.terminate(t), "graceful exit")
 	// Nothing is left holding a lease: interrupted jobs went straight back to queued.
 	require.Zero(t, countInStatus(e.db, models.ActiveStages...))
@@ -342,14 +318,19 @@ func TestTwoWorkersAndAWebProcessApplyEachEmailOnce(t *testing.T) {
 	e.start(t, "worker")
 	e.start(t, "worker")
 
+	// 16 senders; require may only stop the test from its own goroutine,
+	// so the senders hand their errors back.
 	var wg sync.WaitGroup
 	work := make(chan string)
-	for i := 0; i < 16; i++ {
+	errs := make(chan error, n)
+	for range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ticket := range work {
-				post(t, web.addr, ticket)
+				if _, err := postReply(web.addr, ticket); err != nil {
+					errs <- err
+				}
 			}
 		}()
 	}
@@ -358,6 +339,10 @@ func TestTwoWorkersAndAWebProcessApplyEachEmailOnce(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
 	// A few deliveries again, as Zendesk does on timeouts: no new rows, no new effects.
 	for _, ticket := range tk[:20] {
 		post(t, web.addr, ticket)

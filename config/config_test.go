@@ -1,7 +1,7 @@
 package config_test
 
 import (
-	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -282,10 +282,8 @@ func TestSecretsNeverInErrors(t *testing.T) {
 	noSecrets(t, err)
 	require.Contains(t, err.Error(), "ADMIN_API_TOKEN: must be at least 16 characters")
 
-	bad := map[string]string{"PORT": "TOPSECRET"}
-	for k, v := range base {
-		bad[k] = v
-	}
+	bad := maps.Clone(base)
+	bad["PORT"] = "TOPSECRET"
 	_, err = config.Load(env(bad))
 	noSecrets(t, err)
 
@@ -308,6 +306,6 @@ func TestSecretsNeverInErrors(t *testing.T) {
 func TestProblemsIsErrInvalid(t *testing.T) {
 	t.Parallel()
 	err := error(&config.Problems{List: []string{"X: bad"}})
-	require.True(t, errors.Is(err, config.ErrInvalid))
+	require.ErrorIs(t, err, config.ErrInvalid)
 	require.Equal(t, "invalid configuration:\n  X: bad", err.Error())
 }

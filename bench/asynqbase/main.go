@@ -140,6 +140,15 @@ func measure(ctx context.Context, o options, dsn, queue string, stdout io.Writer
 	if err := db.WithContext(ctx).Raw(`SELECT count(*) FROM emails WHERE status = 'completed'`).Scan(&completed).Error; err != nil {
 		return fmt.Errorf("count completed: %w", err)
 	}
+	report(stdout, o, enqueueDur, elapsed, completed, cpu)
+	if completed != int64(o.count) {
+		return fmt.Errorf("%d of %d rows completed", completed, o.count)
+	}
+	return nil
+}
+
+// report prints the run's figures and, with -summary, the SUMMARY line.
+func report(stdout io.Writer, o options, enqueueDur, elapsed time.Duration, completed int64, cpu cpuSnap) {
 	rss, hwm := memory()
 	rate := float64(o.count) / elapsed.Seconds()
 	fmt.Fprintf(stdout, "asynq v0.26.0 baseline: %d jobs, server concurrency %d, %d enqueuers\n", o.count, o.conc, o.enqueuers)
@@ -151,10 +160,6 @@ func measure(ctx context.Context, o options, dsn, queue string, stdout io.Writer
 	if o.summary {
 		fmt.Fprintf(stdout, "SUMMARY asynq jobs_per_sec=%.0f completed=%d rss_hwm_mib=%.1f\n", rate, completed, mib(hwm))
 	}
-	if completed != int64(o.count) {
-		return fmt.Errorf("%d of %d rows completed", completed, o.count)
-	}
-	return nil
 }
 
 // createTable makes an incoming_emails-like table with n queued rows.

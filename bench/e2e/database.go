@@ -91,6 +91,28 @@ WHERE processing_status IN ('received','queued','processing','parsed','extractin
 	return n, nil
 }
 
+// waitTerminal polls until no email of the run is pending, or the bound passes.
+func waitTerminal(ctx context.Context, conn *pgx.Conn, pattern string, bound time.Duration) (int, error) {
+	deadline := time.Now().Add(bound)
+	for {
+		n, err := pending(ctx, conn, pattern)
+		if err != nil {
+			return -1, err
+		}
+		if n == 0 {
+			return 0, nil
+		}
+		if time.Now().After(deadline) {
+			return n, fmt.Errorf("%d emails still not terminal after %s", n, bound)
+		}
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // stats are the run's figures, computed by PostgreSQL from the rows' own timestamps.
 type stats struct {
 	Total, Completed, NotReply, Failed, AutoMatched, DebtUpdates int

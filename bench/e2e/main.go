@@ -8,8 +8,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -106,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	id := "bench_e2e_" + randomHex(5)
+	id := "bench_e2e_" + webhooks.RandomHex(5)
 	if err := createDatabase(ctx, o.pgAdmin, id); err != nil {
 		return err
 	}
@@ -129,17 +127,9 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	secret := randomHex(16)
-	env := []string{"APP_MODE=all", "PORT=0", "DATABASE_URL=" + dbURL, "REDIS_URL=redis://" + o.redisAddr + "/0",
-		"REDIS_NAMESPACE=" + id, "WEBHOOK_SECRET=" + secret, "LLM_PROVIDER=rules",
-		"WORKER_CONCURRENCY=" + strconv.Itoa(o.workers), "LOG_LEVEL=" + o.logLevel}
-	if o.cpuProfile != "" {
-		abs, _ := filepath.Abs(o.cpuProfile)
-		env = append(env, "BENCH_CPUPROFILE="+abs)
-	}
-	env = append(env, o.extraEnv...)
+	secret := webhooks.RandomHex(16)
 	logPath := filepath.Join(tmp, "service.log")
-	svc, err := startService(ctx, bin, logPath, env)
+	svc, err := startService(ctx, bin, logPath, serviceEnv(o, dbURL, id, secret))
 	if err != nil {
 		return err
 	}
@@ -161,7 +151,7 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	before := takeCPU(svc.pid())
+	before := procstat.TakeCPU(svc.pid())
 	sampler := procstat.Sample(ctx, svc.pid(), 20*time.Millisecond)
 	fmt.Fprintf(stdout, "posting %d emails with %d senders to pid %d (WORKER_CONCURRENCY=%d) …\n", o.count, o.conc, svc.pid(), o.workers)
 	load, err := webhooks.Run(ctx, webhooks.LoadConfig{
@@ -174,7 +164,7 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	}
 	left, waitErr := waitTerminal(ctx, conn, id+"-%", o.wait)
 	mem := sampler.Stop()
-	after := takeCPU(svc.pid())
+	after := procstat.TakeCPU(svc.pid())
 	st, err := readStats(ctx, conn, id+"-%")
 	if err != nil {
 		return err
@@ -184,7 +174,7 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	r := report{pg: pgAfter.minus(pgBefore), opts: o, load: load, stats: st, mem: mem, cpu: after.minus(before), left: left,
+	r := report{pg: pgAfter.minus(pgBefore), opts: o, load: load, stats: st, mem: mem, cpu: after.Minus(before), left: left,
 		logs: logLines(logPath, "WARN", "ERROR")}
 	r.print(stdout)
 	if waitErr != nil {
@@ -193,26 +183,17 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	return nil
 }
 
-// waitTerminal polls until no email of the run is pending, or the bound passes.
-func waitTerminal(ctx context.Context, conn *pgx.Conn, pattern string, bound time.Duration) (int, error) {
-	deadline := time.Now().Add(bound)
-	for {
-		n, err := pending(ctx, conn, pattern)
-		if err != nil {
-			return -1, err
-		}
-		if n == 0 {
-			return 0, nil
-		}
-		if time.Now().After(deadline) {
-			return n, fmt.Errorf("%d emails still not terminal after %s", n, bound)
-		}
-		select {
-		case <-ctx.Done():
-			return n, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+// serviceEnv is the service's environment for a run on database dbURL and
+// Redis namespace id.
+func serviceEnv(o options, dbURL, id, secret string) []string {
+	env := []string{"APP_MODE=all", "PORT=0", "DATABASE_URL=" + dbURL, "REDIS_URL=redis://" + o.redisAddr + "/0",
+		"REDIS_NAMESPACE=" + id, "WEBHOOK_SECRET=" + secret, "LLM_PROVIDER=rules",
+		"WORKER_CONCURRENCY=" + strconv.Itoa(o.workers), "LOG_LEVEL=" + o.logLevel}
+	if o.cpuProfile != "" {
+		abs, _ := filepath.Abs(o.cpuProfile)
+		env = append(env, "BENCH_CPUPROFILE="+abs)
 	}
+	return append(env, o.extraEnv...)
 }
 
 // cleanRedis deletes the run's keys (all share the {namespace} hash tag).
@@ -231,10 +212,4 @@ func cleanRedis(addr, ns string) {
 func isLoopbackPG(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && u.Hostname() == "127.0.0.1"
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

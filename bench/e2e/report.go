@@ -4,42 +4,18 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
-	"time"
 
 	"github.com/lawfirm/creditor-email-matcher/bench/procstat"
 	"github.com/lawfirm/creditor-email-matcher/bench/webhooks"
 )
-
-// cpuSnap is CPU time used so far by the processes the run involves.
-type cpuSnap struct {
-	at                                       time.Time
-	service, postgres, redis, bench, machine time.Duration
-}
-
-func takeCPU(servicePID int) cpuSnap {
-	s := cpuSnap{at: time.Now()}
-	s.service, _ = procstat.CPUTime(servicePID)
-	s.bench, _ = procstat.CPUTime(os.Getpid())
-	byName := procstat.CPUByName("postgres", "redis-server")
-	s.postgres, s.redis = byName["postgres"], byName["redis-server"]
-	s.machine, _ = procstat.MachineCPU()
-	return s
-}
-
-func (s cpuSnap) minus(o cpuSnap) cpuSnap {
-	return cpuSnap{at: o.at, service: s.service - o.service, postgres: s.postgres - o.postgres,
-		redis: s.redis - o.redis, bench: s.bench - o.bench, machine: s.machine - o.machine,
-	}
-}
 
 type report struct {
 	opts  options
 	load  webhooks.LoadResult
 	stats stats
 	mem   procstat.Mem
-	cpu   cpuSnap // deltas over the measured window
+	cpu   procstat.CPUSnapshot // deltas over the measured window
 	left  int
 	logs  map[string]int
 	pg    pgCounters
@@ -69,7 +45,7 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "latency:      %s   (completed_at − created_at)\n", quad(st.Latency))
 	fmt.Fprintf(w, "service RSS:  peak sampled %s, VmHWM %s\n", procstat.MiB(r.mem.RSS), procstat.MiB(r.mem.HWM))
 	fmt.Fprintf(w, "cpu seconds:  service %.1f, postgres %.1f, redis %.1f, bench tool %.1f; whole machine %.1f (2 cores)\n",
-		r.cpu.service.Seconds(), r.cpu.postgres.Seconds(), r.cpu.redis.Seconds(), r.cpu.bench.Seconds(), r.cpu.machine.Seconds())
+		r.cpu.Target.Seconds(), r.cpu.Postgres.Seconds(), r.cpu.Redis.Seconds(), r.cpu.Self.Seconds(), r.cpu.Machine.Seconds())
 	if n := float64(max(st.Total, 1)); r.pg.Commits > 0 {
 		fmt.Fprintf(w, "postgres/email: %.1f commits, %.1f rollbacks, %.0f rows returned, %.0f fetched, %.1f inserted, %.1f updated (%.1f HOT), %.2f seq scans, %.1f idx scans\n",
 			float64(r.pg.Commits)/n, float64(r.pg.Rollbacks)/n, float64(r.pg.Returned)/n, float64(r.pg.Fetched)/n,
@@ -87,7 +63,7 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "SUMMARY e2e emails_per_sec=%.0f terminal=%d failed=%d wait_p50_ms=%.1f wait_p99_ms=%.1f "+
 			"latency_p50_ms=%.1f latency_p99_ms=%.1f rss_peak_mib=%.1f rss_hwm_mib=%.1f %s\n",
 			r.emailsPerSec(), st.Completed+st.NotReply+st.Failed, st.Failed, st.Wait[0]*1000, st.Wait[2]*1000,
-			st.Latency[0]*1000, st.Latency[2]*1000, float64(r.mem.RSS)/(1<<20), float64(r.mem.HWM)/(1<<20), r.load.Summary())
+			st.Latency[0]*1000, st.Latency[2]*1000, procstat.Mebibytes(r.mem.RSS), procstat.Mebibytes(r.mem.HWM), r.load.Summary())
 	}
 }
 

@@ -6,8 +6,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -47,15 +45,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if _, err := webhooks.CheckLoopback(*url); err != nil {
 		return err
 	}
-	runID := "bench-" + randomHex(6)
+	runID := "bench-" + webhooks.RandomHex(6)
 	var sampler *procstat.Sampler
-	var cpu0 cpuSnap
+	var cpu0 procstat.CPUSnapshot
 	if *rssPID > 0 {
 		if _, err := procstat.ReadMem(*rssPID); err != nil {
 			return err
 		}
 		sampler = procstat.Sample(ctx, *rssPID, 20*time.Millisecond)
-		cpu0 = takeCPU(*rssPID)
+		cpu0 = procstat.TakeCPU(*rssPID)
 	}
 	res, err := webhooks.Run(ctx, webhooks.LoadConfig{
 		URL: *url, Secret: *secret, Concurrency: *conc, Count: *count, Duration: *dur,
@@ -73,10 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	line := res.Summary()
 	if sampler != nil {
 		fmt.Fprintf(stdout, "rss pid %d:   peak sampled %s, VmHWM %s\n", *rssPID, procstat.MiB(peak.RSS), procstat.MiB(peak.HWM))
-		d := takeCPU(*rssPID).minus(cpu0)
+		d := procstat.TakeCPU(*rssPID).Minus(cpu0)
 		fmt.Fprintf(stdout, "cpu seconds:  pid %d %.1f, postgres %.1f, redis %.1f, loadgen %.1f; whole machine %.1f (2 cores)\n",
-			*rssPID, d.target.Seconds(), d.postgres.Seconds(), d.redis.Seconds(), d.self.Seconds(), d.machine.Seconds())
-		line += fmt.Sprintf(" rss_peak_mib=%.1f rss_hwm_mib=%.1f", mib(peak.RSS), mib(peak.HWM))
+			*rssPID, d.Target.Seconds(), d.Postgres.Seconds(), d.Redis.Seconds(), d.Self.Seconds(), d.Machine.Seconds())
+		line += fmt.Sprintf(" rss_peak_mib=%.1f rss_hwm_mib=%.1f", procstat.Mebibytes(peak.RSS), procstat.Mebibytes(peak.HWM))
 	}
 	if *summary {
 		fmt.Fprintln(stdout, "SUMMARY loadgen", line)
@@ -85,30 +83,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("no webhook was accepted")
 	}
 	return nil
-}
-
-func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// cpuSnap is CPU time used so far by the target, PostgreSQL, Redis, this
-// tool and the whole machine.
-type cpuSnap struct{ target, postgres, redis, self, machine time.Duration }
-
-func takeCPU(pid int) cpuSnap {
-	var s cpuSnap
-	s.target, _ = procstat.CPUTime(pid)
-	s.self, _ = procstat.CPUTime(os.Getpid())
-	byName := procstat.CPUByName("postgres", "redis-server")
-	s.postgres, s.redis = byName["postgres"], byName["redis-server"]
-	s.machine, _ = procstat.MachineCPU()
-	return s
-}
-
-func (s cpuSnap) minus(o cpuSnap) cpuSnap {
-	return cpuSnap{s.target - o.target, s.postgres - o.postgres, s.redis - o.redis, s.self - o.self, s.machine - o.machine}
 }

@@ -29,3 +29,12 @@ func TestSamplerStopsAndReportsPeak(t *testing.T) {
 	require.Positive(t, peak.RSS)
 	require.Equal(t, peak, s.Stop())
 }
+
+func TestCPUSnapshotDelta(t *testing.T) {
+	t.Parallel()
+	before := TakeCPU(os.Getpid())
+	d := TakeCPU(os.Getpid()).Minus(before)
+	require.GreaterOrEqual(t, d.Target, time.Duration(0))
+	require.GreaterOrEqual(t, d.Self, time.Duration(0))
+	require.GreaterOrEqual(t, d.Machine, time.Duration(0))
+}

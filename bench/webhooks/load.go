@@ -3,6 +3,8 @@ package webhooks
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -47,6 +49,14 @@ type LoadResult struct {
 	Start, End                                  time.Time
 	FirstAccept, LastAccept                     time.Time
 	BodyBytesMin, BodyBytesMax, BodyBytesMean   int
+}
+
+// RandomHex returns n random bytes as hex, for run ids, database names and
+// webhook secrets.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // CheckLoopback refuses any target but 127.0.0.1.
