@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -23,13 +24,34 @@ type Change struct {
 	// Set holds further columns to write in the same UPDATE. Keys are column
 	// names written by this code, never input; a gorm.Expr value is written as SQL.
 	Set map[string]any
+	// Effects are writes that belong to the move (the attempt's end, the
+	// debt update, outbox rows). They run in the same statement and happen
+	// only if the guarded UPDATE matched.
+	Effects []Effect
 }
 
-// Apply runs the guarded UPDATE on tx (a *gorm.DB or a transaction). It
-// returns ErrLeaseLost (with a token) or ErrTransitionRefused when no row
-// matched. Moving to a state outside the leased stages also ends any lease,
-// so no caller can leave a stale token behind. The statement is built by
-// hand rather than through GORM's reflection: it runs several times per email.
+// Effect is a write that happens together with a Change, or not at all. SQL
+// is one data-modifying statement that takes the moved email's id from the
+// CTE "moved" (INSERT … SELECT … FROM moved, or UPDATE … WHERE EXISTS
+// (SELECT 1 FROM moved)), with ? placeholders for Args. Name makes its
+// RETURNING rows readable by later effects of the same Change.
+type Effect struct {
+	Name string
+	SQL  string
+	Args []any
+}
+
+// Apply runs the guarded UPDATE, with its effects, as one statement on tx (a
+// *gorm.DB or a transaction). It returns ErrLeaseLost (with a token) or
+// ErrTransitionRefused when no row matched. Moving to a state outside the
+// leased stages also ends any lease, so no caller can leave a stale token
+// behind.
+//
+// One statement rather than a transaction of several: a terminal write
+// (status, attempt, debt update, outbox rows) is atomic on its own, and
+// PostgreSQL spends most of a short write's cost per statement, not per row.
+// The SQL is built by hand and sent straight to the connection pool, past
+// GORM's reflection and placeholder rewriting: it runs several times per email.
 func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
 	from := c.From
 	if from == nil {
@@ -40,12 +62,13 @@ func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
 			return fmt.Errorf("transition %s → %s is not in the state machine", f, c.To)
 		}
 	}
-	var sql strings.Builder
-	args := make([]any, 0, len(c.Set)+4)
-	sql.WriteString("UPDATE incoming_emails SET processing_status = ?, updated_at = now()")
-	args = append(args, string(c.To))
+	var q query
+	if len(c.Effects) > 0 {
+		q.add("WITH moved AS (")
+	}
+	q.add("UPDATE incoming_emails SET processing_status = ?, updated_at = now()", string(c.To))
 	if !c.To.Leased() {
-		sql.WriteString(", lease_token = NULL, lease_until = NULL, lease_owner = NULL")
+		q.add(", lease_token = NULL, lease_until = NULL, lease_owner = NULL")
 	}
 	cols := make([]string, 0, len(c.Set))
 	for k := range c.Set {
@@ -54,28 +77,79 @@ func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
 	slices.Sort(cols) // a stable text keeps pgx's prepared-statement cache warm
 	for _, k := range cols {
 		if expr, ok := c.Set[k].(clause.Expr); ok {
-			sql.WriteString(", " + k + " = " + expr.SQL)
-			args = append(args, expr.Vars...)
+			q.add(", "+k+" = "+expr.SQL, expr.Vars...)
 			continue
 		}
-		sql.WriteString(", " + k + " = ?")
-		args = append(args, c.Set[k])
+		q.add(", "+k+" = ?", c.Set[k])
 	}
-	sql.WriteString(" WHERE id = ? AND processing_status IN ?")
-	args = append(args, c.ID, from)
+	names := make([]string, len(from))
+	for i, f := range from {
+		names[i] = string(f)
+	}
+	q.add(" WHERE id = ? AND processing_status = ANY(?)", c.ID, names)
 	if c.Token != "" {
-		sql.WriteString(" AND lease_token = ?")
-		args = append(args, c.Token)
+		q.add(" AND lease_token = ?", c.Token)
 	}
-	res := tx.WithContext(ctx).Exec(sql.String(), args...)
-	if res.Error != nil {
-		return fmt.Errorf("move email to %s: %w", c.To, res.Error)
+	n, err := c.exec(ctx, tx, &q)
+	if err != nil {
+		return fmt.Errorf("move email to %s: %w", c.To, err)
 	}
-	if res.RowsAffected == 0 {
+	if n == 0 {
 		if c.Token != "" {
 			return ErrLeaseLost
 		}
 		return ErrTransitionRefused
 	}
 	return nil
+}
+
+// exec runs the UPDATE in q, wrapped with the effects when there are any,
+// and returns how many emails moved.
+func (c Change) exec(ctx context.Context, tx *gorm.DB, q *query) (int64, error) {
+	pool := tx.Statement.ConnPool
+	if len(c.Effects) == 0 {
+		res, err := pool.ExecContext(ctx, q.String(), q.args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	q.add(" RETURNING id)")
+	for i, e := range c.Effects {
+		name := e.Name
+		if name == "" {
+			name = "effect" + strconv.Itoa(i)
+		}
+		q.add(", "+name+" AS ("+e.SQL+")", e.Args...)
+	}
+	q.add(" SELECT count(*) FROM moved")
+	var n int64
+	err := pool.QueryRowContext(ctx, q.String(), q.args...).Scan(&n)
+	return n, err
+}
+
+// query builds a statement with PostgreSQL's numbered placeholders from
+// pieces written with ?; the pieces are code, never input.
+type query struct {
+	strings.Builder
+	args []any
+}
+
+func (q *query) add(sql string, args ...any) {
+	used := 0
+	for {
+		i := strings.IndexByte(sql, '?')
+		if i < 0 {
+			break
+		}
+		q.WriteString(sql[:i])
+		q.args = append(q.args, args[used])
+		used++
+		q.WriteString("$" + strconv.Itoa(len(q.args)))
+		sql = sql[i+1:]
+	}
+	if used != len(args) {
+		panic(fmt.Sprintf("query piece has %d placeholders for %d arguments", used, len(args)))
+	}
+	q.WriteString(sql)
 }

@@ -155,3 +155,31 @@ func TestChangeConcurrentOnlyOneWins(t *testing.T) {
 	}
 	require.Equal(t, 1, won)
 }
+
+func TestChangeEffectsHappenOnlyWithTheMove(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := apptest.NewDB(t)
+	id := insertEmail(t, db.DB, models.StatusMatching, "tok-1")
+	outboxRows := func() int64 {
+		var n int64
+		require.NoError(t, db.Model(&models.OutboxMessage{}).Where("aggregate_id = ?", id).Count(&n).Error)
+		return n
+	}
+	move := func(token string) error {
+		return models.Change{ID: id, To: models.StatusFailed, Token: token,
+			Set:     map[string]any{"processing_error": "boom"},
+			Effects: []models.Effect{models.OutboxRow(models.OutboxFailureAlert, id, map[string]any{"email_id": id})},
+		}.Apply(ctx, db.DB)
+	}
+
+	require.ErrorIs(t, move("tok-other"), models.ErrLeaseLost)
+	require.Zero(t, outboxRows(), "a refused move writes none of its effects")
+	require.Equal(t, models.StatusMatching, statusOf(t, db.DB, id).ProcessingStatus)
+
+	require.NoError(t, move("tok-1"))
+	require.EqualValues(t, 1, outboxRows())
+	e := statusOf(t, db.DB, id)
+	require.Equal(t, models.StatusFailed, e.ProcessingStatus)
+	require.Nil(t, e.LeaseToken, "leaving the leased stages ends the lease")
+}

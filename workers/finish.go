@@ -40,19 +40,11 @@ func (p *Pool) finish(ctx context.Context, job *models.Job, status models.Status
 }
 
 // end moves the job's email to `to` and closes its attempt with outcome, in
-// one transaction on db; also, when set, runs inside it too.
+// one statement on db, together with any further effects.
 func (p *Pool) end(ctx context.Context, db *gorm.DB, job *models.Job, to models.Status, outcome, msg string,
-	set map[string]any, also func(tx *gorm.DB) error) error {
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		err := models.Change{ID: job.Email.ID, To: to, Token: job.Token, From: models.ActiveStages, Set: set}.Apply(ctx, tx)
-		if err == nil {
-			err = models.FinishAttempt(ctx, tx, job.Token, outcome, &msg)
-		}
-		if err == nil && also != nil {
-			err = also(tx)
-		}
-		return err
-	})
+	set map[string]any, effects ...models.Effect) error {
+	return models.Change{ID: job.Email.ID, To: to, Token: job.Token, From: models.ActiveStages, Set: set,
+		Effects: append(effects, models.AttemptFinished(job.Token, outcome, &msg))}.Apply(ctx, db)
 }
 
 // retry schedules the next attempt after the backoff; bookkeeping a crash
@@ -62,7 +54,7 @@ func (p *Pool) retry(ctx context.Context, job *models.Job, cause error, retryAft
 	at := time.Now().Add(p.cfg.Retry.Delay(n, retryAfter))
 	msg := models.ErrorText(cause)
 	err := p.end(ctx, p.async, job, models.StatusRetrying, models.OutcomeRetry, msg,
-		map[string]any{"retry_count": n, "next_attempt_at": at, "processing_error": msg}, nil)
+		map[string]any{"retry_count": n, "next_attempt_at": at, "processing_error": msg})
 	if err != nil {
 		return p.writeFailed(job, "retry", err)
 	}
@@ -77,8 +69,7 @@ func (p *Pool) retry(ctx context.Context, job *models.Job, cause error, retryAft
 func (p *Pool) fail(ctx context.Context, job *models.Job, cause error) string {
 	msg := models.ErrorText(cause)
 	err := p.end(ctx, p.db, job, models.StatusFailed, models.OutcomeFailed, msg,
-		map[string]any{"processing_error": msg, "completed_at": gorm.Expr("now()")},
-		func(tx *gorm.DB) error { return enqueueAlert(ctx, tx, job.Email, msg) })
+		map[string]any{"processing_error": msg, "completed_at": gorm.Expr("now()")}, alert(job.Email, msg))
 	if err != nil {
 		return p.writeFailed(job, "fail", err)
 	}
@@ -89,7 +80,7 @@ func (p *Pool) fail(ctx context.Context, job *models.Job, cause error) string {
 // does not wait for its lease to expire.
 func (p *Pool) requeue(ctx context.Context, job *models.Job) string {
 	err := p.end(ctx, p.async, job, models.StatusQueued, models.OutcomeInterrupted, "interrupted by shutdown",
-		map[string]any{"last_dispatched_at": gorm.Expr("now()")}, nil)
+		map[string]any{"last_dispatched_at": gorm.Expr("now()")})
 	if err != nil {
 		return p.writeFailed(job, "requeue", err)
 	}
@@ -109,10 +100,18 @@ func (p *Pool) writeFailed(job *models.Job, what string, err error) string {
 	return "write_failed"
 }
 
-// enqueueAlert records the failure_alert outbox row once per email.
+// alert records the failure_alert outbox row, once per email, in the
+// statement that fails the email.
+func alert(e models.IncomingEmail, msg string) models.Effect {
+	return models.OutboxRow(models.OutboxFailureAlert, e.ID, alertPayload(e, msg))
+}
+
+// enqueueAlert records the failure_alert outbox row in tx, once per email.
 func enqueueAlert(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, msg string) error {
-	_, err := models.EnqueueOutbox(ctx, tx, models.OutboxFailureAlert, e.ID, models.FailureAlertPayload{
-		EmailID: e.ID, FromEmail: e.FromEmail, Subject: e.Subject, Error: msg, FailedAt: time.Now().UTC(),
-	})
+	_, err := models.EnqueueOutbox(ctx, tx, models.OutboxFailureAlert, e.ID, alertPayload(e, msg))
 	return err
+}
+
+func alertPayload(e models.IncomingEmail, msg string) models.FailureAlertPayload {
+	return models.FailureAlertPayload{EmailID: e.ID, FromEmail: e.FromEmail, Subject: e.Subject, Error: msg, FailedAt: time.Now().UTC()}
 }

@@ -1,17 +1,13 @@
 // Package debts records the amount a creditor reply produced: one
-// debt_updates row per email and the outbox rows for its effects, written in
-// the transaction that marks the email completed.
+// debt_updates row per email and the outbox rows for its effects, written by
+// the statement that marks the email completed.
 package debts
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"time"
-
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
@@ -21,6 +17,9 @@ type Decision struct {
 	Status     string // models.MatchAuto, MatchNeedsReview, MatchNone
 	InquiryID  *uint64
 	Confidence float64
+	// Inquiry is the matched inquiry as the matcher read it (names, case
+	// number, the amount it asked about); required with InquiryID.
+	Inquiry *models.CreditorInquiry
 }
 
 // Writer writes debt updates and their outbox rows.
@@ -30,7 +29,7 @@ type Writer struct {
 	SyncEnabled bool
 }
 
-// SyncStatus is the sync_status the email gets when Write records data
+// SyncStatus is the sync_status the email gets when its amount is recorded
 // under d: pending only for an auto-matched amount with a portal to sync to.
 func (w Writer) SyncStatus(data models.ExtractedData, d Decision) string {
 	if data.DebtAmount != nil && d.Status == models.MatchAuto && w.SyncEnabled {
@@ -39,21 +38,20 @@ func (w Writer) SyncStatus(data models.ExtractedData, d Decision) string {
 	return models.SyncNotApplicable
 }
 
-// Write records the email's amount, if any, inside tx and returns the
-// email's sync_status. The unique keys (incoming_email_id, idempotency_key)
-// make a second call for the same email add nothing.
-func (w Writer) Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, data models.ExtractedData, d Decision) (string, error) {
+// Effects returns the writes that record the email's amount, if any, for
+// the Change that completes the email, and the email's sync_status. They
+// happen in that one statement or not at all; the unique keys
+// (incoming_email_id, idempotency_key) keep one row per email even so.
+func (w Writer) Effects(e models.IncomingEmail, data models.ExtractedData, d Decision) ([]models.Effect, string, error) {
 	if data.DebtAmount == nil {
-		return models.SyncNotApplicable, nil
+		return nil, models.SyncNotApplicable, nil
 	}
 	if err := validate(*data.DebtAmount, d); err != nil {
-		return "", models.Permanent(fmt.Errorf("debt update for email %d: %w", e.ID, err))
+		return nil, "", models.Permanent(fmt.Errorf("debt update for email %d: %w", e.ID, err))
 	}
 	var inq models.CreditorInquiry
-	if d.InquiryID != nil {
-		if err := tx.WithContext(ctx).Take(&inq, *d.InquiryID).Error; err != nil {
-			return "", fmt.Errorf("load inquiry: %w", err)
-		}
+	if d.Inquiry != nil {
+		inq = *d.Inquiry
 	}
 	refs := nonNil(data.ReferenceNumbers)
 	up := models.DebtUpdate{
@@ -64,47 +62,36 @@ func (w Writer) Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, 
 		ReferenceNumbers: models.MustJSON(refs),
 		MatchStatus:      d.Status, MatchConfidence: d.Confidence,
 	}
-	if err := insertOnce(ctx, tx, &up); err != nil {
-		return "", err
-	}
-	if _, err := models.EnqueueOutbox(ctx, tx, models.OutboxDebtNotification, e.ID, models.DebtNotificationPayload{
+	effects := []models.Effect{insertDebtUpdate(up), models.OutboxRow(models.OutboxDebtNotification, e.ID, models.DebtNotificationPayload{
 		EmailID: e.ID, TicketID: e.ZendeskTicketID, ClientName: up.ClientName, CreditorName: up.CreditorName,
 		OldAmount: up.PreviousAmount, NewAmount: up.Amount, ReferenceNumbers: refs,
 		Confidence: d.Confidence, MatchStatus: d.Status,
-	}); err != nil {
-		return "", err
-	}
+	})}
 	if d.Status != models.MatchAuto {
-		return models.SyncNotApplicable, nil // needs_review waits for a person
+		return effects, models.SyncNotApplicable, nil // needs_review waits for a person
 	}
-	if err := markAnswered(ctx, tx, *d.InquiryID); err != nil {
-		return "", err
-	}
-	if _, err := models.EnqueueOutbox(ctx, tx, models.OutboxCreditorDebtUpdate, e.ID, models.DebtSyncPayload{
-		EmailID: e.ID, DebtUpdateID: up.ID, InquiryID: d.InquiryID, ClientName: up.ClientName,
+	// The sync payload carries the debt update's id, known only once the
+	// row is inserted: the statement fills it in from the "debt" effect.
+	effects = append(effects, markAnswered(*d.InquiryID), models.OutboxRowWithID(models.OutboxCreditorDebtUpdate, e.ID, models.DebtSyncPayload{
+		EmailID: e.ID, InquiryID: d.InquiryID, ClientName: up.ClientName,
 		ClientAktenzeichen: deref(up.ClientAktenzeichen), CreditorName: up.CreditorName, CreditorEmail: e.FromEmail,
 		Amount: up.Amount, ReferenceNumbers: refs, Summary: data.Summary,
 		ResponseReceivedAt: e.ReceivedAt.UTC().Truncate(time.Millisecond),
-	}); err != nil {
-		return "", err
-	}
-	return w.SyncStatus(data, d), nil
+	}, "debt_update_id", "debt"))
+	return effects, w.SyncStatus(data, d), nil
 }
 
-// insertOnce inserts up unless the email already has a debt update, and
-// leaves the stored row in up either way (its id goes into the sync payload).
-func insertOnce(ctx context.Context, tx *gorm.DB, up *models.DebtUpdate) error {
-	res := tx.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "incoming_email_id"}}, DoNothing: true}).
-		Omit("id", "created_at").Create(up)
-	if res.Error != nil {
-		return fmt.Errorf("insert debt update: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if err := tx.WithContext(ctx).Where("incoming_email_id = ?", up.IncomingEmailID).Take(up).Error; err != nil {
-			return fmt.Errorf("load debt update: %w", err)
-		}
-	}
-	return nil
+// insertDebtUpdate is the effect that inserts up, named "debt" for the sync
+// row. A conflict cannot happen while the guard holds (the row is only ever
+// written by the statement that completes the email); the key makes sure.
+func insertDebtUpdate(up models.DebtUpdate) models.Effect {
+	return models.Effect{Name: "debt", SQL: `INSERT INTO debt_updates (incoming_email_id, creditor_inquiry_id,
+  client_name, client_aktenzeichen, creditor_name, creditor_email, previous_amount, amount, reference_numbers,
+  match_status, match_confidence)
+SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM moved
+ON CONFLICT (incoming_email_id) DO NOTHING RETURNING id`,
+		Args: []any{up.CreditorInquiryID, up.ClientName, up.ClientAktenzeichen, up.CreditorName, up.CreditorEmail,
+			up.PreviousAmount, up.Amount, up.ReferenceNumbers, up.MatchStatus, up.MatchConfidence}}
 }
 
 // validate refuses what the extractors and the matcher never produce, so a
@@ -117,16 +104,15 @@ func validate(amount float64, d Decision) error {
 	if d.Status == models.MatchAuto && d.InquiryID == nil {
 		return errors.New("auto match without inquiry")
 	}
+	if d.InquiryID != nil && (d.Inquiry == nil || d.Inquiry.ID != *d.InquiryID) {
+		return errors.New("decision names an inquiry it does not carry")
+	}
 	return nil
 }
 
-func markAnswered(ctx context.Context, tx *gorm.DB, inquiryID uint64) error {
-	err := tx.WithContext(ctx).Model(&models.CreditorInquiry{}).Where("id = ?", inquiryID).
-		Updates(map[string]any{"response_received": true, "updated_at": gorm.Expr("now()")}).Error
-	if err != nil {
-		return fmt.Errorf("mark inquiry answered: %w", err)
-	}
-	return nil
+func markAnswered(inquiryID uint64) models.Effect {
+	return models.Effect{SQL: "UPDATE creditor_inquiries SET response_received = true, updated_at = now() " +
+		"WHERE id = ? AND EXISTS (SELECT 1 FROM moved)", Args: []any{inquiryID}}
 }
 
 func aktenzeichen(inq models.CreditorInquiry, data models.ExtractedData) *string {

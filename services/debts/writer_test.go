@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -43,21 +42,32 @@ func setup(t *testing.T) fixture {
 	return fixture{ctx: ctx, db: db, inquiry: inq, email: e, data: data}
 }
 
-// write runs Write in its own transaction, as the pipeline does.
+// complete moves the email matching → completed with the writer's effects,
+// as the pipeline does, and returns the sync_status it wrote.
+func (f fixture) complete(w debts.Writer, d debts.Decision) (string, error) {
+	effects, sync, err := w.Effects(f.email, f.data, d)
+	if err != nil {
+		return "", err
+	}
+	err = models.Change{ID: f.email.ID, To: models.StatusCompleted, From: []models.Status{models.StatusMatching},
+		Set: map[string]any{"sync_status": sync}, Effects: effects}.Apply(f.ctx, f.db.DB)
+	return sync, err
+}
+
 func (f fixture) write(t *testing.T, w debts.Writer, d debts.Decision) string {
 	t.Helper()
-	var sync string
-	require.NoError(t, f.db.WithContext(f.ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		sync, err = w.Write(f.ctx, tx, f.email, f.data, d)
-		return err
-	}))
+	sync, err := f.complete(w, d)
+	require.NoError(t, err)
+	var stored models.IncomingEmail
+	require.NoError(t, f.db.Take(&stored, f.email.ID).Error)
+	require.Equal(t, models.StatusCompleted, stored.ProcessingStatus)
+	require.Equal(t, sync, stored.SyncStatus)
 	return sync
 }
 
 func (f fixture) auto() debts.Decision {
 	id := f.inquiry.ID
-	return debts.Decision{Status: models.MatchAuto, InquiryID: &id, Confidence: 0.93}
+	return debts.Decision{Status: models.MatchAuto, InquiryID: &id, Confidence: 0.93, Inquiry: &f.inquiry}
 }
 
 func (f fixture) outbox(t *testing.T) map[string]models.OutboxMessage {
@@ -140,6 +150,12 @@ func TestWriteTwiceAddsNothing(t *testing.T) {
 	w := debts.Writer{SyncEnabled: true}
 	first := f.write(t, w, f.auto())
 	before := f.outbox(t)
+	_, err := f.complete(w, f.auto())
+	require.ErrorIs(t, err, models.ErrTransitionRefused, "the guard refuses a second completion")
+
+	// Past the guard (as if the email were matching again), the unique keys
+	// still keep one row of each.
+	require.NoError(t, f.db.Exec("UPDATE incoming_emails SET processing_status = 'matching' WHERE id = ?", f.email.ID).Error)
 	require.Equal(t, first, f.write(t, w, f.auto()))
 
 	require.Len(t, f.updates(t), 1)
@@ -158,17 +174,21 @@ func TestWriteConcurrentlyForOneEmailAddsOneOfEach(t *testing.T) {
 	errs := make(chan error, 4)
 	for range 4 {
 		wg.Go(func() {
-			errs <- f.db.WithContext(f.ctx).Transaction(func(tx *gorm.DB) error {
-				_, err := w.Write(f.ctx, tx, f.email, f.data, f.auto())
-				return err
-			})
+			_, err := f.complete(w, f.auto())
+			errs <- err
 		})
 	}
 	wg.Wait()
 	close(errs)
+	won := 0
 	for err := range errs {
-		require.NoError(t, err)
+		if err == nil {
+			won++
+			continue
+		}
+		require.ErrorIs(t, err, models.ErrTransitionRefused)
 	}
+	require.Equal(t, 1, won, "one completion wins")
 	require.Len(t, f.updates(t), 1)
 	require.Len(t, f.outbox(t), 2)
 }
@@ -224,19 +244,17 @@ func TestWriteRefusesInconsistentInput(t *testing.T) {
 
 	zero := 0.0
 	f.data.DebtAmount = &zero
-	err := f.db.Transaction(func(tx *gorm.DB) error {
-		_, err := debts.Writer{}.Write(f.ctx, tx, f.email, f.data, f.auto())
-		return err
-	})
+	_, err := f.complete(debts.Writer{}, f.auto())
 	require.ErrorAs(t, err, &permanent)
 
 	amount := 10.0
 	f.data.DebtAmount = &amount
-	err = f.db.Transaction(func(tx *gorm.DB) error {
-		_, err := debts.Writer{}.Write(f.ctx, tx, f.email, f.data, debts.Decision{Status: models.MatchAuto})
-		return err
-	})
+	_, err = f.complete(debts.Writer{}, debts.Decision{Status: models.MatchAuto})
 	require.ErrorAs(t, err, &permanent, "an auto match needs its inquiry")
+	d := f.auto()
+	d.Inquiry = nil
+	_, err = f.complete(debts.Writer{}, d)
+	require.ErrorAs(t, err, &permanent, "the decision carries the inquiry it names")
 	require.Empty(t, f.updates(t))
 	require.Empty(t, f.outbox(t))
 }

@@ -42,7 +42,7 @@ const (
 
 // inquiryColumns are the columns scoring reads; bodies stay in the database.
 const inquiryColumns = "id, client_name, client_aktenzeichen, creditor_name, creditor_email, " +
-	"reference_number, zendesk_ticket_id, sent_at"
+	"reference_number, zendesk_ticket_id, sent_at, debt_amount"
 
 // Key groups: the reply's own numbers (ticket id, case and reference
 // numbers), which name few inquiries, and its sender (address, domain),
@@ -181,8 +181,9 @@ func readCandidates(ctx context.Context, tx *gorm.DB, query string, args []any) 
 		var r candidateRow
 		var akz, email, ref, ticket sql.NullString
 		var sent sql.NullTime
+		var amount sql.NullFloat64
 		if err := rows.Scan(&r.group, &r.inq.ID, &r.inq.ClientName, &akz, &r.inq.CreditorName,
-			&email, &ref, &ticket, &sent); err != nil {
+			&email, &ref, &ticket, &sent, &amount); err != nil {
 			return nil, err
 		}
 		r.inq.ClientAktenzeichen = nullable(akz)
@@ -191,6 +192,9 @@ func readCandidates(ctx context.Context, tx *gorm.DB, query string, args []any) 
 		r.inq.ZendeskTicketID = nullable(ticket)
 		if sent.Valid {
 			r.inq.SentAt = &sent.Time
+		}
+		if amount.Valid {
+			r.inq.DebtAmount = &amount.Float64
 		}
 		out = append(out, r)
 	}

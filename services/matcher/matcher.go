@@ -48,6 +48,9 @@ type Result struct {
 	Confidence float64     `json:"confidence"`
 	Reason     string      `json:"reason"`     // short English sentence without personal data
 	Candidates []Candidate `json:"candidates"` // top 5, best first
+	// Inquiry is the matched inquiry as read for scoring (with the amount
+	// it asked about), so the caller need not read it again; nil for no_match.
+	Inquiry *models.CreditorInquiry `json:"-"`
 }
 
 // maxReported is how many candidates a Result keeps.
@@ -86,8 +89,10 @@ func (m *Matcher) Match(ctx context.Context, tx *gorm.DB, in Input) (Result, err
 	}
 	sc := newScorer(k, in, receivedAt)
 	ranked := make([]scored, 0, len(rows))
-	for _, inq := range rows {
-		ranked = append(ranked, sc.score(inq))
+	for i := range rows {
+		r := sc.score(rows[i])
+		r.inq = &rows[i]
+		ranked = append(ranked, r)
 	}
 	sort.SliceStable(ranked, func(i, j int) bool { return better(ranked[i], ranked[j]) })
 	return m.decide(k, ranked), nil
@@ -133,6 +138,7 @@ func (m *Matcher) decide(k lookupKeys, ranked []scored) Result {
 	if res.Status != models.MatchNone {
 		id := best.InquiryID
 		res.InquiryID = &id
+		res.Inquiry = best.inq
 	}
 	res.Reason = m.reason(res.Status, best, runnerUp, len(ranked) > 1)
 	return res

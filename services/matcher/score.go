@@ -79,6 +79,7 @@ type scored struct {
 	Candidate
 	raw    float64
 	sentAt time.Time
+	inq    *models.CreditorInquiry // the row scored, for Result.Inquiry
 }
 
 // scorer rates the inquiries of one Match call against its reply.

@@ -29,10 +29,10 @@ type Matcher interface {
 	Match(ctx context.Context, tx *gorm.DB, in matcher.Input) (matcher.Result, error)
 }
 
-// DebtWriter records the amount and its outbox rows inside the completing transaction.
+// DebtWriter gives the writes that record the amount and its outbox rows in
+// the statement that completes the email, and the email's sync_status.
 type DebtWriter interface {
-	SyncStatus(data models.ExtractedData, d debts.Decision) string
-	Write(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, data models.ExtractedData, d debts.Decision) (string, error)
+	Effects(e models.IncomingEmail, data models.ExtractedData, d debts.Decision) ([]models.Effect, string, error)
 }
 
 // Observer receives each stage's duration (for metrics); may be nil.
@@ -126,17 +126,12 @@ func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, db *go
 }
 
 func (p *Pipeline) finishNotReply(ctx context.Context, job *models.Job) error {
-	return p.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := job.Advance(ctx, tx, models.StatusNotCreditorReply, terminal(map[string]any{
-			"match_status": models.MatchNone, "sync_status": models.SyncNotApplicable,
-		})); err != nil {
-			return err
-		}
-		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeNotCreditorReply, nil)
-	})
+	return job.Advance(ctx, p.db, models.StatusNotCreditorReply, terminal(map[string]any{
+		"match_status": models.MatchNone, "sync_status": models.SyncNotApplicable,
+	}), models.AttemptFinished(job.Token, models.OutcomeNotCreditorReply, nil))
 }
 
-// match decides the inquiry and, in one transaction guarded by the lease
+// match decides the inquiry and, in one statement guarded by the lease
 // token, marks the email completed, records the debt update with its outbox
 // rows and closes the attempt: either all of it happens once, or none.
 func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData) error {
@@ -144,30 +139,25 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 	if err := job.Advance(ctx, p.async, models.StatusMatching, nil); err != nil {
 		return err
 	}
-	err := p.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res, err := p.matcher.Match(ctx, tx, matcher.Input{
-			TicketID: job.Email.ZendeskTicketID, FromEmail: job.Email.FromEmail,
-			Data: data, ReceivedAt: job.Email.ReceivedAt,
-		})
-		if err != nil {
-			return fmt.Errorf("match: %w", err)
-		}
-		decision := debts.Decision{Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence}
-		set := terminal(map[string]any{
-			"matched_inquiry_id": res.InquiryID, "match_status": res.Status,
-			"match_confidence": clamp01(res.Confidence), "match_details": models.MustJSON(res),
-			"sync_status": p.debts.SyncStatus(data, decision),
-		})
-		// The guarded update comes first: it locks the row and proves the lease.
-		if err := job.Advance(ctx, tx, models.StatusCompleted, set); err != nil {
-			return err
-		}
-		if _, err := p.debts.Write(ctx, tx, job.Email, data, decision); err != nil {
-			return err
-		}
-		return models.FinishAttempt(ctx, tx, job.Token, models.OutcomeCompleted, nil)
+	res, err := p.matcher.Match(ctx, p.async, matcher.Input{
+		TicketID: job.Email.ZendeskTicketID, FromEmail: job.Email.FromEmail,
+		Data: data, ReceivedAt: job.Email.ReceivedAt,
 	})
 	if err != nil {
+		return fmt.Errorf("match: %w", err)
+	}
+	decision := debts.Decision{Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence, Inquiry: res.Inquiry}
+	effects, syncStatus, err := p.debts.Effects(job.Email, data, decision)
+	if err != nil {
+		return err
+	}
+	set := terminal(map[string]any{
+		"matched_inquiry_id": res.InquiryID, "match_status": res.Status,
+		"match_confidence": clamp01(res.Confidence), "match_details": models.MustJSON(res),
+		"sync_status": syncStatus,
+	})
+	effects = append(effects, models.AttemptFinished(job.Token, models.OutcomeCompleted, nil))
+	if err := job.Advance(ctx, p.db, models.StatusCompleted, set, effects...); err != nil {
 		return err
 	}
 	p.observe("match", time.Since(start))
