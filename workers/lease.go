@@ -10,48 +10,73 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
-// claimSQL moves one email queued/received → processing under a fresh lease
-// and records the attempt, in one statement. It waits for a row lock rather
-// than skipping it: the lock may be intake's received → queued mark, and a
-// skipped claim would drop the id until the reaper re-dispatched it. After
-// the wait PostgreSQL re-checks the status, so of two claimers one wins.
+// claimSQL moves emails queued/received → processing, each under its own
+// fresh lease, and records the attempts, in one statement. It waits for row
+// locks rather than skipping them: a lock may be intake's received → queued
+// mark, and a skipped claim would drop the id until the reaper re-dispatched
+// it. After the wait PostgreSQL re-checks the status, so of two claimers one
+// wins. Rows are locked in id order, as every multi-row write of these rows
+// does, so two claims never deadlock.
 const claimSQL = `
-WITH claimed AS (
-  UPDATE incoming_emails SET
-    processing_status = 'processing', lease_token = @token, lease_owner = @worker,
-    lease_until = now() + make_interval(secs => @lease), started_at = coalesce(started_at, now()),
-    attempt = attempt + 1, next_attempt_at = NULL, updated_at = now()
-  WHERE id = (SELECT id FROM incoming_emails
-              WHERE id = @id AND processing_status IN ('queued', 'received')
-              FOR UPDATE)
-  RETURNING *
+WITH v AS (
+  SELECT * FROM unnest($1::bigint[], $2::text[]) AS v(id, token)
+), locked AS (
+  SELECT e.id FROM incoming_emails e JOIN v ON e.id = v.id
+  WHERE e.processing_status IN ('queued', 'received')
+  ORDER BY e.id FOR UPDATE OF e
+), claimed AS (
+  UPDATE incoming_emails e SET
+    processing_status = 'processing', lease_token = v.token, lease_owner = $3,
+    lease_until = now() + make_interval(secs => $4), started_at = coalesce(e.started_at, now()),
+    attempt = e.attempt + 1, next_attempt_at = NULL, updated_at = now()
+  FROM locked JOIN v ON v.id = locked.id
+  WHERE e.id = locked.id
+  RETURNING e.*
 ), recorded AS (
   INSERT INTO email_attempts (incoming_email_id, attempt, worker, lease_token, started_at)
-  SELECT id, attempt, @worker, @token, now() FROM claimed
+  SELECT id, attempt, $3, lease_token, now() FROM claimed
 )
 SELECT * FROM claimed`
 
-// claim takes a lease on email id; it returns nil when the email is not
-// claimable (already taken, finished, or a stale duplicate id from Redis).
-// The claim commits asynchronously: if PostgreSQL loses it in a crash the
-// email is simply queued again and the reaper re-dispatches it.
-func claim(ctx context.Context, db *gorm.DB, id uint64, worker string, lease time.Duration) (*models.Job, error) {
-	token := models.NewToken()
+// claimRequest asks for a lease on one email id; job is set when the claim
+// succeeded and stays nil when the email is not claimable (already taken,
+// finished, or a stale duplicate id from Redis).
+type claimRequest struct {
+	id  uint64
+	job *models.Job
+	err error
+}
+
+// claim takes leases on the requested emails in one statement, and records
+// the outcome in each request. The claim commits asynchronously: if
+// PostgreSQL loses it in a crash the email is simply queued again and the
+// reaper re-dispatches it.
+func claim(ctx context.Context, db *gorm.DB, reqs []*claimRequest, worker string, lease time.Duration) {
+	ids, tokens := make([]int64, 0, len(reqs)), make([]string, 0, len(reqs))
+	byID := make(map[uint64]*claimRequest, len(reqs))
+	for _, r := range reqs {
+		if byID[r.id] != nil {
+			continue // the same id fetched twice: one claim is enough, the other gets nothing
+		}
+		byID[r.id] = r
+		ids, tokens = append(ids, int64(r.id)), append(tokens, models.NewToken())
+	}
 	var rows []models.IncomingEmail
-	err := db.WithContext(ctx).Raw(claimSQL, map[string]any{
-		"id": id, "token": token, "worker": worker, "lease": lease.Seconds(),
-	}).Scan(&rows).Error
+	err := db.WithContext(ctx).Raw(claimSQL, ids, tokens, worker, lease.Seconds()).Scan(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("claim email %d: %w", id, err)
+		for _, r := range reqs {
+			r.err = fmt.Errorf("claim email %d: %w", r.id, err)
+		}
+		return
 	}
-	if len(rows) == 0 {
-		return nil, nil
+	for _, e := range rows {
+		byID[e.ID].job = &models.Job{Email: e, Token: *e.LeaseToken, Attempt: e.Attempt, Worker: worker}
 	}
-	return &models.Job{Email: rows[0], Token: token, Attempt: rows[0].Attempt, Worker: worker}, nil
 }
 
 // renewLeases extends the leases of the running attempts in one statement
-// and returns the tokens that no longer own their email.
+// and returns the tokens that no longer own their email. It locks the rows
+// in id order, like the batched claims and stage moves.
 func renewLeases(ctx context.Context, db *gorm.DB, tokens []string, lease time.Duration) (lost []string, err error) {
 	if len(tokens) == 0 {
 		return nil, nil
@@ -59,7 +84,8 @@ func renewLeases(ctx context.Context, db *gorm.DB, tokens []string, lease time.D
 	var kept []string
 	err = db.WithContext(ctx).Raw(`
 UPDATE incoming_emails SET lease_until = now() + make_interval(secs => ?)
-WHERE lease_token IN ? AND processing_status IN ?
+WHERE id IN (SELECT id FROM incoming_emails WHERE lease_token IN ? AND processing_status IN ?
+             ORDER BY id FOR UPDATE)
 RETURNING lease_token`, lease.Seconds(), tokens, models.ActiveStages).Scan(&kept).Error
 	if err != nil {
 		return nil, fmt.Errorf("renew leases: %w", err)

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 )
 
 // Processor runs the pipeline for one claimed email. It writes the terminal
@@ -46,6 +47,7 @@ type Pool struct {
 	proc    Processor
 	metrics *Metrics
 	log     *slog.Logger
+	claims  *groupcommit.Batcher[*claimRequest] // the workers' claims, several per statement
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // lease token → cancel
@@ -61,11 +63,21 @@ type Pool struct {
 // NewPool returns a pool; Start runs it.
 func NewPool(cfg PoolConfig, db, async *gorm.DB, queue *Queue, proc Processor, m *Metrics, log *slog.Logger) *Pool {
 	cfg.FetchWait = max(cfg.FetchWait, time.Second) // BLMOVE's smallest timeout in go-redis
-	return &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
+	p := &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
 		running: map[string]context.CancelCauseFunc{}}
+	p.claims = groupcommit.New(func(ctx context.Context, reqs []*claimRequest) {
+		ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		defer cancel()
+		claim(ctx, async, reqs, queue.Instance(), cfg.LeaseDuration)
+	}, groupcommit.Options[*claimRequest]{MaxItems: max(cfg.Concurrency, 1)})
+	return p
 }
 
 var errLeaseLost = errors.New("lease lost to another attempt")
+
+// writeTimeout bounds a batched claim: its write outlives the context of
+// the call that happens to run it, which holds other calls' claims too.
+const writeTimeout = 30 * time.Second
 
 // Start registers the instance and starts the workers and the heartbeat.
 func (p *Pool) Start(ctx context.Context) error {
@@ -189,7 +201,12 @@ func (p *Pool) work(fetchCtx, jobsCtx context.Context) {
 // not the Redis entry, says what still needs doing.
 func (p *Pool) handle(ctx context.Context, id uint64) {
 	final := context.WithoutCancel(ctx)
-	job, err := claim(ctx, p.async, id, p.queue.Instance(), p.cfg.LeaseDuration)
+	req := &claimRequest{id: id}
+	err := p.claims.Do(ctx, req)
+	if err == nil {
+		err = req.err
+	}
+	job := req.job
 	if err != nil {
 		if ctx.Err() != nil {
 			return // stopping: Leave pushes the unacknowledged id back

@@ -159,7 +159,7 @@ func TestLostLeaseCannotCommit(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	id := b.insertEmail(t, models.StatusQueued)
-	old, err := claim(ctx, b.async, id, "worker-a", time.Second)
+	old, err := claimOne(ctx, b.async, id, "worker-a", time.Second)
 	require.NoError(t, err)
 	require.NotNil(t, old)
 	require.NoError(t, old.Advance(ctx, b.db.DB, models.StatusParsed, nil))
@@ -169,7 +169,7 @@ func TestLostLeaseCannotCommit(t *testing.T) {
 	r := NewReaper(ReaperConfig{Interval: time.Hour, MaxRescues: 3}, b.db.DB, b.queue, b.m, b.log)
 	require.NoError(t, r.runOnce(ctx))
 	require.Equal(t, models.StatusQueued, b.email(t, id).ProcessingStatus)
-	fresh, err := claim(ctx, b.async, id, "worker-b", time.Minute)
+	fresh, err := claimOne(ctx, b.async, id, "worker-b", time.Minute)
 	require.NoError(t, err)
 	require.NotNil(t, fresh)
 
@@ -282,4 +282,32 @@ func TestClassify(t *testing.T) {
 	require.False(t, perm)
 	perm, _ = classify(errors.New("unknown"))
 	require.False(t, perm)
+}
+
+func TestOneClaimStatementTakesEachEmailOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	a, c := b.insertEmail(t, models.StatusQueued), b.insertEmail(t, models.StatusReceived)
+	done := b.insertEmail(t, models.StatusCompleted)
+	reqs := []*claimRequest{{id: a}, {id: c}, {id: a}, {id: done}, {id: 999999}}
+	claim(ctx, b.async, reqs, "worker-a", time.Minute)
+
+	for _, r := range reqs {
+		require.NoError(t, r.err)
+	}
+	require.NotNil(t, reqs[0].job)
+	require.NotNil(t, reqs[1].job)
+	require.Nil(t, reqs[2].job, "a second copy of an id in the batch gets nothing")
+	require.Nil(t, reqs[3].job, "a finished email is not claimable")
+	require.Nil(t, reqs[4].job)
+	require.NotEqual(t, reqs[0].job.Token, reqs[1].job.Token, "each claim has its own lease")
+	for _, r := range reqs[:2] {
+		e := b.email(t, r.id)
+		require.Equal(t, models.StatusProcessing, e.ProcessingStatus)
+		require.Equal(t, r.job.Token, *e.LeaseToken)
+		at := b.attempts(t, r.id)
+		require.Len(t, at, 1)
+		require.Equal(t, r.job.Token, at[0].LeaseToken)
+	}
 }

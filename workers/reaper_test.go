@@ -28,7 +28,7 @@ func TestReaperRescuesExpiredLeases(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	id := b.insertEmail(t, models.StatusQueued)
-	job, err := claim(ctx, b.async, id, "dead-worker", time.Minute)
+	job, err := claimOne(ctx, b.async, id, "dead-worker", time.Minute)
 	require.NoError(t, err)
 	require.NoError(t, job.Advance(ctx, b.db.DB, models.StatusParsed, nil))
 
@@ -51,7 +51,7 @@ func TestReaperFailsCrashLoopingEmailOnce(t *testing.T) {
 	ctx := context.Background()
 	id := b.insertEmail(t, models.StatusQueued)
 	for i := 0; i < 3; i++ {
-		_, err := claim(ctx, b.async, id, "crashing-worker", time.Minute)
+		_, err := claimOne(ctx, b.async, id, "crashing-worker", time.Minute)
 		require.NoError(t, err)
 		require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_until = now() - interval '1 second'").Error)
 		require.NoError(t, b.reaper(3).runOnce(ctx))

@@ -138,3 +138,10 @@ func countOutcome(t *testing.T, b *bundle, outcome string) float64 {
 }
 
 func itoa(id uint64) string { return strconv.FormatUint(id, 10) }
+
+// claimOne claims one email as a worker of the pool would.
+func claimOne(ctx context.Context, db *gorm.DB, id uint64, worker string, lease time.Duration) (*models.Job, error) {
+	req := &claimRequest{id: id}
+	claim(ctx, db, []*claimRequest{req}, worker, lease)
+	return req.job, req.err
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
+	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/parser"
 )
@@ -42,6 +43,7 @@ type Observer func(stage string, d time.Duration)
 type Pipeline struct {
 	db        *gorm.DB // durable commits: extraction results and the final state
 	async     *gorm.DB // synchronous_commit=off: stage markers a crash may lose harmlessly
+	stages    *groupcommit.Batcher[*stageRequest]
 	extractor Extractor
 	matcher   Matcher
 	debts     DebtWriter
@@ -53,7 +55,48 @@ func New(db, async *gorm.DB, ex Extractor, m Matcher, w DebtWriter, observe Obse
 	if observe == nil {
 		observe = func(string, time.Duration) {}
 	}
-	return &Pipeline{db: db, async: async, extractor: ex, matcher: m, debts: w, observe: observe}
+	p := &Pipeline{db: db, async: async, extractor: ex, matcher: m, debts: w, observe: observe}
+	p.stages = groupcommit.New(p.writeStages, groupcommit.Options[*stageRequest]{MaxItems: 64})
+	return p
+}
+
+// stageRequest is one job's stage move waiting to be written with others.
+type stageRequest struct {
+	move models.StageMove
+	err  error
+}
+
+// stageWriteTimeout bounds a batch of stage moves: the write outlives the
+// context of the job that happens to run it, which holds other jobs' moves.
+const stageWriteTimeout = 30 * time.Second
+
+// advance moves the job to the next stage. The workers' stage moves are
+// written together, several per statement (see services/groupcommit), and
+// commit asynchronously: a crash may lose a stage marker, never a result
+// the retry could not compute again.
+func (p *Pipeline) advance(ctx context.Context, move models.StageMove) error {
+	r := &stageRequest{move: move}
+	if err := p.stages.Do(ctx, r); err != nil {
+		return err
+	}
+	return r.err
+}
+
+func (p *Pipeline) writeStages(ctx context.Context, reqs []*stageRequest) {
+	ctx, cancel := context.WithTimeout(ctx, stageWriteTimeout)
+	defer cancel()
+	moves := make([]models.StageMove, len(reqs))
+	for i, r := range reqs {
+		moves[i] = r.move
+	}
+	errs, err := models.AdvanceStages(ctx, p.async, moves)
+	for i, r := range reqs {
+		if err != nil {
+			r.err = err
+		} else {
+			r.err = errs[i]
+		}
+	}
 }
 
 // Process runs every stage for job and returns the terminal status it wrote.
@@ -74,15 +117,13 @@ func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status,
 // parse cleans the body unless an earlier attempt already did.
 func (p *Pipeline) parse(ctx context.Context, job *models.Job) error {
 	start := time.Now()
-	set := map[string]any{}
+	move := models.StageMove{Job: job, To: models.StatusParsed}
 	if job.Email.CleanedBody == nil {
 		r := parser.Parse(job.Email.RawBodyHTML, job.Email.RawBodyText)
 		job.Email.CleanedBody = &r.Text
-		set["cleaned_body"] = r.Text
-		set["token_count_before"] = r.TokensBefore
-		set["token_count_after"] = r.TokensAfter
+		move.CleanedBody, move.TokensBefore, move.TokensAfter = &r.Text, &r.TokensBefore, &r.TokensAfter
 	}
-	if err := job.Advance(ctx, p.async, models.StatusParsed, set); err != nil {
+	if err := p.advance(ctx, move); err != nil {
 		return err
 	}
 	p.observe("parse", time.Since(start))
@@ -92,12 +133,12 @@ func (p *Pipeline) parse(ctx context.Context, job *models.Job) error {
 // extract asks the extractor unless an earlier attempt saved its answer.
 func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.ExtractedData, error) {
 	start := time.Now()
-	if err := job.Advance(ctx, p.async, models.StatusExtracting, nil); err != nil {
+	if err := p.advance(ctx, models.StageMove{Job: job, To: models.StatusExtracting}); err != nil {
 		return models.ExtractedData{}, err
 	}
 	var data models.ExtractedData
 	if saved := job.Email.ExtractedData; len(saved) > 0 && json.Unmarshal(saved, &data) == nil && data.Extractor != "" {
-		return data, p.advanceExtracted(ctx, job, p.async, nil, start)
+		return data, p.advanceExtracted(ctx, job, nil, false, start)
 	}
 	data, err := p.extractor.Extract(ctx, models.EmailInput{
 		FromEmail: job.Email.FromEmail, FromName: job.Email.FromName,
@@ -108,17 +149,21 @@ func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.Extract
 	}
 	raw := models.MustJSON(data)
 	job.Email.ExtractedData = raw
-	// A fresh answer from the LLM cost money and time, so it waits for a
-	// durable commit; a rules answer is cheap to compute again.
-	db := p.async
-	if data.Extractor == models.ExtractorClaude {
-		db = p.db
-	}
-	return data, p.advanceExtracted(ctx, job, db, map[string]any{"extracted_data": raw}, start)
+	return data, p.advanceExtracted(ctx, job, raw, data.Extractor == models.ExtractorClaude, start)
 }
 
-func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, db *gorm.DB, set map[string]any, start time.Time) error {
-	if err := job.Advance(ctx, db, models.StatusExtracted, set); err != nil {
+// advanceExtracted saves the extraction (raw; nil when an earlier attempt
+// saved it). A fresh answer from the LLM cost money and time, so it waits
+// for a durable commit of its own; a rules answer is cheap to compute again
+// and goes with the other stage moves.
+func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, raw models.JSON, durable bool, start time.Time) error {
+	var err error
+	if durable {
+		err = job.Advance(ctx, p.db, models.StatusExtracted, map[string]any{"extracted_data": raw})
+	} else {
+		err = p.advance(ctx, models.StageMove{Job: job, To: models.StatusExtracted, Extracted: raw})
+	}
+	if err != nil {
 		return err
 	}
 	p.observe("extract", time.Since(start))
@@ -136,7 +181,7 @@ func (p *Pipeline) finishNotReply(ctx context.Context, job *models.Job) error {
 // rows and closes the attempt: either all of it happens once, or none.
 func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData) error {
 	start := time.Now()
-	if err := job.Advance(ctx, p.async, models.StatusMatching, nil); err != nil {
+	if err := p.advance(ctx, models.StageMove{Job: job, To: models.StatusMatching}); err != nil {
 		return err
 	}
 	res, err := p.matcher.Match(ctx, p.async, matcher.Input{

@@ -1,0 +1,99 @@
+package models
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// StageMove is one job's move to its next pipeline stage, with what that
+// stage saves. Nil fields leave their column as it is.
+type StageMove struct {
+	Job          *Job
+	To           Status
+	CleanedBody  *string
+	TokensBefore *int
+	TokensAfter  *int
+	Extracted    JSON
+}
+
+// advanceStagesSQL is the batched form of Change for pipeline stages: each
+// row moves only from the stage its job last wrote and only under its lease
+// token. The rows are locked in id order, as every multi-row write of
+// running emails does (see renewLeases in workers), so two such statements
+// never deadlock.
+const advanceStagesSQL = `
+WITH v AS (
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[])
+    AS v(id, token, prev, next, cleaned, tokens_before, tokens_after, extracted)
+), locked AS (
+  SELECT e.id, v.token FROM incoming_emails e JOIN v ON e.id = v.id AND e.lease_token = v.token AND e.processing_status = v.prev
+  ORDER BY e.id FOR UPDATE OF e
+)
+UPDATE incoming_emails e SET processing_status = v.next, updated_at = now(),
+  cleaned_body = coalesce(v.cleaned, e.cleaned_body),
+  token_count_before = coalesce(v.tokens_before, e.token_count_before),
+  token_count_after = coalesce(v.tokens_after, e.token_count_after),
+  extracted_data = coalesce(v.extracted::jsonb, e.extracted_data)
+FROM locked JOIN v ON v.id = locked.id AND v.token = locked.token
+WHERE e.id = locked.id
+RETURNING v.token`
+
+// AdvanceStages applies moves in one statement and returns, for each move,
+// nil or why it did not happen (ErrLeaseLost, or a transition outside the
+// state machine, which is not sent). The error is for the statement as a
+// whole.
+func AdvanceStages(ctx context.Context, db *gorm.DB, moves []StageMove) ([]error, error) {
+	results := make([]error, len(moves))
+	n := len(moves)
+	ids, tokens, prev, next := make([]int64, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	cleaned, extracted := make([]*string, 0, n), make([]*string, 0, n)
+	before, after := make([]*int, 0, n), make([]*int, 0, n)
+	sent := make(map[string]int, n) // lease token → index in moves
+	for i, m := range moves {
+		from := m.Job.Email.ProcessingStatus
+		if !CanTransition(from, m.To) || !m.To.Leased() {
+			results[i] = fmt.Errorf("stage move %s → %s is not in the state machine", from, m.To)
+			continue
+		}
+		sent[m.Job.Token] = i
+		ids = append(ids, int64(m.Job.Email.ID))
+		tokens = append(tokens, m.Job.Token)
+		prev, next = append(prev, string(from)), append(next, string(m.To))
+		cleaned, before, after = append(cleaned, m.CleanedBody), append(before, m.TokensBefore), append(after, m.TokensAfter)
+		var ex *string
+		if len(m.Extracted) > 0 {
+			s := string(m.Extracted)
+			ex = &s
+		}
+		extracted = append(extracted, ex)
+	}
+	if len(ids) == 0 {
+		return results, nil
+	}
+	rows, err := db.Statement.ConnPool.QueryContext(ctx, advanceStagesSQL, ids, tokens, prev, next, cleaned, before, after, extracted)
+	if err != nil {
+		return nil, fmt.Errorf("advance stages: %w", err)
+	}
+	defer rows.Close()
+	moved := make(map[string]bool, len(ids))
+	for rows.Next() {
+		var token string
+		if err := rows.Scan(&token); err != nil {
+			return nil, fmt.Errorf("advance stages: %w", err)
+		}
+		moved[token] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("advance stages: %w", err)
+	}
+	for token, i := range sent {
+		if moved[token] {
+			moves[i].Job.Email.ProcessingStatus = moves[i].To
+		} else {
+			results[i] = ErrLeaseLost
+		}
+	}
+	return results, nil
+}

@@ -1,0 +1,222 @@
+// Package groupcommit writes concurrent requests together: one statement
+// (or round trip) for whatever is waiting, instead of one each.
+//
+// Under load PostgreSQL spends most of a short write's CPU on the fixed cost
+// of each statement (a round trip, parse/bind/execute, a commit and its WAL
+// flush) rather than on its rows: measured with pgbench on the development
+// machine, one 16-row UPDATE costs about as much as three single-row ones.
+//
+// Groups form on their own, without a timer. A request that arrives while
+// the flushers are busy waits in the queue; the next flush takes everything
+// waiting (up to MaxItems items and MaxBytes of Size). A lone request is
+// written at once, as fast as without batching, and under load the batches
+// grow with the queue.
+//
+// A Batcher has no goroutines of its own (leader-follower): a Do call queues
+// its request and, while fewer than MaxFlushers calls are flushing, becomes
+// a flusher itself. A flusher writes batches until its own request has been
+// taken, then hands the role to the oldest request still waiting (whose call
+// wakes up and flushes) or gives it up when none waits. So no Start/Stop is
+// needed: when no Do is running, nothing is.
+package groupcommit
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+)
+
+// ErrPanicked is returned to every call of a batch whose write panicked.
+var ErrPanicked = errors.New("group commit: the batch's write panicked")
+
+// Options bound the batches.
+type Options[T any] struct {
+	// MaxFlushers is how many batches are written at once (default 1).
+	MaxFlushers int
+	// MaxItems bounds a batch (default 64).
+	MaxItems int
+	// Size and MaxBytes, when both set, also bound a batch by content size;
+	// a single item larger than MaxBytes is still written, alone.
+	Size     func(T) int
+	MaxBytes int
+}
+
+// Batcher gathers concurrent Do calls into batches for its write function.
+type Batcher[T any] struct {
+	// write stores a batch and records each item's outcome in the item
+	// itself (items are usually pointers); Do returns when it is done.
+	write func(ctx context.Context, batch []T)
+	opt   Options[T]
+
+	mu    sync.Mutex
+	queue []*request[T]
+	// flushers counts calls that are flushing or have been promoted to.
+	flushers int
+}
+
+// New returns a batcher for write.
+func New[T any](write func(ctx context.Context, batch []T), opt Options[T]) *Batcher[T] {
+	opt.MaxFlushers = max(opt.MaxFlushers, 1)
+	if opt.MaxItems <= 0 {
+		opt.MaxItems = 64
+	}
+	return &Batcher[T]{write: write, opt: opt}
+}
+
+// role is what a queued request's call is doing for the batcher.
+type role uint8
+
+const (
+	waiting  role = iota // waits for its answer
+	promoted             // was handed the flusher role; its call has not taken it up yet
+	flushing             // its call is writing batches
+)
+
+type request[T any] struct {
+	item T
+	size int
+	err  error         // ErrPanicked, set before done is closed
+	done chan struct{} // closed once the batch holding the item is written
+
+	wake   chan struct{} // buffered: the call must become a flusher
+	queued bool          // guarded by Batcher.mu
+	role   role          // guarded by Batcher.mu
+}
+
+// Do queues item and returns once its batch was written (nil, or
+// ErrPanicked) or ctx ends (ctx.Err()). An item abandoned while still
+// queued is never written; one abandoned after it was taken may still be.
+// The write itself runs detached from ctx's cancellation: a batch holds
+// other calls' items, which this caller going away must not fail.
+func (b *Batcher[T]) Do(ctx context.Context, item T) error {
+	r := &request[T]{item: item, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	if b.opt.Size != nil {
+		r.size = b.opt.Size(item)
+	}
+	b.mu.Lock()
+	b.queue = append(b.queue, r)
+	r.queued = true
+	lead := b.flushers < b.opt.MaxFlushers
+	if lead {
+		b.flushers++
+		r.role = flushing
+	}
+	b.mu.Unlock()
+	for {
+		if lead {
+			b.flush(ctx, r)
+		}
+		select {
+		case <-r.done:
+			b.leave(r)
+			return r.err
+		case <-r.wake:
+			lead = true
+		case <-ctx.Done():
+			b.leave(r)
+			select {
+			case <-r.done: // answered meanwhile, e.g. by its own flush
+				return r.err
+			default:
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// flush writes batches until own has been taken into one, then passes the
+// flusher role on.
+func (b *Batcher[T]) flush(ctx context.Context, own *request[T]) {
+	b.mu.Lock()
+	own.role = flushing
+	for own.queued {
+		batch := b.take()
+		b.mu.Unlock()
+		b.store(ctx, batch, own)
+		b.mu.Lock()
+	}
+	own.role = waiting
+	b.handOff()
+	b.mu.Unlock()
+}
+
+// store writes batch and answers its requests. Should write panic (a bug),
+// the batch's calls get ErrPanicked and the flusher role is passed on
+// before the panic goes on, so one bug cannot leave calls waiting or use up
+// the flushers.
+func (b *Batcher[T]) store(ctx context.Context, batch []*request[T], own *request[T]) {
+	defer func() {
+		if p := recover(); p != nil {
+			for _, r := range batch {
+				r.err = ErrPanicked
+				close(r.done)
+			}
+			b.mu.Lock()
+			own.role = waiting
+			b.handOff()
+			b.mu.Unlock()
+			panic(p)
+		}
+	}()
+	items := make([]T, len(batch))
+	for i, r := range batch {
+		items[i] = r.item
+	}
+	b.write(context.WithoutCancel(ctx), items)
+	for _, r := range batch {
+		close(r.done)
+	}
+}
+
+// take removes the oldest requests from the queue: at least one, at most
+// MaxItems and MaxBytes. b.mu is held.
+func (b *Batcher[T]) take() []*request[T] {
+	n, size := 0, 0
+	for n < len(b.queue) && n < b.opt.MaxItems {
+		if n > 0 && b.opt.MaxBytes > 0 && size+b.queue[n].size > b.opt.MaxBytes {
+			break
+		}
+		size += b.queue[n].size
+		b.queue[n].queued = false
+		n++
+	}
+	batch := make([]*request[T], n)
+	copy(batch, b.queue)
+	// Shift rather than reslice, so the queue does not keep taken items alive.
+	left := copy(b.queue, b.queue[n:])
+	clear(b.queue[left:])
+	b.queue = b.queue[:left]
+	return batch
+}
+
+// handOff gives the flusher role of a call that stops flushing to the
+// oldest queued request whose call is only waiting, or gives it up when
+// none is. b.mu is held.
+func (b *Batcher[T]) handOff() {
+	for _, r := range b.queue {
+		if r.role == waiting {
+			r.role = promoted
+			r.wake <- struct{}{} // buffered and empty: a request is promoted at most once at a time
+			return
+		}
+	}
+	b.flushers--
+}
+
+// leave drops r from the queue when its call stops waiting, and passes on
+// a flusher role the call was handed but will not take up.
+func (b *Batcher[T]) leave(r *request[T]) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r.queued {
+		if i := slices.Index(b.queue, r); i >= 0 {
+			b.queue = slices.Delete(b.queue, i, i+1)
+		}
+		r.queued = false
+	}
+	if r.role == promoted {
+		r.role = waiting
+		b.handOff()
+	}
+}
