@@ -20,24 +20,25 @@ type StageMove struct {
 
 // advanceStagesSQL is the batched form of Change for pipeline stages: each
 // row moves only from the stage its job last wrote and only under its lease
-// token. The rows are locked in id order, as every multi-row write of
-// running emails does (see renewLeases in workers), so two such statements
-// never deadlock.
+// token. The rows are locked by primary key in id order, as every
+// multi-row write of running emails does (see renewLeases in workers), so
+// two such statements never deadlock; the guard is checked on the row as
+// locked (FOR UPDATE returns its latest version). Two moves for one email (an old attempt and a new one) match one
+// token at most.
 const advanceStagesSQL = `
 WITH v AS (
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[])
     AS v(id, token, prev, next, cleaned, tokens_before, tokens_after, extracted)
 ), locked AS (
-  SELECT e.id, v.token FROM incoming_emails e JOIN v ON e.id = v.id AND e.lease_token = v.token AND e.processing_status = v.prev
-  ORDER BY e.id FOR UPDATE OF e
+  SELECT id, lease_token, processing_status FROM incoming_emails WHERE id = ANY($1) ORDER BY id FOR UPDATE
 )
 UPDATE incoming_emails e SET processing_status = v.next, updated_at = now(),
   cleaned_body = coalesce(v.cleaned, e.cleaned_body),
   token_count_before = coalesce(v.tokens_before, e.token_count_before),
   token_count_after = coalesce(v.tokens_after, e.token_count_after),
   extracted_data = coalesce(v.extracted::jsonb, e.extracted_data)
-FROM locked JOIN v ON v.id = locked.id AND v.token = locked.token
-WHERE e.id = locked.id
+FROM locked JOIN v ON v.id = locked.id
+WHERE e.id = locked.id AND locked.lease_token = v.token AND locked.processing_status = v.prev
 RETURNING v.token`
 
 // AdvanceStages applies moves in one statement and returns, for each move,

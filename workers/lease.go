@@ -15,22 +15,23 @@ import (
 // locks rather than skipping them: a lock may be intake's received → queued
 // mark, and a skipped claim would drop the id until the reaper re-dispatched
 // it. After the wait PostgreSQL re-checks the status, so of two claimers one
-// wins. Rows are locked in id order, as every multi-row write of these rows
-// does, so two claims never deadlock.
+// wins. Rows are locked by primary key alone and in id order: by key, so
+// the planner cannot walk every queued row of a backlog through the status
+// index; in order, as every multi-row write of these rows does, so two
+// claims never deadlock. The status is checked on the row as locked (FOR
+// UPDATE returns its latest version), never through the status index.
 const claimSQL = `
 WITH v AS (
   SELECT * FROM unnest($1::bigint[], $2::text[]) AS v(id, token)
 ), locked AS (
-  SELECT e.id FROM incoming_emails e JOIN v ON e.id = v.id
-  WHERE e.processing_status IN ('queued', 'received')
-  ORDER BY e.id FOR UPDATE OF e
+  SELECT id, processing_status FROM incoming_emails WHERE id = ANY($1) ORDER BY id FOR UPDATE
 ), claimed AS (
   UPDATE incoming_emails e SET
     processing_status = 'processing', lease_token = v.token, lease_owner = $3,
     lease_until = now() + make_interval(secs => $4), started_at = coalesce(e.started_at, now()),
     attempt = e.attempt + 1, next_attempt_at = NULL, updated_at = now()
   FROM locked JOIN v ON v.id = locked.id
-  WHERE e.id = locked.id
+  WHERE e.id = locked.id AND locked.processing_status IN ('queued', 'received')
   RETURNING e.*
 ), recorded AS (
   INSERT INTO email_attempts (incoming_email_id, attempt, worker, lease_token, started_at)
