@@ -65,10 +65,11 @@ func NewPool(cfg PoolConfig, db, async *gorm.DB, queue *Queue, proc Processor, m
 	cfg.FetchWait = max(cfg.FetchWait, time.Second) // BLMOVE's smallest timeout in go-redis
 	p := &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
 		running: map[string]context.CancelCauseFunc{}}
-	p.claims = groupcommit.New(func(ctx context.Context, reqs []*claimRequest) {
+	p.claims = groupcommit.New(func(ctx context.Context, reqs []*claimRequest) func() {
 		ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		defer cancel()
 		claim(ctx, async, reqs, queue.Instance(), cfg.LeaseDuration)
+		return nil
 	}, groupcommit.Options[*claimRequest]{MaxItems: max(cfg.Concurrency, 1)})
 	return p
 }

@@ -18,6 +18,12 @@
 // taken, then hands the role to the oldest request still waiting (whose call
 // wakes up and flushes) or gives it up when none waits. So no Start/Stop is
 // needed: when no Do is running, nothing is.
+//
+// A write may leave a tail that must happen before its calls are answered
+// but need not hold up the next batch (intake's Redis push and queued mark
+// after its INSERT): it returns it as a finish function, which the flusher
+// runs after handing the role on. One flusher then keeps the database busy
+// while the previous batch finishes, with batches as large as one allows.
 package groupcommit
 
 import (
@@ -45,8 +51,10 @@ type Options[T any] struct {
 // Batcher gathers concurrent Do calls into batches for its write function.
 type Batcher[T any] struct {
 	// write stores a batch and records each item's outcome in the item
-	// itself (items are usually pointers); Do returns when it is done.
-	write func(ctx context.Context, batch []T)
+	// itself (items are usually pointers). It returns what is left to do
+	// before the calls are answered but need not hold up the next batch, or
+	// nil.
+	write func(ctx context.Context, batch []T) (finish func())
 	opt   Options[T]
 
 	mu    sync.Mutex
@@ -56,7 +64,7 @@ type Batcher[T any] struct {
 }
 
 // New returns a batcher for write.
-func New[T any](write func(ctx context.Context, batch []T), opt Options[T]) *Batcher[T] {
+func New[T any](write func(ctx context.Context, batch []T) (finish func()), opt Options[T]) *Batcher[T] {
 	opt.MaxFlushers = max(opt.MaxFlushers, 1)
 	if opt.MaxItems <= 0 {
 		opt.MaxItems = 64
@@ -125,46 +133,73 @@ func (b *Batcher[T]) Do(ctx context.Context, item T) error {
 	}
 }
 
-// flush writes batches until own has been taken into one, then passes the
-// flusher role on.
+// flush writes batches until own has been taken into one, passes the
+// flusher role on, and only then finishes its batches and answers them.
+// Should write or a finish panic (a bug), the role is still passed on and
+// every taken request answered (ErrPanicked where its batch did not
+// finish), so one bug cannot stop the batcher or leave calls waiting; the
+// panic then goes on.
 func (b *Batcher[T]) flush(ctx context.Context, own *request[T]) {
-	b.mu.Lock()
-	own.role = flushing
-	for own.queued {
-		batch := b.take()
-		b.mu.Unlock()
-		b.store(ctx, batch, own)
-		b.mu.Lock()
-	}
-	own.role = waiting
-	b.handOff()
-	b.mu.Unlock()
-}
-
-// store writes batch and answers its requests. Should write panic (a bug),
-// the batch's calls get ErrPanicked and the flusher role is passed on
-// before the panic goes on, so one bug cannot leave calls waiting or use up
-// the flushers.
-func (b *Batcher[T]) store(ctx context.Context, batch []*request[T], own *request[T]) {
+	var (
+		written []*batch[T]
+		holding = true
+	)
 	defer func() {
-		if p := recover(); p != nil {
-			for _, r := range batch {
-				r.err = ErrPanicked
-				close(r.done)
-			}
+		if holding {
 			b.mu.Lock()
 			own.role = waiting
 			b.handOff()
 			b.mu.Unlock()
-			panic(p)
+		}
+		for _, w := range written {
+			w.answer(ErrPanicked)
 		}
 	}()
-	items := make([]T, len(batch))
-	for i, r := range batch {
+	ctx = context.WithoutCancel(ctx)
+	b.mu.Lock()
+	own.role = flushing
+	for own.queued {
+		w := &batch[T]{requests: b.take()}
+		b.mu.Unlock()
+		written = append(written, w)
+		w.finish = b.write(ctx, w.items())
+		b.mu.Lock()
+	}
+	own.role = waiting
+	b.handOff()
+	holding = false
+	b.mu.Unlock()
+	for _, w := range written {
+		if w.finish != nil {
+			w.finish()
+		}
+		w.answer(nil)
+	}
+}
+
+// batch is a group of requests written together.
+type batch[T any] struct {
+	requests []*request[T]
+	finish   func() // what is left once the flusher role is passed on; may be nil
+	answered bool
+}
+
+func (w *batch[T]) items() []T {
+	items := make([]T, len(w.requests))
+	for i, r := range w.requests {
 		items[i] = r.item
 	}
-	b.write(context.WithoutCancel(ctx), items)
-	for _, r := range batch {
+	return items
+}
+
+// answer closes the requests' done channels, once, with err.
+func (w *batch[T]) answer(err error) {
+	if w.answered {
+		return
+	}
+	w.answered = true
+	for _, r := range w.requests {
+		r.err = err
 		close(r.done)
 	}
 }
@@ -217,6 +252,36 @@ func (b *Batcher[T]) leave(r *request[T]) {
 	}
 	if r.role == promoted {
 		r.role = waiting
+		b.handOff()
+	}
+}
+
+// Queued reports how many calls wait in the queue.
+func (b *Batcher[T]) Queued() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue)
+}
+
+// Idle reports whether no call is queued or flushing.
+func (b *Batcher[T]) Idle() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue) == 0 && b.flushers == 0
+}
+
+// Hold takes every flusher role of an idle batcher, so calls queue up
+// unwritten, until release hands one role to the oldest waiting call (which
+// writes what is queued, as one batch within the limits) and frees the
+// rest. It is for tests that need a batch of a known shape.
+func (b *Batcher[T]) Hold() (release func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.flushers = b.opt.MaxFlushers
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.flushers = 1
 		b.handOff()
 	}
 }

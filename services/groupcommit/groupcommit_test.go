@@ -26,7 +26,7 @@ type recorder struct {
 	delay   time.Duration
 }
 
-func (r *recorder) write(_ context.Context, batch []*item) {
+func (r *recorder) write(_ context.Context, batch []*item) func() {
 	time.Sleep(r.delay)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -34,6 +34,7 @@ func (r *recorder) write(_ context.Context, batch []*item) {
 		it.written++
 	}
 	r.batches = append(r.batches, batch)
+	return nil
 }
 
 func TestEveryItemIsWrittenOnceAndBatchesForm(t *testing.T) {
@@ -77,7 +78,7 @@ func TestMaxBytesBoundsABatch(t *testing.T) {
 	var first atomic.Bool
 	var mu sync.Mutex
 	var sizes [][]int
-	write := func(_ context.Context, batch []*item) {
+	write := func(_ context.Context, batch []*item) func() {
 		if first.CompareAndSwap(false, true) {
 			<-gate // hold the only flusher until the others queued up
 		}
@@ -88,6 +89,7 @@ func TestMaxBytesBoundsABatch(t *testing.T) {
 			s = append(s, it.size)
 		}
 		sizes = append(sizes, s)
+		return nil
 	}
 	b := groupcommit.New(write, groupcommit.Options[*item]{MaxBytes: 100, Size: func(it *item) int { return it.size }})
 	var wg sync.WaitGroup
@@ -112,13 +114,14 @@ func TestAnAbandonedQueuedItemIsNotWritten(t *testing.T) {
 	t.Parallel()
 	gate := make(chan struct{})
 	var calls atomic.Int32
-	write := func(_ context.Context, batch []*item) {
+	write := func(_ context.Context, batch []*item) func() {
 		if calls.Add(1) == 1 {
 			<-gate
 		}
 		for _, it := range batch {
 			it.written++
 		}
+		return nil
 	}
 	b := groupcommit.New(write, groupcommit.Options[*item]{})
 	held := &item{}
@@ -141,13 +144,14 @@ func TestAnAbandonedQueuedItemIsNotWritten(t *testing.T) {
 
 func TestAPanickingWriteFailsItsBatchOnly(t *testing.T) {
 	t.Parallel()
-	write := func(_ context.Context, batch []*item) {
+	write := func(_ context.Context, batch []*item) func() {
 		for _, it := range batch {
 			if it.n < 0 {
 				panic("bug")
 			}
 			it.written++
 		}
+		return nil
 	}
 	b := groupcommit.New(write, groupcommit.Options[*item]{})
 	err := func() (err error) {
@@ -161,5 +165,62 @@ func TestAPanickingWriteFailsItsBatchOnly(t *testing.T) {
 	require.Error(t, err)
 	ok := &item{n: 1}
 	require.NoError(t, b.Do(context.Background(), ok), "the flusher role was passed on")
+	require.Equal(t, 1, ok.written)
+}
+
+func TestFinishRunsAfterTheRoleIsHandedOnAndBeforeTheAnswer(t *testing.T) {
+	t.Parallel()
+	finishing := make(chan struct{})
+	release := make(chan struct{})
+	var finished atomic.Bool
+	var writes atomic.Int32
+	write := func(_ context.Context, batch []*item) func() {
+		for _, it := range batch {
+			it.written++
+		}
+		if writes.Add(1) > 1 {
+			return nil
+		}
+		return func() {
+			close(finishing)
+			<-release
+			finished.Store(true)
+		}
+	}
+	b := groupcommit.New(write, groupcommit.Options[*item]{MaxFlushers: 1})
+	first := make(chan error, 1)
+	go func() { first <- b.Do(context.Background(), &item{}) }()
+	<-finishing
+
+	// The first batch is still finishing, yet the next call is written.
+	next := &item{}
+	require.NoError(t, b.Do(context.Background(), next))
+	require.Equal(t, 1, next.written)
+	select {
+	case <-first:
+		t.Fatal("a call was answered before its batch finished")
+	default:
+	}
+	close(release)
+	require.NoError(t, <-first)
+	require.True(t, finished.Load())
+}
+
+func TestAPanickingFinishStillAnswersItsBatch(t *testing.T) {
+	t.Parallel()
+	write := func(_ context.Context, batch []*item) func() {
+		for _, it := range batch {
+			it.written++
+		}
+		if batch[0].n < 0 {
+			return func() { panic("bug") }
+		}
+		return nil
+	}
+	b := groupcommit.New(write, groupcommit.Options[*item]{})
+	require.Panics(t, func() { _ = b.Do(context.Background(), &item{n: -1}) })
+	require.True(t, b.Idle(), "the role was passed on and nothing is left queued")
+	ok := &item{n: 1}
+	require.NoError(t, b.Do(context.Background(), ok))
 	require.Equal(t, 1, ok.written)
 }

@@ -82,7 +82,7 @@ func (p *Pipeline) advance(ctx context.Context, move models.StageMove) error {
 	return r.err
 }
 
-func (p *Pipeline) writeStages(ctx context.Context, reqs []*stageRequest) {
+func (p *Pipeline) writeStages(ctx context.Context, reqs []*stageRequest) func() {
 	ctx, cancel := context.WithTimeout(ctx, stageWriteTimeout)
 	defer cancel()
 	moves := make([]models.StageMove, len(reqs))
@@ -97,6 +97,7 @@ func (p *Pipeline) writeStages(ctx context.Context, reqs []*stageRequest) {
 			r.err = errs[i]
 		}
 	}
+	return nil
 }
 
 // Process runs every stage for job and returns the terminal status it wrote.

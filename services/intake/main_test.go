@@ -1,0 +1,74 @@
+package intake
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/workers"
+)
+
+// TestMain fails the package if a test leaves a goroutine running: group
+// commit must not need, or leave behind, goroutines of its own.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// database/sql and pgx keep pool helpers until their DB is closed at cleanup.
+		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		goleak.IgnoreAnyFunction("github.com/jackc/pgx/v5/pgconn/ctxwatch.(*ContextWatcher).Watch.func1"),
+	)
+}
+
+// env is a migrated schema with the service's two pools (durable commits
+// and synchronous_commit=off) and a Redis namespace.
+type env struct {
+	db      *apptest.DB
+	durable *gorm.DB
+	async   *gorm.DB
+	redis   *apptest.Redis
+}
+
+func newEnv(tb testing.TB, conns int) *env {
+	tb.Helper()
+	db := apptest.NewDB(tb)
+	e := &env{db: db, redis: apptest.NewRedis(tb)}
+	e.durable = openPool(tb, db.URL, conns)
+	asyncURL, err := models.AsyncCommitDSN(db.URL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.async = openPool(tb, asyncURL, conns)
+	return e
+}
+
+func openPool(tb testing.TB, url string, conns int) *gorm.DB {
+	tb.Helper()
+	g, err := models.OpenDB(context.Background(), url, conns)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if sqlDB, err := g.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	return g
+}
+
+// queue is the real Redis queue in the env's namespace.
+func (e *env) queue() *workers.Queue { return queueOn(e.redis.Client, e.redis.Namespace) }
+
+func queueOn(c redis.UniversalClient, namespace string) *workers.Queue {
+	return workers.NewQueue(c, namespace, "test")
+}
+
+// service is the intake service on the env's pools.
+func (e *env) service(p Pusher) *Service { return New(e.durable, e.async, p, discardLog()) }
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
