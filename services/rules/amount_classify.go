@@ -33,13 +33,13 @@ var (
 	// monthlyRe after an amount marks an installment ("50 € monatlich").
 	monthlyRe = regexp.MustCompile(`(?i)^[\s,.)]*(?:monatlich\w*|mtl\.?|pro monat|im monat|je monat|/ ?monat|per month|a month|monthly|each month|/ ?mon)`)
 	// refusalRe marks a sentence that turns an offer down, so its figures stay claims.
-	refusalRe = regexp.MustCompile(`(?i)lehnen|abgelehnt|ablehnen|nicht (?:an|zu)|keine[nmr]? |kein |reject|declin`)
+	refusalRe = mustKeywords(`(?i)lehnen|abgelehnt|ablehnen|nicht (?:an|zu)|keine[nmr]? |kein |reject|declin`)
 	// unitPriceRe at the end of a label marks a price per unit.
-	unitPriceRe = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:je|jeweils|à|a|pro|each|per|zu je)$`)
+	unitPriceRe = mustTail(`(?i)(?:^|[^\p{L}])(?:je|jeweils|à|a|pro|each|per|zu je)$`)
 	// openAfterRe after an amount says it is still owed ("… ist noch offen").
-	openAfterRe = regexp.MustCompile(`(?i)offen|rückständig|ausstehend|unbezahlt|nicht bezahlt|nicht beglichen|outstanding|unpaid|overdue`)
+	openAfterRe = mustKeywords(`(?i)offen|rückständig|ausstehend|unbezahlt|nicht bezahlt|nicht beglichen|outstanding|unpaid|overdue`)
 	// saldoRe: a minus before a balance means the account is overdrawn.
-	saldoRe = regexp.MustCompile(`(?i)saldo|kontostand|balance`)
+	saldoRe = mustKeywords(`(?i)saldo|kontostand|balance`)
 )
 
 // classRule pairs a pattern with the kind it marks; order breaks ties.
@@ -58,7 +58,7 @@ var strongRules = []classRule{
 
 // inclusionRe between a total word and an item word means the item is part
 // of the total ("Gesamtforderung inkl. Zinsen und Kosten: …").
-var inclusionRe = regexp.MustCompile(`(?i)inkl\.?|inklusive|einschl\.?|einschließlich|\bincl\.?|including|zzgl\.?|zuzüglich|nebst|\bsamt\b|\bplus\b|\bmit\b`)
+var inclusionRe = mustKeywords(`(?i)inkl\.?|inklusive|einschl\.?|einschließlich|\bincl\.?|including|zzgl\.?|zuzüglich|nebst|\bsamt\b|\bplus\b|\bmit\b`)
 
 // nearestKind returns the kind of the keyword that ends closest to the end of
 // label (the text just before an amount); longer matches win ties, so
@@ -93,7 +93,8 @@ type classified struct {
 // classifyHits gives every hit a kind from the words around it: the label
 // between the previous amount (or the sentence start) and this one, then the
 // words after it, then the whole sentence for settlement talk.
-func classifyHits(text string, hits []amountHit) []classified {
+func classifyHits(body foldedText, hits []amountHit) []classified {
+	text := body.s
 	out := make([]classified, 0, len(hits))
 	for i, h := range hits {
 		sentStart := sentenceStart(text, h.start, 240)
@@ -105,13 +106,13 @@ func classifyHits(text string, hits []amountHit) []classified {
 		if i+1 < len(hits) && hits[i+1].start < afterEnd {
 			afterEnd = hits[i+1].start
 		}
-		label := text[labelStart:h.start]
-		after := text[h.end:afterEnd]
-		k, ok := classify(h, label, after, text[sentStart:sentenceEnd(text, h.end, 240)])
+		label := body.slice(labelStart, h.start)
+		after := body.slice(h.end, afterEnd)
+		k, ok := classify(h, label, after, body.slice(sentStart, sentenceEnd(text, h.end, 240)))
 		if !ok {
 			continue
 		}
-		trimmed := strings.TrimRight(label, " \t€")
+		trimmed := strings.TrimRight(label.s, " \t€")
 		switch {
 		case strings.HasSuffix(trimmed, "=") && len(out) > 0 && out[len(out)-1].end >= labelStart-8:
 			// "4 x 29,90 € = 119,60 €": the result replaces the factor.
@@ -126,15 +127,14 @@ func classifyHits(text string, hits []amountHit) []classified {
 }
 
 // classify decides one hit's kind; ok is false when the hit is not money.
-func classify(h amountHit, label, after, sentence string) (amountKind, bool) {
-	after = strings.TrimLeft(after, " \t€")
-	afterWords := foldText(strings.TrimPrefix(strings.TrimPrefix(strings.TrimLeft(after, " "), "EUR"), "Euro"))
-	labelText := foldText(label)
-	kind, found := nearestKind(labelText)
+func classify(h amountHit, label, after, sentence foldedText) (amountKind, bool) {
+	after = after.trimLeft(" \t€")
+	afterWords := after.trimLeft(" ").trimPrefix("EUR").trimPrefix("Euro")
+	kind, found := nearestKind(label)
 	if !h.currency {
 		// Without a currency only a telling word on the same line makes a number money.
-		trimmed := strings.TrimRight(label, " \t\n:|")
-		line := foldText(trimmed[strings.LastIndexByte(trimmed, '\n')+1:])
+		trimmed := label.trimRight(" \t\n:|")
+		line := trimmed.slice(strings.LastIndexByte(trimmed.s, '\n')+1, len(trimmed.s))
 		lk, lfound := nearestKind(line)
 		if !lfound && !claimRe.match(line) {
 			return 0, false
@@ -150,21 +150,21 @@ func classify(h amountHit, label, after, sentence string) (amountKind, bool) {
 		return kindSettlement, true
 	}
 	if !found {
-		kind, found = kindFromAfter(afterWords.s)
-	} else if kind == kindItem && openAfterRe.MatchString(prefixBytes(afterWords.s, 60)) {
+		kind, found = kindFromAfter(afterWords)
+	} else if kind == kindItem && openAfterRe.match(afterWords.head(60)) {
 		kind = kindClaim // "Der Rechnungsbetrag von 89,90 € ist noch offen."
 	}
 	if !found {
 		kind = kindBare
-		if claimRe.match(labelText) || claimRe.match(afterWords) {
+		if claimRe.match(label) || claimRe.match(afterWords) {
 			kind = kindClaim
 		}
-		if settlementRe.match(foldText(sentence)) && !refusalRe.MatchString(sentence) {
+		if settlementRe.match(sentence) && !refusalRe.match(sentence) {
 			kind = kindSettlement
 		}
 	}
 	if h.negative {
-		if (kind == kindTotal || kind == kindClaim) && saldoRe.MatchString(label) {
+		if (kind == kindTotal || kind == kindClaim) && saldoRe.match(label) {
 			return kind, true // overdrawn account: the minus is the debt
 		}
 		if kind != kindSettlement && kind != kindIgnore {
@@ -176,8 +176,8 @@ func classify(h amountHit, label, after, sentence string) (amountKind, bool) {
 
 // kindFromAfter looks at the words following an amount ("120 € sind noch
 // offen", "200 € wurden gezahlt").
-func kindFromAfter(after string) (amountKind, bool) {
-	words := foldText(prefixBytes(after, 80))
+func kindFromAfter(after foldedText) (amountKind, bool) {
+	words := after.head(80)
 	for _, r := range []classRule{{paymentRe, kindPayment}, {settlementRe, kindSettlement}, {totalRe, kindTotal}} {
 		if r.re.match(words) {
 			return r.kind, true

@@ -11,11 +11,47 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
-// numberRe matches the number shapes creditors write, most specific first
-// (RE2 alternation is leftmost-first): German thousands with optional
+// numberPattern matches the number shapes creditors write, most specific
+// first (RE2 alternation is leftmost-first): German thousands with optional
 // decimals or a ",-" dash, English thousands, a plain English decimal, and a
 // plain integer with optional German decimals.
-var numberRe = regexp.MustCompile(`\d{1,3}(?:\.\d{3})+(?:,(?:\d{1,2}|--?|–))?|\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+\.\d{1,2}|\d+(?:,(?:\d{1,2}|--?|–))?`)
+const numberPattern = `\d{1,3}(?:\.\d{3})+(?:,(?:\d{1,2}|--?|–))?|\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+\.\d{1,2}|\d+(?:,(?:\d{1,2}|--?|–))?`
+
+// numberAtRe is numberPattern anchored, for findNumbers.
+var numberAtRe = regexp.MustCompile(`\A(?:` + numberPattern + `)`)
+
+// findNumbers returns what FindAllStringIndex(text, -1) of numberPattern
+// would, without an unanchored search: every match starts at a digit (the
+// last branch, \d+, matches any), so the next match starts at the next
+// digit. A match holds only digits, '.', ',', '-' and '–', so the regexp
+// anchored there needs no more than that run of bytes, and a run of digits
+// alone is the match.
+func findNumbers(text string) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(text); {
+		d := strings.IndexAny(text[i:], "0123456789")
+		if d < 0 {
+			break
+		}
+		start, end, digitsOnly := i+d, i+d, true
+		for ; end < len(text) && isNumberByte(text[end]); end++ {
+			digitsOnly = digitsOnly && isDigit(text[end])
+		}
+		if !digitsOnly {
+			end = start + numberAtRe.FindStringIndex(text[start:end])[1]
+		}
+		out = append(out, [2]int{start, end})
+		i = end
+	}
+	return out
+}
+
+// isNumberByte: digits, '.', ',', '-' and the bytes of '–' (E2 80 93).
+func isNumberByte(c byte) bool {
+	return isDigit(c) || c == '.' || c == ',' || c == '-' || c == 0xE2 || c == 0x80 || c == 0x93
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // maxAmountHits bounds the candidates considered in one body.
 const maxAmountHits = 300
@@ -35,7 +71,7 @@ type amountHit struct {
 // whether its label makes it an amount.
 func findAmountHits(text string) []amountHit {
 	var hits []amountHit
-	for _, loc := range numberRe.FindAllStringIndex(text, -1) {
+	for _, loc := range findNumbers(text) {
 		if len(hits) >= maxAmountHits {
 			break
 		}

@@ -1,9 +1,6 @@
 package rules
 
-import (
-	"math"
-	"regexp"
-)
+import "math"
 
 // amountBasis says how the debt amount was found; it drives the confidence.
 type amountBasis int
@@ -21,7 +18,7 @@ const (
 
 // addOnRe between a claim and the items after it means the items come on
 // top ("500 € zzgl. Mahngebühren von 10 €").
-var addOnRe = regexp.MustCompile(`(?i)zzgl|zuzüglich|hinzu|zusätzlich|außerdem|ferner|\bplus\b|nebst|additionally|in addition|on top`)
+var addOnRe = mustKeywords(`(?i)zzgl|zuzüglich|hinzu|zusätzlich|außerdem|ferner|\bplus\b|nebst|additionally|in addition|on top`)
 
 // chooseAmount picks the debt amount: the last total, else the last claim,
 // else the sum of the breakdown, else an unlabelled amount. Settlement and
@@ -115,6 +112,6 @@ func amountPtr(v float64) *float64 {
 }
 
 // extractAmount finds and chooses the debt amount in a cleaned body.
-func extractAmount(text string) (*float64, amountBasis) {
-	return chooseAmount(text, classifyHits(text, findAmountHits(text)))
+func extractAmount(body foldedText) (*float64, amountBasis) {
+	return chooseAmount(body.s, classifyHits(body, findAmountHits(body.s)))
 }

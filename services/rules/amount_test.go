@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"math/rand/v2"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,7 +39,7 @@ func TestParseAmountFormats(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.text, func(t *testing.T) {
 			t.Parallel()
-			got, basis := extractAmount(prepareText(tc.text))
+			got, basis := extractAmount(foldText(prepareText(tc.text)))
 			require.NotNil(t, got, "basis %d", basis)
 			require.InDelta(t, tc.want, *got, 0.001)
 		})
@@ -63,7 +66,7 @@ func TestRejectsNonAmounts(t *testing.T) {
 	for _, text := range cases {
 		t.Run(text, func(t *testing.T) {
 			t.Parallel()
-			got, _ := extractAmount(prepareText(text))
+			got, _ := extractAmount(foldText(prepareText(text)))
 			require.Nil(t, got)
 		})
 	}
@@ -78,14 +81,14 @@ Mahngebühren 10,00 €
 Inkassokosten 120,00 €
 Gesamtforderung 1.175,20 €
 Bitte beachten Sie, dass weitere Zinsen anfallen.`
-	got, basis := extractAmount(text)
+	got, basis := extractAmount(foldText(text))
 	require.NotNil(t, got)
 	require.InDelta(t, 1175.20, *got, 0.001)
 	require.Equal(t, basisTotal, basis)
 
 	// Total first, items after.
 	text = "Die Gesamtforderung inkl. Zinsen und Kosten beträgt 2.345,67 €. Davon entfallen 2.000,00 € auf die Hauptforderung, 300,00 € auf Zinsen und 45,67 € auf Kosten."
-	got, _ = extractAmount(text)
+	got, _ = extractAmount(foldText(text))
 	require.NotNil(t, got)
 	require.InDelta(t, 2345.67, *got, 0.001)
 }
@@ -97,7 +100,7 @@ Verzugszinsen: 23,45 EUR
 Mahnkosten: 5,00 EUR
 Inkassokosten: 70,20 EUR
 abzgl. Zahlung vom 01.02.2024: -50,00 EUR`
-	got, basis := extractAmount(text)
+	got, basis := extractAmount(foldText(text))
 	require.NotNil(t, got)
 	require.InDelta(t, 548.65, *got, 0.001)
 	require.Equal(t, basisSum, basis)
@@ -105,25 +108,25 @@ abzgl. Zahlung vom 01.02.2024: -50,00 EUR`
 
 func TestSettlementIsNotTheClaim(t *testing.T) {
 	t.Parallel()
-	got, basis := extractAmount("Wir bieten Ihrem Mandanten eine Ratenzahlung von 50 € monatlich an.")
+	got, basis := extractAmount(foldText("Wir bieten Ihrem Mandanten eine Ratenzahlung von 50 € monatlich an."))
 	require.Nil(t, got)
 	require.Equal(t, basisSettle, basis)
 
-	got, _ = extractAmount("Die Restforderung beträgt 3.200,00 €. Zur Abgeltung sind wir bereit, einen Betrag von 1.800,00 € zu akzeptieren.")
+	got, _ = extractAmount(foldText("Die Restforderung beträgt 3.200,00 €. Zur Abgeltung sind wir bereit, einen Betrag von 1.800,00 € zu akzeptieren."))
 	require.NotNil(t, got)
 	require.InDelta(t, 3200, *got, 0.001)
 
-	got, _ = extractAmount("Vergleichsangebot: Gegen Zahlung von 900 € betrachten wir die Angelegenheit als erledigt.")
+	got, _ = extractAmount(foldText("Vergleichsangebot: Gegen Zahlung von 900 € betrachten wir die Angelegenheit als erledigt."))
 	require.Nil(t, got)
 
-	got, _ = extractAmount("Ihr Vergleichsangebot lehnen wir ab. Die Forderung beträgt weiterhin 1.500,00 €.")
+	got, _ = extractAmount(foldText("Ihr Vergleichsangebot lehnen wir ab. Die Forderung beträgt weiterhin 1.500,00 €."))
 	require.NotNil(t, got)
 	require.InDelta(t, 1500, *got, 0.001)
 }
 
 func TestClaimPlusAddOns(t *testing.T) {
 	t.Parallel()
-	got, basis := extractAmount("Ihre Mandantin schuldet uns noch 500,00 €. Hinzu kommen Mahngebühren von 10,00 € und Zinsen von 12,34 €.")
+	got, basis := extractAmount(foldText("Ihre Mandantin schuldet uns noch 500,00 €. Hinzu kommen Mahngebühren von 10,00 € und Zinsen von 12,34 €."))
 	require.NotNil(t, got)
 	require.InDelta(t, 522.34, *got, 0.001)
 	require.Equal(t, basisSum, basis)
@@ -131,7 +134,7 @@ func TestClaimPlusAddOns(t *testing.T) {
 
 func TestBareAmountIsLowConfidence(t *testing.T) {
 	t.Parallel()
-	got, basis := extractAmount("Bitte überweisen Sie 89,90 € auf unser Konto.")
+	got, basis := extractAmount(foldText("Bitte überweisen Sie 89,90 € auf unser Konto."))
 	require.NotNil(t, got)
 	require.InDelta(t, 89.90, *got, 0.001)
 	require.Less(t, confidence(replyCreditor, false, basis, false, false), 0.5)
@@ -143,4 +146,37 @@ func TestFormatEuro(t *testing.T) {
 	require.Equal(t, "0,99 €", formatEuro(0.99))
 	require.Equal(t, "1.000.000,00 €", formatEuro(1e6))
 	require.Equal(t, "100,00 €", formatEuro(100))
+}
+
+// TestFindNumbersMatchesRegexp compares findNumbers with the unanchored
+// regexp on random texts of number pieces.
+func TestFindNumbersMatchesRegexp(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(numberPattern)
+	pieces := []string{"1", "12", "123", "1234", "0", ".", ",", "-", "--", "–", "—", "€", " ", "a", ".5", ",50", ",-", "\xe2", "\x80"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + r.IntN(12) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		require.Equal(t, toSpans(re.FindAllStringIndex(s, -1)), findNumbers(s), "%q", s)
+	}
+}
+
+// TestUnitPriceTailMatchesRegexp compares the tail-only match with the
+// regexp on the whole label.
+func TestUnitPriceTailMatchesRegexp(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"je", "JE", "jeweils", "à", "À", "a", "pro", "each", "per", "zu je", "zu", "x", " ", "  ", "ä", "€", "\xff", "ſ", "1", ":"}
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + r.IntN(8) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		require.Equal(t, unitPriceRe.re.MatchString(s), unitPriceRe.MatchString(s), "%q", s)
+	}
 }

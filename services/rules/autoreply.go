@@ -1,9 +1,6 @@
 package rules
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
 // replyKind says what kind of mail this is when it is not a creditor's answer.
 type replyKind int
@@ -16,9 +13,9 @@ const (
 )
 
 var (
-	autoSubjectRe   = regexp.MustCompile(`(?i)abwesenheit|automatische\s+antwort|autom\.\s*antwort|automatic\s+reply|auto[\s-]?reply|autoreply|auto[\s-]?response|out\s+of\s+(?:the\s+)?office|ooo\b|nicht\s+im\s+büro|außer\s+haus|im\s+urlaub|urlaubsbedingt|eingangsbestätigung|empfangsbestätigung|lesebestätigung|^gelesen:|^read:|^ungelesen:|^not read:|wir haben ihre (?:e-?mail|nachricht|anfrage) erhalten|we (?:have )?received your`)
-	bounceSubjectRe = regexp.MustCompile(`(?i)unzustellbar|nicht\s+zustellbar|undeliverable|undelivered|delivery\s+(?:status\s+notification|failure|has\s+failed)|mail\s+delivery\s+failed|returned\s+mail|failure\s+notice|zustellung\s+fehlgeschlagen|zustellungsfehler|nondelivery|non-delivery`)
-	bounceSenderRe  = regexp.MustCompile(`(?i)mailer-daemon|postmaster|mail\s+delivery\s+(?:subsystem|system)|microsoft\s+outlook\s*$`)
+	autoSubjectRe   = mustKeywords(`(?i)abwesenheit|automatische\s+antwort|autom\.\s*antwort|automatic\s+reply|auto[\s-]?reply|autoreply|auto[\s-]?response|out\s+of\s+(?:the\s+)?office|ooo\b|nicht\s+im\s+büro|außer\s+haus|im\s+urlaub|urlaubsbedingt|eingangsbestätigung|empfangsbestätigung|lesebestätigung|^gelesen:|^read:|^ungelesen:|^not read:|wir haben ihre (?:e-?mail|nachricht|anfrage) erhalten|we (?:have )?received your`)
+	bounceSubjectRe = mustKeywords(`(?i)unzustellbar|nicht\s+zustellbar|undeliverable|undelivered|delivery\s+(?:status\s+notification|failure|has\s+failed)|mail\s+delivery\s+failed|returned\s+mail|failure\s+notice|zustellung\s+fehlgeschlagen|zustellungsfehler|nondelivery|non-delivery`)
+	bounceSenderRe  = mustKeywords(`(?i)mailer-daemon|postmaster|mail\s+delivery\s+(?:subsystem|system)|microsoft\s+outlook\s*$`)
 	// autoBodyRe: phrases of absence notes; only decisive without debt content.
 	autoBodyRe    = mustKeywords(`(?i)(?:ich\s+bin|bin\s+ich)\s+(?:bis\s+[^\n]{0,40}?\s+)?(?:nicht\s+im\s+büro|nicht\s+erreichbar|abwesend|außer\s+haus|im\s+urlaub)|ich\s+befinde\s+mich\s+(?:bis\s+[^\n]{0,40}?\s+)?(?:im\s+urlaub|nicht\s+im\s+büro|außer\s+haus)|(?:i\s+am|i'm|i\s+will\s+be)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away|on\s+(?:annual\s+)?leave|on\s+vacation)|diese\s+(?:e-?mail|nachricht)\s+wurde\s+automatisch|automatisch\s+(?:generierte|erstellte)\s+(?:antwort|nachricht|e-?mail)|this\s+is\s+an\s+automat(?:ed|ic)\s+(?:reply|response|message)|ihre\s+(?:e-?mail|nachricht|anfrage)\s+(?:ist\s+)?(?:bei\s+uns\s+)?eingegangen|wir\s+haben\s+ihre\s+(?:e-?mail|nachricht|anfrage)\s+erhalten`)
 	bounceBodyRe  = mustKeywords(`(?i)could\s+not\s+be\s+delivered|konnte\s+nicht\s+(?:zugestellt|übermittelt)|delivery\s+to\s+the\s+following\s+recipients?\s+failed|recipient\s+address\s+rejected|user\s+unknown|mailbox\s+(?:unavailable|not\s+found|full)|550[\s-]5\.\d\.\d|554[\s-]5\.\d\.\d`)
@@ -30,7 +27,7 @@ var (
 // classifyReply decides whether a mail is a creditor's reply; strong is true
 // when headers, sender or subject decided it. hasAmount tells whether an
 // amount was found, which overrules soft body phrases.
-func classifyReply(in headerView, subject, fromName, fromEmail, body string, hasAmount bool) (kind replyKind, strong bool) {
+func classifyReply(in headerView, subject, fromName, fromEmail string, text foldedText, hasAmount bool) (kind replyKind, strong bool) {
 	if k, ok := headerKind(in); ok {
 		return k, true
 	}
@@ -43,15 +40,15 @@ func classifyReply(in headerView, subject, fromName, fromEmail, body string, has
 	case autoSubjectRe.MatchString(subject):
 		return replyAutoReply, true
 	}
-	// Advertising quotes prices, so only debt wording saves a mail with an unsubscribe link.
-	text := foldText(body)
-	debtTalk := debtWordsRe.match(text)
+	// Cheap tests first: an amount rules out the soft body phrases, and only
+	// a mail with an unsubscribe link needs the debt wording. Advertising
+	// quotes prices, so only debt wording saves such a mail.
 	switch {
-	case bounceBodyRe.match(text) && !hasAmount:
+	case !hasAmount && bounceBodyRe.match(text):
 		return replyBounce, false
-	case autoBodyRe.match(text) && !hasAmount:
+	case !hasAmount && autoBodyRe.match(text):
 		return replyAutoReply, false
-	case unsubscribeRe.match(text) && !debtTalk:
+	case unsubscribeRe.match(text) && !debtWordsRe.match(text):
 		return replyNewsletter, false
 	}
 	return replyCreditor, false

@@ -9,18 +9,22 @@ import (
 
 var (
 	// clientTriggerRe: words after which the debtor's name follows.
-	clientTriggerRe = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:ihr(?:e|es|er|em|en)?\s+mandant(?:in|innen|en)?|ihr(?:e|es|er|em|en)?\s+kund(?:e|in|en|innen)|unser(?:e|es|er|em|en)?\s+kund(?:e|in|en|innen)|ihr(?:e|es|er|em|en)?\s+mandantschaft|your\s+client|our\s+customer|(?:schuldner(?:in)?|kunde|kundin|debtor|customer|client|mandant(?:in)?|versicherungsnehmer(?:in)?|kontoinhaber(?:in)?|vertragspartner(?:in)?|name)\s*:)[ \t,:]*`)
+	clientTriggerRe = mustLeadKeywords(`(?i)`, `[^\p{L}]`,
+		`ihr(?:e|es|er|em|en)?\s+mandant(?:in|innen|en)?|ihr(?:e|es|er|em|en)?\s+kund(?:e|in|en|innen)|unser(?:e|es|er|em|en)?\s+kund(?:e|in|en|innen)|ihr(?:e|es|er|em|en)?\s+mandantschaft|your\s+client|our\s+customer|(?:schuldner(?:in)?|kunde|kundin|debtor|customer|client|mandant(?:in)?|versicherungsnehmer(?:in)?|kontoinhaber(?:in)?|vertragspartner(?:in)?|name)\s*:`,
+		`[ \t,:]*`)
 	// subjectTriggerRe: the firm's own subject names its client without a colon
 	// ("Forderungsanfrage Mandantin Sabine Wolf", "our client Emily Wood").
-	subjectTriggerRe = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:(?:unser(?:e|es|er|em|en)?\s+)?mandant(?:in|en)?|(?:our\s+)?client|customer|kund(?:e|in)|mieter(?:in)?|mitglied|versicherungsnehmer(?:in)?|schuldner(?:in)?|debtor)[ \t,:]+`)
+	subjectTriggerRe = mustLeadKeywords(`(?i)`, `[^\p{L}]`,
+		`(?:unser(?:e|es|er|em|en)?\s+)?mandant(?:in|en)?|(?:our\s+)?client|customer|kund(?:e|in)|mieter(?:in)?|mitglied|versicherungsnehmer(?:in)?|schuldner(?:in)?|debtor`,
+		`[ \t,:]+`)
 	// nounSuffixRe: long capitalised words with these endings are nouns, not names.
 	nounSuffixRe = regexp.MustCompile(`(?:anfrage|ung|ungen|schulden|rückstände|rückstand|vorschlag|angebot|nummer|konto|zeichen|zahlung|forderung|vertrag|höhe|stand|schaft|keit|heit|abrechnung|rechnung|beiträge|beitrag|request|statement|proposal|inquiry)$`)
 	// matterRe: "in Sachen …", "betreffend …" introduce the matter, often "A ./. B".
-	matterRe = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(?:in\s+(?:der\s+)?sachen?|betreffend|betrifft|betr\.|regarding)[ \t:]*`)
+	matterRe = mustLeadKeywords(`(?i)`, `[^\p{L}]`, `in\s+(?:der\s+)?sachen?|betreffend|betrifft|betr\.|regarding`, `[ \t:]*`)
 	// honorificRe: "Herr Max Mustermann", "Frau Müller".
-	honorificRe = regexp.MustCompile(`(?:^|[^\p{L}])(?:Herrn?|Frau|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?)[ \t]+`)
+	honorificRe = mustLeadKeywords(``, `[^\p{L}]`, `Herrn?|Frau|Hr\.|Fr\.|Mr\.?|Mrs\.?|Ms\.?`, `[ \t]+`)
 	// salutationRe before a honorific means the addressee or a clerk, not the client.
-	salutationRe  = regexp.MustCompile(`(?i)geehrte|hallo|liebe[rns]?\b|guten\s+(?:tag|morgen|abend)|\bdear\b|\bhi\b|moin|servus|grüß|ansprechpart|sachbearbeit|zuständig|bearbeite|\bi\.\s?[av]\.|kolleg|durchwahl|vertreten durch|geschäftsführ|vorstand|\bcontact|rückfragen|erreichen sie|wenden sie sich|your[ \t]+advisor|\bgrüße|\bregards`)
+	salutationRe  = mustKeywords(`(?i)geehrte|hallo|liebe[rns]?\b|guten\s+(?:tag|morgen|abend)|\bdear\b|\bhi\b|moin|servus|grüß|ansprechpart|sachbearbeit|zuständig|bearbeite|\bi\.\s?[av]\.|kolleg|durchwahl|vertreten durch|geschäftsführ|vorstand|\bcontact|rückfragen|erreichen sie|wenden sie sich|your[ \t]+advisor|\bgrüße|\bregards`)
 	matterSplitRe = regexp.MustCompile(`\s+\./\.\s+|\s+\./\s+|\s+gegen\s+|\s+vs?\.?\s+|\s+versus\s+|\s+wg\.\s+|\s+wegen\s+`)
 	streetRe      = regexp.MustCompile(`(?i)(?:str\.?|straße|strasse|weg|platz|allee|gasse|ring|damm|ufer|chaussee)$`)
 )
@@ -62,16 +66,16 @@ var titleWords = map[string]bool{
 
 // extractClient finds the debtor's name, normalised to "Nachname, Vorname"
 // when both are known.
-func extractClient(subject, body string) string {
+func extractClient(subj, body foldedText) string {
 	closing := closingIndex(body)
 	candidates := []func() string{
 		func() string { return clientAfter(body, clientTriggerRe) },
-		func() string { return clientAfter(subject, clientTriggerRe) },
-		func() string { return clientAfter(subject, subjectTriggerRe) },
+		func() string { return clientAfter(subj, clientTriggerRe) },
+		func() string { return clientAfter(subj, subjectTriggerRe) },
 		func() string { return clientFromMatter(body) },
-		func() string { return clientFromMatter(subject) },
-		func() string { return clientFromHonorific(body[:closing]) },
-		func() string { return clientFromHonorific(subject) },
+		func() string { return clientFromMatter(subj) },
+		func() string { return clientFromHonorific(body.slice(0, closing)) },
+		func() string { return clientFromHonorific(subj) },
 	}
 	// A full name anywhere beats a bare surname ("Herrn Yilmaz" in the body,
 	// "Herr Ali Yilmaz" in the subject).
@@ -91,8 +95,9 @@ func extractClient(subject, body string) string {
 	return first
 }
 
-func clientAfter(text string, re *regexp.Regexp) string {
-	for _, m := range re.FindAllStringIndex(text, 50) {
+func clientAfter(t foldedText, re keywordRe) string {
+	text := t.s
+	for _, m := range re.findN(t, 50) {
 		start := m[1]
 		if start < len(text) && text[start] == '\n' {
 			start++ // the name is on the next line
@@ -104,8 +109,9 @@ func clientAfter(text string, re *regexp.Regexp) string {
 	return ""
 }
 
-func clientFromMatter(text string) string {
-	for _, m := range matterRe.FindAllStringIndex(text, 20) {
+func clientFromMatter(t foldedText) string {
+	text := t.s
+	for _, m := range matterRe.findN(t, 20) {
 		parts := matterSplitRe.Split(restOfLine(text, m[1]), 3)
 		for _, p := range parts {
 			if companyMarkerRe.MatchString(p) || companyWordRe.MatchString(p) {
@@ -119,8 +125,9 @@ func clientFromMatter(text string) string {
 	return ""
 }
 
-func clientFromHonorific(text string) string {
-	for _, m := range honorificRe.FindAllStringIndex(text, 50) {
+func clientFromHonorific(t foldedText) string {
+	text := t.s
+	for _, m := range honorificRe.findN(t, 50) {
 		// Only the words just before the honorific tell a greeting or a clerk.
 		from := max(lineStartNear(text, m[0]+1), m[0]-40)
 		for from < m[0] && !utf8.RuneStart(text[from]) {

@@ -29,7 +29,7 @@ func TestClientNames(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tc.want, extractClient(tc.subject, tc.body))
+			require.Equal(t, tc.want, extractClient(foldText(tc.subject), foldText(tc.body)))
 		})
 	}
 }

@@ -10,18 +10,33 @@ import (
 var (
 	// companyMarkerRe: legal-form suffixes, case-sensitive ("AG" but not "ag");
 	// its needles are case-folded all the same, which only lets more through.
-	companyMarkerRe = mustKeywords(`(?:^|[^\p{L}])(?:GmbH|AG|KGaA|KG|SE|OHG|GbR|UG|eG|e\.[ \t]?V\.|mbH|mbB|PartG|Ltd\.?|Limited|Inc\.?|LLC|plc|S\.A\.|B\.V\.|N\.V\.|BV|NV|AB|A/S|ApS|Oy|S\.p\.A\.|S\.r\.l\.|SAS|SARL|AöR|KdöR)(?:$|[^\p{L}])`)
+	companyMarkerRe = mustLeadKeywords(``, `[^\p{L}]`,
+		`GmbH|AG|KGaA|KG|SE|OHG|GbR|UG|eG|e\.[ \t]?V\.|mbH|mbB|PartG|Ltd\.?|Limited|Inc\.?|LLC|plc|S\.A\.|B\.V\.|N\.V\.|BV|NV|AB|A/S|ApS|Oy|S\.p\.A\.|S\.r\.l\.|SAS|SARL|AöR|KdöR`,
+		`(?:$|[^\p{L}])`)
 	// companyWordRe: words that name an institution without a legal form.
-	companyWordRe = mustKeywords(`(?i)(?:^|[^\p{L}])(?:\p{L}*bank|sparkasse|inkasso\p{L}*|\p{L}*versicherung(?:en)?|versicherungs\p{L}*|stadtwerke|\p{L}*werke|finanzamt|\p{L}*kasse|gemeinde|stadtverwaltung|landratsamt|jobcenter|agentur für arbeit|beitragsservice|telekom|vodafone|telefónica|energie\p{L}*|insurance|finance|financial|energy|\p{L}*praxis|\p{L}*klinik(?:um)?|krankenhaus|apotheke|hausverwaltung|immobilien|\p{L}*kanzlei|rechtsanwälte|steuerberatung)(?:$|[^\p{L}])`)
+	companyWordRe = mustLeadKeywords(`(?i)`, `[^\p{L}]`,
+		`\p{L}*bank|sparkasse|inkasso\p{L}*|\p{L}*versicherung(?:en)?|versicherungs\p{L}*|stadtwerke|\p{L}*werke|finanzamt|\p{L}*kasse|gemeinde|stadtverwaltung|landratsamt|jobcenter|agentur für arbeit|beitragsservice|telekom|vodafone|telefónica|energie\p{L}*|insurance|finance|financial|energy|\p{L}*praxis|\p{L}*klinik(?:um)?|krankenhaus|apotheke|hausverwaltung|immobilien|\p{L}*kanzlei|rechtsanwälte|steuerberatung`,
+		`(?:$|[^\p{L}])`)
 	// companyPhraseRe pulls "Muster Inkasso GmbH" out of a longer line.
 	companyPhraseRe = regexp.MustCompile(`(?:[\p{Lu}\p{N}][\p{L}\p{N}&.'’\-]*[ \t]+(?:&[ \t]+)?){1,5}(?:GmbH(?:[ \t]*&[ \t]*Co\.?[ \t]*KG)?|AG|KGaA|KG|SE|OHG|UG|eG|e\.[ \t]?V\.|PartG mbB|Ltd\.?|Limited|Inc\.?|LLC|plc|AB)`)
 	// closingRe: the greeting that starts a signature.
-	closingRe = regexp.MustCompile(`(?im)^[ \t]*(?:mit\s+freundlichen\s+grüßen|mit\s+freundlichem\s+gruß|freundliche\s+grüße|viele\s+grüße|beste\s+grüße|herzliche\s+grüße|liebe\s+grüße|mit\s+besten\s+grüßen|schöne\s+grüße|hochachtungsvoll|mfg\b|best\s+regards|kind\s+regards|warm\s+regards|regards|sincerely|yours\s+(?:sincerely|faithfully)|i\.\s?a\.|i\.\s?v\.)[ \t,.!]*`)
+	closingRe = regexp.MustCompile(`(?im)^[ \t]*(?:` + closingWords + `)[ \t,.!]*`)
+	// closingWordsRe and closingAtRe are closingRe's words, for closingAt.
+	closingWordsRe = mustKeywords(`(?i)` + closingWords)
+	closingAtRe    = regexp.MustCompile(`(?i)\A(?:` + closingWords + `)`)
 	// notCompanyLineRe: contact, bank-detail, register and quoted-header lines.
 	notCompanyLineRe = mustKeywords(`(?i)@|www\.|https?:|\btel\b|telefon|\bfax\b|iban|\bbic\b|bankverbindung|konto|hrb|hra|registergericht|amtsgericht|ust-?id|steuer|geschäftsführ|vorstand|aufsichtsrat|sitz der|^(?:von|from|an|to|cc|gesendet|sent|betreff|subject|datum|date)\s*:`)
-	segmentSplitRe   = regexp.MustCompile(`[ \t]+[·|•–][ \t]+|[ \t]+-[ \t]+|[ \t]{2,}|\t|,[ \t]+|\||[ \t]*[()\[\]<>][ \t]*`)
-	leadingFillerRe  = regexp.MustCompile(`(?i)^(?:(?:ihr|ihre|your|das|the)[ \t]+)?(?:(?:service-?team|kundenservice|team|forderungsmanagement|customer service)[ \t]+(?:der|des|von|vom|from|at|of)?[ \t]*)?`)
+	// segmentSepAtRe is segmentSeparators anchored, for splitSegments.
+	segmentSepAtRe  = regexp.MustCompile(`\A(?:` + segmentSeparators + `)`)
+	leadingFillerRe = regexp.MustCompile(`(?i)^(?:(?:ihr|ihre|your|das|the)[ \t]+)?(?:(?:service-?team|kundenservice|team|forderungsmanagement|customer service)[ \t]+(?:der|des|von|vom|from|at|of)?[ \t]*)?`)
 )
+
+// segmentSeparators split a signature line into the parts that may name a
+// company.
+const segmentSeparators = `[ \t]+[·|•–][ \t]+|[ \t]+-[ \t]+|[ \t]{2,}|\t|,[ \t]+|\||[ \t]*[()\[\]<>][ \t]*`
+
+// closingWords are the greetings that start a signature.
+const closingWords = `mit\s+freundlichen\s+grüßen|mit\s+freundlichem\s+gruß|freundliche\s+grüße|viele\s+grüße|beste\s+grüße|herzliche\s+grüße|liebe\s+grüße|mit\s+besten\s+grüßen|schöne\s+grüße|hochachtungsvoll|mfg\b|best\s+regards|kind\s+regards|warm\s+regards|regards|sincerely|yours\s+(?:sincerely|faithfully)|i\.\s?a\.|i\.\s?v\.`
 
 // freemailDomains never name a creditor.
 var freemailDomains = wordSet(`gmail googlemail gmx web t-online outlook hotmail live msn yahoo icloud me mac aol
@@ -70,19 +85,54 @@ func signatureCompany(lines []string, start int, needMarker bool) string {
 
 func closingLine(lines []string) int {
 	for i, l := range lines {
-		if closingRe.MatchString(l) {
+		if strings.IndexByte(l, '\n') >= 0 {
+			if closingRe.MatchString(l) {
+				return i
+			}
+			continue
+		}
+		// On one line closingRe's ^ matches at 0 only, so its words must
+		// follow the leading blanks.
+		words := len(l) - len(strings.TrimLeft(l, " \t"))
+		if mayStartClosing(l, words) && closingAt(foldText(l), words) {
 			return i
 		}
 	}
 	return -1
 }
 
-// closingIndex returns the byte offset where the signature starts, or len(body).
-func closingIndex(body string) int {
-	if loc := closingRe.FindStringIndex(body); loc != nil {
-		return loc[0]
+// closingIndex returns the byte offset where the signature starts, or
+// len(body): closingRe's first match, found by trying its words after the
+// blanks at each line start.
+func closingIndex(body foldedText) int {
+	for ls := 0; ls < len(body.s); {
+		words := ls + len(body.s[ls:]) - len(strings.TrimLeft(body.s[ls:], " \t"))
+		if mayStartClosing(body.s, words) && closingAt(body, words) {
+			return ls
+		}
+		nl := strings.IndexByte(body.s[ls:], '\n')
+		if nl < 0 {
+			break
+		}
+		ls += nl + 1
 	}
-	return len(body)
+	return len(body.s)
+}
+
+// mayStartClosing is a quick test before closingAt: no greeting starts
+// with an ASCII byte other than the first letters of closingWords.
+func mayStartClosing(s string, i int) bool {
+	return i < len(s) && (s[i] >= utf8.RuneSelf || len(closingWordsRe.scan.byFirst[asciiLowerByte(s[i])]) > 0)
+}
+
+// closingAt reports whether closingRe's words match at t.s[s:]; none of
+// them looks at the text before s.
+func closingAt(t foldedText, s int) bool {
+	if closingWordsRe.fits(t) {
+		_, ok := closingWordsRe.scan.at(t, s)
+		return ok
+	}
+	return closingAtRe.MatchString(t.s[s:])
 }
 
 // companyFromLine returns the company named by a short signature-like line.
@@ -91,12 +141,12 @@ func companyFromLine(line string) string {
 	if line == "" || len(line) > 200 || notCompanyLineRe.MatchString(line) {
 		return ""
 	}
-	for _, seg := range segmentSplitRe.Split(line, 8) {
+	for _, seg := range splitSegments(line) {
 		seg = strings.Trim(seg, " \t.,;:-*_\"'()")
 		if strings.HasSuffix(seg, "e.V") || strings.HasSuffix(seg, "Inc") || strings.HasSuffix(seg, "Ltd") {
 			seg += "."
 		}
-		seg = strings.TrimSpace(leadingFillerRe.ReplaceAllString(seg, ""))
+		seg = strings.TrimSpace(trimLeadingFiller(seg))
 		if seg == "" {
 			continue
 		}
@@ -115,6 +165,66 @@ func companyFromLine(line string) string {
 		}
 	}
 	return ""
+}
+
+// splitSegments splits line at segmentSeparators into at most 8 parts, as
+// regexp.Split(line, 8) would, without an unanchored search: the anchored
+// regexp runs only where mayStartSegmentSep says a separator can start,
+// which in most lines is nowhere.
+func splitSegments(line string) []string {
+	if line == "" {
+		return []string{""}
+	}
+	var segs []string
+	beg := 0
+	for p := 0; p < len(line) && len(segs) < 7; p++ {
+		if !mayStartSegmentSep(line, p) {
+			continue
+		}
+		if loc := segmentSepAtRe.FindStringIndex(line[p:]); loc != nil {
+			segs = append(segs, line[beg:p])
+			beg = p + loc[1]
+			p = beg - 1
+		}
+	}
+	return append(segs, line[beg:])
+}
+
+// mayStartSegmentSep reports whether a segmentSeparators match may start at
+// line[p]: a tab, bar or bracket; a comma before a blank; or blanks that are
+// two or more or lead to a dash, dot, bar or bracket.
+func mayStartSegmentSep(line string, p int) bool {
+	switch line[p] {
+	case '\t', '|', '(', ')', '[', ']', '<', '>':
+		return true
+	case ',':
+		return p+1 < len(line) && (line[p+1] == ' ' || line[p+1] == '\t')
+	case ' ':
+		r := p + 1
+		for r < len(line) && (line[r] == ' ' || line[r] == '\t') {
+			r++
+		}
+		if r-p >= 2 {
+			return true
+		}
+		if r == len(line) {
+			return false
+		}
+		rest := line[r:]
+		return strings.ContainsRune("-|()[]<>", rune(rest[0])) ||
+			strings.HasPrefix(rest, "·") || strings.HasPrefix(rest, "•") || strings.HasPrefix(rest, "–")
+	}
+	return false
+}
+
+// trimLeadingFiller is leadingFillerRe.ReplaceAllString(seg, ""). The
+// pattern is anchored, so it only removes a prefix, which starts with one of
+// a few letters (or a rune beyond ASCII that (?i) equates with one).
+func trimLeadingFiller(seg string) string {
+	if seg != "" && seg[0] < utf8.RuneSelf && !strings.ContainsRune("iydtskfcIYDTSKFC", rune(seg[0])) {
+		return seg
+	}
+	return leadingFillerRe.ReplaceAllString(seg, "")
 }
 
 func startsUpper(s string) bool {

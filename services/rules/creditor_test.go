@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"math/rand/v2"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,5 +52,40 @@ func TestCreditorName(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tc.want, extractCreditor(tc.body, tc.fromName, tc.fromEmail))
 		})
+	}
+}
+
+// TestSignatureShortcutsMatchRegexps compares closingLine, closingIndex and
+// splitSegments with the plain regexps they stand in for.
+func TestSignatureShortcutsMatchRegexps(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"Mit freundlichen Grüßen", "mit  freundlichem\nGruß", "MFG", "mfg2", "Best regards", "Regards,",
+		"i. A.", "i.V.", "Hochachtungsvoll", "ſincerely", "\u212aind regards", "Herr", "Max", "GmbH", " ", "  ", "\t", "\n",
+		" - ", " · ", " • ", " – ", ",", "|", "(", "]", "<", "-", "·", "x", "ä", "\xff",
+		"Ihr ", "your ", "Das", "the ", "Service-Team ", "\u212aundenservice ", "ſervice team", "Team der ", "Forderungsmanagement", "Customer Service at "}
+	segmentSplitRe := regexp.MustCompile(segmentSeparators)
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 5000 {
+		var b strings.Builder
+		for range 1 + r.IntN(20) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		want := len(s)
+		if loc := closingRe.FindStringIndex(s); loc != nil {
+			want = loc[0]
+		}
+		require.Equal(t, want, closingIndex(foldText(s)), "closingIndex(%q)", s)
+		lines := []string{s, strings.TrimSpace(s), strings.ReplaceAll(s, "\n", " ")}
+		wantLine := -1
+		for i, l := range lines {
+			if closingRe.MatchString(l) {
+				wantLine = i
+				break
+			}
+		}
+		require.Equal(t, wantLine, closingLine(lines), "closingLine(%q)", lines)
+		require.Equal(t, segmentSplitRe.Split(s, 8), splitSegments(s), "splitSegments(%q)", s)
+		require.Equal(t, leadingFillerRe.ReplaceAllString(s, ""), trimLeadingFiller(s), "trimLeadingFiller(%q)", s)
 	}
 }

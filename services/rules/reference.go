@@ -14,29 +14,58 @@ const (
 	roleAmbiguous                    // "Az.", "Aktenzeichen": decided by context
 )
 
+// The labels are lists of alternatives in priority order: where several fit
+// at one position, the first wins (RE2 alternation is leftmost-first), firm
+// before creditor before ambiguous. scanLabels relies on the order.
+var (
+	firmLabels = []string{
+		`ihr(?:e|er|em)?\s+(?:zeichen|aktenzeichen|az\.?|gz\.?|geschäftszeichen|referenz(?:nummer)?|ref\.?|akten?-?\s?(?:nummer|nr\.?)|akte|vorgang(?:snummer)?)`,
+		`your\s+(?:ref(?:erence)?\.?(?:\s+(?:no\.?|number))?|file(?:\s+(?:no\.?|number))?|case(?:\s+(?:no\.?|number))?)`,
+	}
+	creditorLabels = []string{
+		`unser(?:e|er|em)?\s+(?:zeichen|aktenzeichen|az\.?|gz\.?|geschäftszeichen|referenz(?:nummer)?|ref\.?|akten?-?\s?(?:nummer|nr\.?)|akte|vorgang(?:snummer)?)`,
+		`our\s+(?:ref(?:erence)?\.?(?:\s+(?:no\.?|number))?|file(?:\s+(?:no\.?|number))?|case(?:\s+(?:no\.?|number))?)`,
+		`kunden-?\s?(?:nummer|nr\.?|konto)s?`, `kd\.?-?\s?nr\.?`, `kundennr\.?`,
+		`vertrags-?\s?(?:nummer|nr\.?|konto(?:nummer)?)`, `vertragskonto(?:nummer)?`,
+		`rechnungs-?\s?(?:nummer|nr\.?)`, `re\.?-\s?nr\.?`, `rg\.?-?\s?nr\.?`,
+		`mandats-?\s?(?:nummer|nr\.?|referenz)`, `forderungs-?\s?(?:nummer|nr\.?|kennung)`, `vorgangs-?\s?(?:nummer|nr\.?)`,
+		`referenz-?\s?(?:nummer|nr\.?)`, `ticket(?:-?\s?(?:nummer|nr\.?|id))?`, `mitglieds-?\s?(?:nummer|nr\.?)`,
+		`versicherungs(?:schein)?-?\s?(?:nummer|nr\.?)`, `vers\.?-?\s?nr\.?`, `policen-?\s?(?:nummer|nr\.?)`, `schaden-?\s?(?:nummer|nr\.?)`,
+		`kassenzeichen`, `steuer-?\s?(?:nummer|nr\.?)`, `buchungszeichen`, `personenkonto`, `beitragskonto(?:nummer)?`,
+		`auftrags-?\s?(?:nummer|nr\.?)`, `bestell-?\s?(?:nummer|nr\.?)`, `konto-?\s?(?:nummer|nr\.?)`, `darlehens-?\s?(?:nummer|nr\.?|konto)`, `kredit-?\s?(?:nummer|nr\.?|konto)`,
+		`account\s+(?:no\.?|number)`, `customer\s+(?:no\.?|number|id)`, `invoice\s+(?:no\.?|number)`, `contract\s+(?:no\.?|number)`,
+		`reference\s+(?:no\.?|number)`, `ref\.?\s+no\.?`, `claim\s+(?:no\.?|number)`, `policy\s+(?:no\.?|number)`, `loan\s+(?:no\.?|number)`,
+		`rechnung`,
+	}
+	// genericLabels end the creditor labels: any word with a telling ending
+	// ("Ärztenummer", "Mieter-Nr.", "Abo Nr"). They start with a letter class,
+	// not a literal, so each carries a hand-written prefilter (see labelRun).
+	genericLabels = []genericLabel{
+		{`\p{L}+(?:nummer|konto)s?`, func(r labelRun, q int) bool { return r.nummer >= q+1 || r.konto >= q+1 }},
+		{`\p{L}[\p{L}-]*-nr\.?`, func(r labelRun, q int) bool { return r.hyphenNr >= q+1 }},
+		{`\p{L}{3,}nr\.?`, func(r labelRun, q int) bool { return r.nr >= q+3 }},
+		{`\p{L}{3,}[ \t]+(?:nr|no)\.?`, func(r labelRun, q int) bool { return r.spacedNo && r.end-q >= 3 }},
+		{`\p{L}*vertrag(?:es|s)?`, func(r labelRun, q int) bool { return r.vertrag >= q }},
+	}
+	ambiguousLabels = []string{
+		`aktenzeichen`, `az\.?`, `gz\.?`, `geschäftszeichen`, `akten-?\s?(?:nummer|nr\.?)`,
+		`referenz`, `reference`, `ref\.?`, `case\s+(?:no\.?|number)`, `file\s+(?:no\.?|number)`,
+	}
+)
+
 const (
-	firmLabels = `ihr(?:e|er|em)?\s+(?:zeichen|aktenzeichen|az\.?|gz\.?|geschäftszeichen|referenz(?:nummer)?|ref\.?|akten?-?\s?(?:nummer|nr\.?)|akte|vorgang(?:snummer)?)` +
-		`|your\s+(?:ref(?:erence)?\.?(?:\s+(?:no\.?|number))?|file(?:\s+(?:no\.?|number))?|case(?:\s+(?:no\.?|number))?)`
-	creditorLabels = `unser(?:e|er|em)?\s+(?:zeichen|aktenzeichen|az\.?|gz\.?|geschäftszeichen|referenz(?:nummer)?|ref\.?|akten?-?\s?(?:nummer|nr\.?)|akte|vorgang(?:snummer)?)` +
-		`|our\s+(?:ref(?:erence)?\.?(?:\s+(?:no\.?|number))?|file(?:\s+(?:no\.?|number))?|case(?:\s+(?:no\.?|number))?)` +
-		`|kunden-?\s?(?:nummer|nr\.?|konto)s?|kd\.?-?\s?nr\.?|kundennr\.?` +
-		`|vertrags-?\s?(?:nummer|nr\.?|konto(?:nummer)?)|vertragskonto(?:nummer)?` +
-		`|rechnungs-?\s?(?:nummer|nr\.?)|re\.?-\s?nr\.?|rg\.?-?\s?nr\.?` +
-		`|mandats-?\s?(?:nummer|nr\.?|referenz)|forderungs-?\s?(?:nummer|nr\.?|kennung)|vorgangs-?\s?(?:nummer|nr\.?)` +
-		`|referenz-?\s?(?:nummer|nr\.?)|ticket(?:-?\s?(?:nummer|nr\.?|id))?|mitglieds-?\s?(?:nummer|nr\.?)` +
-		`|versicherungs(?:schein)?-?\s?(?:nummer|nr\.?)|vers\.?-?\s?nr\.?|policen-?\s?(?:nummer|nr\.?)|schaden-?\s?(?:nummer|nr\.?)` +
-		`|kassenzeichen|steuer-?\s?(?:nummer|nr\.?)|buchungszeichen|personenkonto|beitragskonto(?:nummer)?` +
-		`|auftrags-?\s?(?:nummer|nr\.?)|bestell-?\s?(?:nummer|nr\.?)|konto-?\s?(?:nummer|nr\.?)|darlehens-?\s?(?:nummer|nr\.?|konto)|kredit-?\s?(?:nummer|nr\.?|konto)` +
-		`|account\s+(?:no\.?|number)|customer\s+(?:no\.?|number|id)|invoice\s+(?:no\.?|number)|contract\s+(?:no\.?|number)` +
-		`|reference\s+(?:no\.?|number)|ref\.?\s+no\.?|claim\s+(?:no\.?|number)|policy\s+(?:no\.?|number)|loan\s+(?:no\.?|number)` +
-		`|rechnung|\p{L}+(?:nummer|konto)s?|\p{L}[\p{L}-]*-nr\.?|\p{L}{3,}nr\.?|\p{L}{3,}[ \t]+(?:nr|no)\.?|\p{L}*vertrag(?:es|s)?`
-	ambiguousLabels = `aktenzeichen|az\.?|gz\.?|geschäftszeichen|akten-?\s?(?:nummer|nr\.?)|referenz|reference|ref\.?|case\s+(?:no\.?|number)|file\s+(?:no\.?|number)`
-	refSeparator    = `(?:[ \t]+\p{L}{2,20}[ \t]*[:|])?[ \t]*(?:\(?(?:nr|no)\.?\)?)?[ \t]*[:#.|]?[ \t]*(?:\n[ \t]*)?#?[ \t]*`
-	refValue        = `([A-Za-z0-9][A-Za-z0-9./_\-]{0,40})`
+	refSeparator = `(?:[ \t]+\p{L}{2,20}[ \t]*[:|])?[ \t]*(?:\(?(?:nr|no)\.?\)?)?[ \t]*[:#.|]?[ \t]*(?:\n[ \t]*)?#?[ \t]*`
+	refValue     = `([A-Za-z0-9][A-Za-z0-9./_\-]{0,40})`
 )
 
 var (
-	refLabelRe = regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}])(?:(` + firmLabels + `)|(` + creditorLabels + `)|(` + ambiguousLabels + `))` + refSeparator + refValue)
+	// refLabelRe is the whole label grammar in one regexp: group 1 a firm
+	// label, 2 a creditor label, 3 an ambiguous one, 4 the value. scanLabels
+	// finds exactly its matches, faster.
+	refLabelRe = regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}])` + refLabelGroups + refSeparator + refValue)
+	// refLabelAfterRe is refLabelRe for a search that starts past the
+	// beginning of the text, where ^ cannot match.
+	refLabelAfterRe = regexp.MustCompile(`(?i)[^\p{L}\p{N}]` + refLabelGroups + refSeparator + refValue)
 	// nextTokenRe continues a value split by one space ("1234 5678", "INK 2024/77").
 	nextTokenRe = regexp.MustCompile(`^ ([A-Za-z0-9][A-Za-z0-9./_\-]{0,40})`)
 	prefixRe    = regexp.MustCompile(`^[A-Z]{2,5}$`)
@@ -49,9 +78,9 @@ var (
 	// ibanRe: an IBAN, compact or in groups of four.
 	ibanRe = regexp.MustCompile(`^[A-Z]{2}\d{2}(?: ?[0-9A-Z]{4}){2,}`)
 	// footerRe marks company register lines, whose numbers are no case references.
-	footerRe = regexp.MustCompile(`(?i)\bhr[ab]\b|registergericht|amtsgericht|ust-?id|ust\.?-?idnr|geschäftsführ|vorstand|aufsichtsrat|sitz der`)
+	footerRe = mustKeywords(`(?i)\bhr[ab]\b|registergericht|amtsgericht|ust-?id|ust\.?-?idnr|geschäftsführ|vorstand|aufsichtsrat|sitz der`)
 	// yourContextRe before an ambiguous label points at the firm ("Ihr Schreiben vom …, Az.").
-	yourContextRe = regexp.MustCompile(`(?i)\b(?:ihr|ihre|ihrem|ihrer|ihres|your)\b`)
+	yourContextRe = mustKeywords(`(?i)\b(?:ihr|ihre|ihrem|ihrer|ihres|your)\b`)
 )
 
 // references holds the case numbers found in one email.
@@ -64,7 +93,8 @@ type references struct {
 // In the subject (written by the firm, echoed back) a bare "Az." is the
 // firm's; in the body it is the firm's only with "Ihr …" context or the
 // firm's number shape.
-func extractReferences(subject, body string) references {
+func extractReferences(subjectText, body foldedText) references {
+	subject := subjectText.s
 	var refs references
 	seen := map[string]bool{}
 	add := func(role refRole, v string) {
@@ -80,7 +110,7 @@ func extractReferences(subject, body string) references {
 			refs.creditor = append(refs.creditor, v)
 		}
 	}
-	scanRefs(subject, subjectVoice(subject), add)
+	scanRefs(subjectText, subjectVoice(subject), add)
 	scanRefs(body, voiceCreditor, add)
 	if refs.firm == "" {
 		// The firm's subject often carries its number without a label.
@@ -127,23 +157,17 @@ func subjectVoice(subject string) voice {
 	return voiceUnknown
 }
 
-func scanRefs(text string, v voice, add func(refRole, string)) {
-	for _, m := range refLabelRe.FindAllStringSubmatchIndex(text, maxRefMatches) {
-		role := roleAmbiguous
-		switch {
-		case m[2] >= 0:
-			role = roleFirm
-		case m[4] >= 0:
-			role = roleCreditor
-		}
-		if m[4] >= 0 && excludedLabelRe.MatchString(text[m[4]:m[5]]) {
+func scanRefs(t foldedText, v voice, add func(refRole, string)) {
+	text := t.s
+	for _, m := range scanLabels(t, maxRefMatches) {
+		if m.role == roleCreditor && excludedLabelRe.MatchString(text[m.labelStart:m.labelEnd]) {
 			continue
 		}
-		value, ok := refValueAt(text, m[8], m[9])
-		if !ok || footerRe.MatchString(lineAt(text, m[8])) || ibanRe.MatchString(text[m[8]:min(m[8]+40, len(text))]) {
+		value, ok := refValueAt(text, m.valueStart, m.valueEnd)
+		if !ok || footerRe.MatchString(lineAt(text, m.valueStart)) || ibanRe.MatchString(text[m.valueStart:min(m.valueStart+40, len(text))]) {
 			continue
 		}
-		add(resolveRole(text, m, role, v, value), value)
+		add(resolveRole(text, m, v, value), value)
 	}
 }
 
@@ -151,11 +175,12 @@ func scanRefs(text string, v voice, add func(refRole, string)) {
 // own subject "Ihr Zeichen" is the creditor's and "unser Zeichen" the firm's;
 // a bare "Az." outside a creditor's text, the firm's number shape, or "Ihr …"
 // context in the creditor's text make a value the firm's.
-func resolveRole(text string, m []int, role refRole, v voice, value string) refRole {
+func resolveRole(text string, m refMatch, v voice, value string) refRole {
+	role := m.role
 	if v == voiceFirm && role != roleAmbiguous {
 		if role == roleFirm {
 			role = roleCreditor
-		} else if lbl := strings.ToLower(text[m[4]:m[5]]); strings.HasPrefix(lbl, "unser") || strings.HasPrefix(lbl, "our") {
+		} else if lbl := strings.ToLower(text[m.labelStart:m.labelEnd]); strings.HasPrefix(lbl, "unser") || strings.HasPrefix(lbl, "our") {
 			role = roleFirm
 		}
 	}
@@ -163,8 +188,8 @@ func resolveRole(text string, m []int, role refRole, v voice, value string) refR
 	case role == roleAmbiguous && v != voiceCreditor:
 		return roleFirm
 	case role == roleAmbiguous:
-		lineStart := lineStartNear(text, m[6])
-		if firmShapeRe.MatchString(value) || yourContextRe.MatchString(text[max(lineStart, m[6]-60):m[6]]) {
+		lineStart := lineStartNear(text, m.labelStart)
+		if firmShapeRe.MatchString(value) || yourContextRe.MatchString(text[max(lineStart, m.labelStart-60):m.labelStart]) {
 			return roleFirm
 		}
 		return roleCreditor

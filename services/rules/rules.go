@@ -26,9 +26,11 @@ func (e *Extractor) Extract(ctx context.Context, in models.EmailInput) (models.E
 	fromName := prepareText(firstLine(in.FromName))
 	fromEmail := prepareText(firstLine(in.FromEmail))
 
-	amount, basis := extractAmount(body)
-	kind, strong := classifyReply(newHeaderView(in.Headers), subject, fromName, fromEmail, body, amount != nil)
-	refs := extractReferences(subject, body)
+	// The keyword scans of the body and subject share one fold of each.
+	bodyText, subjectText := foldText(body), foldText(subject)
+	amount, basis := extractAmount(bodyText)
+	kind, strong := classifyReply(newHeaderView(in.Headers), subject, fromName, fromEmail, bodyText, amount != nil)
+	refs := extractReferences(subjectText, bodyText)
 	out := models.ExtractedData{
 		IsCreditorReply:    kind == replyCreditor,
 		ReferenceNumbers:   refs.creditor,
@@ -37,7 +39,7 @@ func (e *Extractor) Extract(ctx context.Context, in models.EmailInput) (models.E
 	}
 	if kind == replyCreditor {
 		out.DebtAmount = amount
-		out.ClientName = extractClient(subject, body)
+		out.ClientName = extractClient(subjectText, bodyText)
 		out.CreditorName = extractCreditor(body, fromName, fromEmail)
 	} else {
 		basis = basisNone

@@ -15,7 +15,13 @@ const maxScanBytes = 100 << 10
 // thin spaces HTML mail uses inside amounts ("1.234,56&nbsp;€").
 func prepareText(s string) string {
 	s = strings.ToValidUTF8(prefixBytes(s, maxScanBytes), "\uFFFD")
-	return spaceReplacer.Replace(s)
+	// The replacer copies even a text it leaves alone, which most are.
+	for _, old := range spaceReplaced {
+		if strings.Contains(s, old) {
+			return spaceReplacer.Replace(s)
+		}
+	}
+	return s
 }
 
 // prefixBytes returns at most n bytes of s, cut at a rune boundary.
@@ -39,6 +45,9 @@ var spaceReplacer = strings.NewReplacer(
 	"\u200b", "",
 	"\ufeff", "",
 )
+
+// spaceReplaced holds what spaceReplacer replaces ("\r" covers "\r\n").
+var spaceReplaced = []string{"\r", "\u00a0", "\u202f", "\u2009", "\u2007", "\u200b", "\ufeff"}
 
 // splitLines returns the lines of s with surrounding blanks trimmed.
 func splitLines(s string) []string {
