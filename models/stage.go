@@ -18,20 +18,29 @@ type StageMove struct {
 	Extracted    JSON
 }
 
+// LockedByID is a FROM item that locks the emails whose ids are in the
+// bigint[] parameter $1 and yields their id, lease_token and
+// processing_status as locked (FOR UPDATE returns a row's latest version).
+// Every statement that writes several running or waiting emails at once
+// locks through it: in id order, so two such statements never deadlock;
+// and by one primary-key lookup per id, so no plan can scan instead — not
+// the status index over a backlog, nor the whole table under a generic
+// plan that a prepared statement made while the table was still small.
+const LockedByID = `(SELECT e.id, e.lease_token, e.processing_status
+  FROM (SELECT DISTINCT id FROM unnest($1::bigint[]) AS ids(id) ORDER BY id) ids
+  CROSS JOIN LATERAL (SELECT id, lease_token, processing_status FROM incoming_emails
+                      WHERE id = ids.id FOR UPDATE) e)`
+
 // advanceStagesSQL is the batched form of Change for pipeline stages: each
 // row moves only from the stage its job last wrote and only under its lease
-// token. The rows are locked by primary key in id order, as every
-// multi-row write of running emails does (see renewLeases in workers), so
-// two such statements never deadlock; the guard is checked on the row as
-// locked (FOR UPDATE returns its latest version). Two moves for one email (an old attempt and a new one) match one
+// token. The rows are locked through LockedByID and the guard is checked on
+// the row as locked. Two moves for one email (an old attempt and a new one) match one
 // token at most.
 const advanceStagesSQL = `
 WITH v AS (
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[])
     AS v(id, token, prev, next, cleaned, tokens_before, tokens_after, extracted)
-), locked AS (
-  SELECT id, lease_token, processing_status FROM incoming_emails WHERE id = ANY($1) ORDER BY id FOR UPDATE
-)
+), locked AS (SELECT * FROM ` + LockedByID + ` l)
 UPDATE incoming_emails e SET processing_status = v.next, updated_at = now(),
   cleaned_body = coalesce(v.cleaned, e.cleaned_body),
   token_count_before = coalesce(v.tokens_before, e.token_count_before),

@@ -15,16 +15,12 @@ import (
 // locks rather than skipping them: a lock may be intake's received → queued
 // mark, and a skipped claim would drop the id until the reaper re-dispatched
 // it. After the wait PostgreSQL re-checks the status, so of two claimers one
-// wins. Rows are locked by primary key alone and in id order: by key, so
-// the planner cannot walk every queued row of a backlog through the status
-// index; in order, as every multi-row write of these rows does, so two
-// claims never deadlock. The status is checked on the row as locked (FOR
-// UPDATE returns its latest version), never through the status index.
+// wins. Rows are locked through models.LockedByID (by key, in id order) and
+// the status is checked on the row as locked.
 const claimSQL = `
 WITH v AS (
   SELECT * FROM unnest($1::bigint[], $2::text[]) AS v(id, token)
-), locked AS (
-  SELECT id, processing_status FROM incoming_emails WHERE id = ANY($1) ORDER BY id FOR UPDATE
+), locked AS (SELECT * FROM ` + models.LockedByID + ` l
 ), claimed AS (
   UPDATE incoming_emails e SET
     processing_status = 'processing', lease_token = v.token, lease_owner = $3,

@@ -338,14 +338,12 @@ func (s *Service) dispatch(ctx context.Context, ids ...uint64) {
 // of the leased stages. A row a worker has claimed meanwhile is left alone,
 // as Apply's refused transition was.
 //
-// The rows are locked by primary key in id order, like the workers'
-// batched claims, and the guard is checked on the row as locked: a status
-// condition the planner could use would have it walk every received row of
-// a backlog through the status index.
+// The rows are locked through models.LockedByID, like the workers' batched
+// claims, and the guard is checked on the row as locked.
 const markQueuedSQL = `
 UPDATE incoming_emails e SET processing_status = 'queued', updated_at = now(),
   lease_token = NULL, lease_until = NULL, lease_owner = NULL, last_dispatched_at = now()
-FROM (SELECT id, processing_status FROM incoming_emails WHERE id = ANY($1) ORDER BY id FOR UPDATE) locked
+FROM ` + models.LockedByID + ` locked
 WHERE e.id = locked.id AND locked.processing_status = 'received'`
 
 func nonNil(a []models.Attachment) []models.Attachment {
