@@ -131,7 +131,7 @@ func openPostgres(ctx context.Context, cfg *config.Config) (db, async *gorm.DB, 
 	if err != nil {
 		return nil, nil, err
 	}
-	asyncURL, err := models.AsyncCommitDSN(cfg.DatabaseURL)
+	asyncURL, err := models.AsyncPoolDSN(cfg.DatabaseURL)
 	if err == nil {
 		async, err = models.OpenDB(ctx, asyncURL, cfg.DBMaxOpenConns)
 	}

@@ -39,16 +39,29 @@ func OpenDB(ctx context.Context, dsn string, maxOpen int) (*gorm.DB, error) {
 	return db, nil
 }
 
-// AsyncCommitDSN returns dsn with synchronous_commit off for its sessions.
-// Writes through such a pool return before their WAL is flushed; use it only
-// for writes a crash may lose harmlessly (the reaper redoes them).
-func AsyncCommitDSN(dsn string) (string, error) {
+// AsyncPoolDSN returns dsn for the pool of bookkeeping writes: claims,
+// stage markers, queued marks, retry bookkeeping, lease renewals.
+//
+// Its sessions commit asynchronously (synchronous_commit off): a write
+// returns before its WAL is flushed, so use the pool only for writes a crash
+// may lose harmlessly (the reaper redoes them).
+//
+// They also always use generic plans (plan_cache_mode force_generic_plan).
+// These writes find their rows by primary key, so one plan serves every
+// call; but a batched statement's generic plan is estimated for ten array
+// elements and its custom plans for the two or three it gets, so by
+// default PostgreSQL re-planned it on every call — a quarter of its CPU in
+// the e2e bench. Reads that need plans for their actual values (the
+// matcher's candidate query) must not use this pool: a generic plan would
+// serve even their unnamed statements.
+func AsyncPoolDSN(dsn string) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "", fmt.Errorf("parse database url: %w", err)
 	}
 	q := u.Query()
 	q.Set("synchronous_commit", "off")
+	q.Set("plan_cache_mode", "force_generic_plan")
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

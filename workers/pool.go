@@ -42,7 +42,7 @@ type PoolConfig struct {
 type Pool struct {
 	cfg     PoolConfig
 	db      *gorm.DB // durable commits: terminal states, alerts
-	async   *gorm.DB // synchronous_commit=off: claims, retries, bookkeeping
+	async   *gorm.DB // models.AsyncPoolDSN: claims, retries, bookkeeping
 	queue   *Queue
 	proc    Processor
 	metrics *Metrics

@@ -30,7 +30,7 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	db := apptest.NewDB(t)
-	asyncURL, err := models.AsyncCommitDSN(db.URL)
+	asyncURL, err := models.AsyncPoolDSN(db.URL)
 	require.NoError(t, err)
 	async, err := models.OpenDB(context.Background(), asyncURL, 10)
 	require.NoError(t, err)

@@ -48,7 +48,7 @@ type Result struct {
 // Service accepts webhook emails.
 type Service struct {
 	db    *gorm.DB // durable commits: the stored email
-	async *gorm.DB // synchronous_commit=off: the queued mark
+	async *gorm.DB // models.AsyncPoolDSN: the queued mark
 	queue Pusher
 	log   *slog.Logger
 	batch *groupcommit.Batcher[*request]

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 }
 
 // env is a migrated schema with the service's two pools (durable commits
-// and synchronous_commit=off) and a Redis namespace.
+// and models.AsyncPoolDSN) and a Redis namespace.
 type env struct {
 	db      *apptest.DB
 	durable *gorm.DB
@@ -39,7 +39,7 @@ func newEnv(tb testing.TB, conns int) *env {
 	db := apptest.NewDB(tb)
 	e := &env{db: db, redis: apptest.NewRedis(tb)}
 	e.durable = openPool(tb, db.URL, conns)
-	asyncURL, err := models.AsyncCommitDSN(db.URL)
+	asyncURL, err := models.AsyncPoolDSN(db.URL)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -42,7 +42,7 @@ type Observer func(stage string, d time.Duration)
 // Pipeline implements workers.Processor.
 type Pipeline struct {
 	db        *gorm.DB // durable commits: extraction results and the final state
-	async     *gorm.DB // synchronous_commit=off: stage markers a crash may lose harmlessly
+	async     *gorm.DB // models.AsyncPoolDSN: stage markers a crash may lose harmlessly
 	stages    *groupcommit.Batcher[*stageRequest]
 	extractor Extractor
 	matcher   Matcher
@@ -185,7 +185,7 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 	if err := p.advance(ctx, models.StageMove{Job: job, To: models.StatusMatching}); err != nil {
 		return err
 	}
-	res, err := p.matcher.Match(ctx, p.async, matcher.Input{
+	res, err := p.matcher.Match(ctx, nil, matcher.Input{
 		TicketID: job.Email.ZendeskTicketID, FromEmail: job.Email.FromEmail,
 		Data: data, ReceivedAt: job.Email.ReceivedAt,
 	})
