@@ -33,7 +33,11 @@ trap 'exit 130' INT TERM
 say() { printf '\n=== %s (load average: %s)\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 say "building"
-go build -o "$tmp/matcher" .
+# The service runs from a copy, as it does from an image (Dockerfile COPY):
+# the linker's own output file measured 4 MiB more file-backed RSS at idle
+# than a copy of it (35.7 vs 31.7 MiB), the same code, and more under load.
+go build -o "$tmp/matcher.built" .
+cp "$tmp/matcher.built" "$tmp/matcher"
 go build -o "$tmp/loadgen" ./bench/loadgen
 go build -o "$tmp/e2e" ./bench/e2e
 (cd bench/asynqbase && go build -o "$tmp/asynqbase" .)
