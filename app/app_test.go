@@ -235,7 +235,7 @@ func TestUnknownCommandExitCode(t *testing.T) {
 
 func TestServeFailsFastWithoutPostgres(t *testing.T) {
 	t.Parallel()
-	env := getenvFrom(map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"})
+	env := getenvFrom(map[string]string{"DATABASE_URL": apptest.UnreachableURL})
 	err := app.Run(context.Background(), []string{"serve"}, env, io.Discard, io.Discard)
 	require.Error(t, err)
 	require.Equal(t, 1, app.ExitCode(err, io.Discard))

@@ -18,9 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
-	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -613,33 +611,9 @@ func TestWebhookRedisDown(t *testing.T) {
 	require.Equal(t, models.StatusCompleted, up.email(t, b.EmailID).ProcessingStatus)
 }
 
-// whClosedDB returns a *gorm.DB whose connection pool is closed.
-func whClosedDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	db := apptest.NewDB(t).DB
-	sqlDB, err := db.DB()
-	require.NoError(t, err)
-	require.NoError(t, sqlDB.Close())
-	return db
-}
-
-// whUnreachableDB returns a *gorm.DB pointing at a port nothing listens on.
-func whUnreachableDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	db, err := gorm.Open(postgres.Open("postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"),
-		&gorm.Config{DisableAutomaticPing: true, Logger: logger.Discard, SkipDefaultTransaction: true})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return db
-}
-
 func TestWebhookPostgresDown(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(*testing.T) *gorm.DB{"closed pool": whClosedDB, "unreachable": whUnreachableDB} {
+	for name, open := range map[string]func(testing.TB) *gorm.DB{"closed pool": apptest.ClosedDB, "unreachable": apptest.UnreachableDB} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newWHEnv(t, whOptions{db: open(t)})

@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/lawfirm/creditor-email-matcher/migrations"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -235,4 +237,39 @@ func StartRedisServer(t testing.TB) (url string, stop func(), restart func()) {
 	start()
 	t.Cleanup(stop)
 	return fmt.Sprintf("redis://127.0.0.1:%d/0", port), stop, func() { stop(); start() }
+}
+
+// UnreachableURL is a PostgreSQL URL that nothing listens on; connecting
+// fails within two seconds.
+const UnreachableURL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"
+
+// ClosedDB returns a migrated *gorm.DB whose connection pool is closed:
+// every query fails at once, as when the pool was shut down.
+func ClosedDB(t testing.TB) *gorm.DB {
+	t.Helper()
+	db := NewDB(t).DB
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatalf("closed db: %v", err)
+	}
+	if err := sqlDB.Close(); err != nil {
+		t.Fatalf("closed db: %v", err)
+	}
+	return db
+}
+
+// UnreachableDB returns a *gorm.DB for UnreachableURL, as when PostgreSQL is down.
+func UnreachableDB(t testing.TB) *gorm.DB {
+	t.Helper()
+	db, err := gorm.Open(postgres.Open(UnreachableURL),
+		&gorm.Config{DisableAutomaticPing: true, Logger: logger.Discard, SkipDefaultTransaction: true})
+	if err != nil {
+		t.Fatalf("unreachable db: %v", err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	return db
 }

@@ -11,9 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
-	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -271,33 +269,9 @@ func TestAcceptBadRowFailsAlone(t *testing.T) {
 	require.EqualValues(t, 1+7, countRows(t, e.durable))
 }
 
-// closedDB returns a *gorm.DB whose connection pool is closed.
-func closedDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	db := apptest.NewDB(t)
-	sqlDB, err := db.DB.DB()
-	require.NoError(t, err)
-	require.NoError(t, sqlDB.Close())
-	return db.DB
-}
-
-// unreachableDB returns a *gorm.DB pointing at a port nothing listens on.
-func unreachableDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	db, err := gorm.Open(postgres.Open("postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"),
-		&gorm.Config{DisableAutomaticPing: true, Logger: logger.Discard, SkipDefaultTransaction: true})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return db
-}
-
 func TestAcceptPostgresUnavailable(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(*testing.T) *gorm.DB{"closed pool": closedDB, "unreachable": unreachableDB} {
+	for name, open := range map[string]func(testing.TB) *gorm.DB{"closed pool": apptest.ClosedDB, "unreachable": apptest.UnreachableDB} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			db := open(t)
