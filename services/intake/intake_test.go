@@ -127,12 +127,16 @@ func TestAcceptStoresAndQueues(t *testing.T) {
 	require.JSONEq(t, `[]`, string(row2.AttachmentURLs))
 }
 
+// concurrently holds the two ways the tests send emails at once: forced
+// into one batch, and free-running.
+var concurrently = map[string]func(*testing.T, *Service, []Email) []outcome{
+	"one batch": inOneBatch,
+	"free":      func(_ *testing.T, s *Service, in []Email) []outcome { return acceptAll(context.Background(), s, in) },
+}
+
 func TestAcceptConcurrentDistinct(t *testing.T) {
 	t.Parallel()
-	for name, run := range map[string]func(*testing.T, *Service, []Email) []outcome{
-		"one batch": inOneBatch,
-		"free":      func(_ *testing.T, s *Service, in []Email) []outcome { return acceptAll(context.Background(), s, in) },
-	} {
+	for name, run := range concurrently {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, 8)
@@ -166,10 +170,7 @@ func TestAcceptConcurrentDistinct(t *testing.T) {
 
 func TestAcceptConcurrentIdentical(t *testing.T) {
 	t.Parallel()
-	for name, run := range map[string]func(*testing.T, *Service, []Email) []outcome{
-		"one batch": inOneBatch,
-		"free":      func(_ *testing.T, s *Service, in []Email) []outcome { return acceptAll(context.Background(), s, in) },
-	} {
+	for name, run := range concurrently {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, 8)
