@@ -20,7 +20,7 @@ import (
 
 // Processor runs the pipeline for one claimed email. It writes the terminal
 // state itself (with the job's lease token), closes the attempt row in the
-// same transaction (models.FinishAttempt) and returns the state; an error
+// same statement (models.AttemptFinished) and returns the state; an error
 // means the attempt failed and the pool decides between retrying and failing.
 type Processor interface {
 	Process(ctx context.Context, job *models.Job) (models.Status, error)

@@ -125,10 +125,8 @@ func completer(db *gorm.DB, calls *atomic.Int64) procFunc {
 				return "", err
 			}
 		}
-		if err := job.Advance(ctx, db, models.StatusCompleted, map[string]any{"completed_at": gorm.Expr("now()")}); err != nil {
-			return "", err
-		}
-		return models.StatusCompleted, models.FinishAttempt(ctx, db, job.Token, models.OutcomeCompleted, nil)
+		return models.StatusCompleted, job.Advance(ctx, db, models.StatusCompleted, map[string]any{"completed_at": gorm.Expr("now()")},
+			models.AttemptFinished(job.Token, models.OutcomeCompleted, nil))
 	}
 }
 
