@@ -2,6 +2,8 @@
 // email state machine, the tables other systems read, and domain errors.
 package models
 
+import "slices"
+
 // Status is a value of incoming_emails.processing_status.
 type Status string
 
@@ -59,34 +61,13 @@ var transitions = map[Status][]Status{
 func From(s Status) []Status { return transitions[s] }
 
 // CanTransition reports whether the state machine allows from → to.
-func CanTransition(from, to Status) bool {
-	for _, s := range transitions[to] {
-		if s == from {
-			return true
-		}
-	}
-	return false
-}
+func CanTransition(from, to Status) bool { return slices.Contains(transitions[to], from) }
 
 // Valid reports whether s is a state of the machine.
-func (s Status) Valid() bool {
-	for _, v := range AllStatuses {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
+func (s Status) Valid() bool { return slices.Contains(AllStatuses, s) }
 
 // Leased reports whether s is a stage a worker holds under a lease.
-func (s Status) Leased() bool {
-	for _, a := range ActiveStages {
-		if a == s {
-			return true
-		}
-	}
-	return false
-}
+func (s Status) Leased() bool { return slices.Contains(ActiveStages, s) }
 
 // Terminal reports whether no worker will move s on by itself.
 func (s Status) Terminal() bool {

@@ -53,19 +53,89 @@ type Effect struct {
 // The SQL is built by hand and sent straight to the connection pool, past
 // GORM's reflection and placeholder rewriting: it runs several times per email.
 func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
-	from := c.From
-	if from == nil {
-		from = From(c.To)
-	}
-	for _, f := range from {
-		if !CanTransition(f, c.To) {
-			return fmt.Errorf("transition %s → %s is not in the state machine", f, c.To)
-		}
+	from, err := c.from()
+	if err != nil {
+		return err
 	}
 	var q query
 	if len(c.Effects) > 0 {
 		q.add("WITH moved AS (")
 	}
+	c.set(&q)
+	q.add(" WHERE id = ? AND processing_status = ANY(?)", c.ID, from)
+	if c.Token != "" {
+		q.add(" AND lease_token = ?", c.Token)
+	}
+	n, err := c.exec(ctx, tx, &q)
+	if err != nil {
+		return fmt.Errorf("move email to %s: %w", c.To, err)
+	}
+	if n == 0 {
+		if c.Token != "" {
+			return ErrLeaseLost
+		}
+		return ErrTransitionRefused
+	}
+	return nil
+}
+
+// ApplyAll makes the change (without ID, Token or Effects) to every email
+// in ids that is in an allowed state, in one statement, and returns the ids
+// that moved. The rows are locked through LockedByID.
+func (c Change) ApplyAll(ctx context.Context, tx *gorm.DB, ids []uint64) ([]uint64, error) {
+	if c.ID != 0 || c.Token != "" || len(c.Effects) > 0 {
+		return nil, fmt.Errorf("ApplyAll takes the ids as its argument and no token or effects")
+	}
+	from, err := c.from()
+	if err != nil {
+		return nil, err
+	}
+	list := make([]int64, len(ids))
+	for i, id := range ids {
+		list[i] = int64(id)
+	}
+	q := query{args: []any{list}} // LockedByID reads the ids from $1
+	c.set(&q)
+	q.add(" FROM "+LockedByID+" locked WHERE incoming_emails.id = locked.id"+
+		" AND locked.processing_status = ANY(?) RETURNING incoming_emails.id", from)
+	rows, err := tx.Statement.ConnPool.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("move emails to %s: %w", c.To, err)
+	}
+	defer rows.Close()
+	var moved []uint64
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("move emails to %s: %w", c.To, err)
+		}
+		moved = append(moved, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("move emails to %s: %w", c.To, err)
+	}
+	return moved, nil
+}
+
+// from returns the allowed source states as text, checked against the table.
+func (c Change) from() ([]string, error) {
+	from := c.From
+	if from == nil {
+		from = From(c.To)
+	}
+	names := make([]string, len(from))
+	for i, f := range from {
+		if !CanTransition(f, c.To) {
+			return nil, fmt.Errorf("transition %s → %s is not in the state machine", f, c.To)
+		}
+		names[i] = string(f)
+	}
+	return names, nil
+}
+
+// set writes "UPDATE incoming_emails SET …" with the new state, the end of
+// any lease when the state is not a leased stage, and c.Set.
+func (c Change) set(q *query) {
 	q.add("UPDATE incoming_emails SET processing_status = ?, updated_at = now()", string(c.To))
 	if !c.To.Leased() {
 		q.add(", lease_token = NULL, lease_until = NULL, lease_owner = NULL")
@@ -82,25 +152,6 @@ func (c Change) Apply(ctx context.Context, tx *gorm.DB) error {
 		}
 		q.add(", "+k+" = ?", c.Set[k])
 	}
-	names := make([]string, len(from))
-	for i, f := range from {
-		names[i] = string(f)
-	}
-	q.add(" WHERE id = ? AND processing_status = ANY(?)", c.ID, names)
-	if c.Token != "" {
-		q.add(" AND lease_token = ?", c.Token)
-	}
-	n, err := c.exec(ctx, tx, &q)
-	if err != nil {
-		return fmt.Errorf("move email to %s: %w", c.To, err)
-	}
-	if n == 0 {
-		if c.Token != "" {
-			return ErrLeaseLost
-		}
-		return ErrTransitionRefused
-	}
-	return nil
 }
 
 // exec runs the UPDATE in q, wrapped with the effects when there are any,

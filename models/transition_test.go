@@ -183,3 +183,41 @@ func TestChangeEffectsHappenOnlyWithTheMove(t *testing.T) {
 	require.Equal(t, models.StatusFailed, e.ProcessingStatus)
 	require.Nil(t, e.LeaseToken, "leaving the leased stages ends the lease")
 }
+
+// TestApplyAllMovesAllowedRowsAsApplyWould checks the batch form against
+// Apply: the same guard, updated_at, Set columns and end of any lease; a row
+// in another state is left alone.
+func TestApplyAllMovesAllowedRowsAsApplyWould(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := apptest.NewDB(t)
+	a, b, single := insertEmail(t, db.DB, models.StatusReceived, "stray-a"),
+		insertEmail(t, db.DB, models.StatusReceived, "stray-b"), insertEmail(t, db.DB, models.StatusReceived, "stray-c")
+	claimed := insertEmail(t, db.DB, models.StatusProcessing, "worker-token")
+	change := models.Change{To: models.StatusQueued, From: []models.Status{models.StatusReceived},
+		Set: map[string]any{"last_dispatched_at": gorm.Expr("now()"), "retry_count": 2}}
+
+	moved, err := change.ApplyAll(ctx, db.DB, []uint64{claimed, b, a, a, 999999})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []uint64{a, b}, moved, "a row twice or missing moves once or not at all")
+	one := change
+	one.ID = single
+	require.NoError(t, one.Apply(ctx, db.DB))
+
+	for _, id := range []uint64{a, b, single} {
+		e := statusOf(t, db.DB, id)
+		require.Equal(t, models.StatusQueued, e.ProcessingStatus)
+		require.Nil(t, e.LeaseToken)
+		require.Nil(t, e.LeaseUntil)
+		require.NotNil(t, e.LastDispatchedAt)
+		require.Equal(t, 2, e.RetryCount)
+		require.True(t, e.UpdatedAt.After(e.CreatedAt))
+	}
+	e := statusOf(t, db.DB, claimed)
+	require.Equal(t, models.StatusProcessing, e.ProcessingStatus, "a row in another state is left alone")
+	require.Equal(t, "worker-token", *e.LeaseToken)
+	require.Nil(t, e.LastDispatchedAt)
+
+	_, err = models.Change{To: models.StatusCompleted, From: []models.Status{models.StatusReceived}}.ApplyAll(ctx, db.DB, []uint64{a})
+	require.ErrorContains(t, err, "not in the state machine")
+}

@@ -318,33 +318,12 @@ func (s *Service) dispatch(ctx context.Context, ids ...uint64) {
 		s.log.WarnContext(ctx, "push failed; reaper will dispatch", "email_ids", ids, "error", err)
 		return
 	}
-	list := make([]int64, len(ids))
-	for i, id := range ids {
-		list[i] = int64(id)
-	}
-	if _, err := s.async.ConnPool.ExecContext(ctx, markQueuedSQL, list); err != nil {
+	_, err := models.Change{To: models.StatusQueued, From: []models.Status{models.StatusReceived},
+		Set: map[string]any{"last_dispatched_at": gorm.Expr("now()")}}.ApplyAll(ctx, s.async, ids)
+	if err != nil {
 		s.log.WarnContext(ctx, "mark queued failed", "email_ids", ids, "error", err)
 	}
 }
-
-// markQueuedSQL is, for many ids at once, the guarded change
-//
-//	models.Change{ID: id, To: models.StatusQueued, From: []models.Status{models.StatusReceived},
-//		Set: map[string]any{"last_dispatched_at": gorm.Expr("now()")}}.Apply
-//
-// which models has only one id at a time. Keep the two alike: the same
-// guard (only received → queued, a transition of the state machine),
-// updated_at, and the end of any lease, as Apply writes for every move out
-// of the leased stages. A row a worker has claimed meanwhile is left alone,
-// as Apply's refused transition was.
-//
-// The rows are locked through models.LockedByID, like the workers' batched
-// claims, and the guard is checked on the row as locked.
-const markQueuedSQL = `
-UPDATE incoming_emails e SET processing_status = 'queued', updated_at = now(),
-  lease_token = NULL, lease_until = NULL, lease_owner = NULL, last_dispatched_at = now()
-FROM ` + models.LockedByID + ` locked
-WHERE e.id = locked.id AND locked.processing_status = 'received'`
 
 func nonNil(a []models.Attachment) []models.Attachment {
 	if a == nil {
