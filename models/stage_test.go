@@ -45,6 +45,14 @@ func TestAdvanceStagesMovesEachJobUnderItsLease(t *testing.T) {
 	require.Equal(t, models.StatusParsed, statusOf(t, db.DB, stale.Email.ID).ProcessingStatus)
 	require.Equal(t, models.StatusProcessing, statusOf(t, db.DB, skip.Email.ID).ProcessingStatus)
 
+	// A move from a stage the row is not in (the job's view is stale) is
+	// refused even under the right token.
+	behind := &models.Job{Email: models.IncomingEmail{ID: extracted.Email.ID, ProcessingStatus: models.StatusParsed}, Token: "t2"}
+	errs, err = models.AdvanceStages(ctx, db.DB, []models.StageMove{{Job: behind, To: models.StatusExtracting}})
+	require.NoError(t, err)
+	require.ErrorIs(t, errs[0], models.ErrLeaseLost)
+	require.Equal(t, models.StatusExtracted, statusOf(t, db.DB, extracted.Email.ID).ProcessingStatus)
+
 	// The next stage keeps what earlier stages saved.
 	errs, err = models.AdvanceStages(ctx, db.DB, []models.StageMove{{Job: parsed, To: models.StatusExtracting}})
 	require.NoError(t, err)

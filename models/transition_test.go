@@ -166,19 +166,29 @@ func TestChangeEffectsHappenOnlyWithTheMove(t *testing.T) {
 		require.NoError(t, db.Model(&models.OutboxMessage{}).Where("aggregate_id = ?", id).Count(&n).Error)
 		return n
 	}
+	require.NoError(t, db.Exec(`INSERT INTO email_attempts (incoming_email_id, attempt, worker, lease_token, started_at)
+		VALUES (?, 1, 'w', 'tok-1', now())`, id).Error)
+	attemptOpen := func() bool {
+		var a models.EmailAttempt
+		require.NoError(t, db.Where("lease_token = 'tok-1'").Take(&a).Error)
+		return a.FinishedAt == nil
+	}
 	move := func(token string) error {
 		return models.Change{ID: id, To: models.StatusFailed, Token: token,
-			Set:     map[string]any{"processing_error": "boom"},
-			Effects: []models.Effect{models.OutboxRow(models.OutboxFailureAlert, id, map[string]any{"email_id": id})},
+			Set: map[string]any{"processing_error": "boom"},
+			Effects: []models.Effect{models.OutboxRow(models.OutboxFailureAlert, id, map[string]any{"email_id": id}),
+				models.AttemptFinished("tok-1", models.OutcomeFailed, nil)},
 		}.Apply(ctx, db.DB)
 	}
 
 	require.ErrorIs(t, move("tok-other"), models.ErrLeaseLost)
 	require.Zero(t, outboxRows(), "a refused move writes none of its effects")
+	require.True(t, attemptOpen(), "nor closes the attempt")
 	require.Equal(t, models.StatusMatching, statusOf(t, db.DB, id).ProcessingStatus)
 
 	require.NoError(t, move("tok-1"))
 	require.EqualValues(t, 1, outboxRows())
+	require.False(t, attemptOpen())
 	e := statusOf(t, db.DB, id)
 	require.Equal(t, models.StatusFailed, e.ProcessingStatus)
 	require.Nil(t, e.LeaseToken, "leaving the leased stages ends the lease")
