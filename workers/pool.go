@@ -66,19 +66,17 @@ func NewPool(cfg PoolConfig, db, async *gorm.DB, queue *Queue, proc Processor, m
 	p := &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
 		running: map[string]context.CancelCauseFunc{}}
 	p.claims = groupcommit.New(func(ctx context.Context, reqs []*claimRequest) func() {
-		ctx, cancel := context.WithTimeout(ctx, writeTimeout)
-		defer cancel()
 		claim(ctx, async, reqs, queue.Instance(), cfg.LeaseDuration)
 		return nil
-	}, groupcommit.Options[*claimRequest]{MaxItems: max(cfg.Concurrency, 1)})
+	}, groupcommit.Options[*claimRequest]{MaxItems: max(cfg.Concurrency, 1), Timeout: batchTimeout})
 	return p
 }
 
 var errLeaseLost = errors.New("lease lost to another attempt")
 
-// writeTimeout bounds a batched claim: its write outlives the context of
-// the call that happens to run it, which holds other calls' claims too.
-const writeTimeout = 30 * time.Second
+// batchTimeout bounds a batched claim, which no single caller's context
+// bounds: the batch holds other workers' claims too.
+const batchTimeout = 30 * time.Second
 
 // Start registers the instance and starts the workers and the heartbeat.
 func (p *Pool) Start(ctx context.Context) error {

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 )
 
 // ErrPanicked is returned to every call of a batch whose write panicked.
@@ -46,6 +47,10 @@ type Options[T any] struct {
 	// a single item larger than MaxBytes is still written, alone.
 	Size     func(T) int
 	MaxBytes int
+	// Timeout, when set, bounds each write: its context, detached from the
+	// callers' cancellation, ends after Timeout and once write returns (a
+	// finish must not keep using it).
+	Timeout time.Duration
 }
 
 // Batcher gathers concurrent Do calls into batches for its write function.
@@ -162,7 +167,7 @@ func (b *Batcher[T]) flush(ctx context.Context, own *request[T]) {
 		w := &batch[T]{requests: b.take()}
 		b.mu.Unlock()
 		written = append(written, w)
-		w.finish = b.write(ctx, w.items())
+		w.finish = b.writeOne(ctx, w.items())
 		b.mu.Lock()
 	}
 	own.role = waiting
@@ -175,6 +180,16 @@ func (b *Batcher[T]) flush(ctx context.Context, own *request[T]) {
 		}
 		w.answer(nil)
 	}
+}
+
+// writeOne runs write on items under the Timeout, if any.
+func (b *Batcher[T]) writeOne(ctx context.Context, items []T) (finish func()) {
+	if b.opt.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.opt.Timeout)
+		defer cancel()
+	}
+	return b.write(ctx, items)
 }
 
 // batch is a group of requests written together.

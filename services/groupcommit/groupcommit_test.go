@@ -224,3 +224,19 @@ func TestAPanickingFinishStillAnswersItsBatch(t *testing.T) {
 	require.NoError(t, b.Do(context.Background(), ok))
 	require.Equal(t, 1, ok.written)
 }
+
+func TestTimeoutBoundsEachWrite(t *testing.T) {
+	t.Parallel()
+	var deadline time.Time
+	var ok bool
+	write := func(ctx context.Context, _ []*item) func() {
+		deadline, ok = ctx.Deadline()
+		return nil
+	}
+	b := groupcommit.New(write, groupcommit.Options[*item]{Timeout: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	require.NoError(t, b.Do(ctx, &item{}))
+	require.True(t, ok, "the write has a deadline")
+	require.WithinDuration(t, time.Now().Add(time.Minute), deadline, 5*time.Second)
+}

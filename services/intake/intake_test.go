@@ -410,4 +410,3 @@ func awaitQueued(t *testing.T, s *Service, n int) {
 	t.Helper()
 	apptest.Eventually(t, 10*time.Second, func() bool { return s.batch.Queued() == n }, "%d requests queued", n)
 }
-

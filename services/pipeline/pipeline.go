@@ -56,7 +56,7 @@ func New(db, async *gorm.DB, ex Extractor, m Matcher, w DebtWriter, observe Obse
 		observe = func(string, time.Duration) {}
 	}
 	p := &Pipeline{db: db, async: async, extractor: ex, matcher: m, debts: w, observe: observe}
-	p.stages = groupcommit.New(p.writeStages, groupcommit.Options[*stageRequest]{MaxItems: 64})
+	p.stages = groupcommit.New(p.writeStages, groupcommit.Options[*stageRequest]{MaxItems: 64, Timeout: stageWriteTimeout})
 	return p
 }
 
@@ -66,8 +66,8 @@ type stageRequest struct {
 	err  error
 }
 
-// stageWriteTimeout bounds a batch of stage moves: the write outlives the
-// context of the job that happens to run it, which holds other jobs' moves.
+// stageWriteTimeout bounds a batch of stage moves, which no single job's
+// context bounds: the batch holds other jobs' moves too.
 const stageWriteTimeout = 30 * time.Second
 
 // advance moves the job to the next stage. The workers' stage moves are
@@ -83,8 +83,6 @@ func (p *Pipeline) advance(ctx context.Context, move models.StageMove) error {
 }
 
 func (p *Pipeline) writeStages(ctx context.Context, reqs []*stageRequest) func() {
-	ctx, cancel := context.WithTimeout(ctx, stageWriteTimeout)
-	defer cancel()
 	moves := make([]models.StageMove, len(reqs))
 	for i, r := range reqs {
 		moves[i] = r.move
