@@ -83,7 +83,8 @@ const (
 
 func newBatcher(write func(context.Context, []*request) func()) *groupcommit.Batcher[*request] {
 	return groupcommit.New(write, groupcommit.Options[*request]{MaxFlushers: maxFlushers,
-		MaxItems: maxBatchRows, MaxBytes: maxBatchBytes, Size: func(r *request) int { return r.size }})
+		MaxItems: maxBatchRows, MaxBytes: maxBatchBytes, Size: func(r *request) int { return r.size },
+		Timeout: writeTimeout})
 }
 
 // request is one Accept call's email and, once its batch is written, its answer.
@@ -146,15 +147,13 @@ func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
 // a concurrent insert of the same key to commit before it skips the row.
 func (s *Service) writeBatch(ctx context.Context, batch []*request) (finish func()) {
 	rows := distinctRows(batch)
-	insCtx, cancel := context.WithTimeout(ctx, writeTimeout)
-	ids, err := s.insert(insCtx, rows)
+	ids, err := s.insert(ctx, rows)
 	if err != nil && rowRefused(err) {
 		// A row broke a constraint or carried bad data, or the statement
 		// lost a deadlock to another batch: write the rows one by one, so
 		// only a row at fault fails.
-		ids, err = s.insertEach(insCtx, rows), nil
+		ids, err = s.insertEach(ctx, rows), nil
 	}
-	cancel()
 	var fresh []uint64
 	for _, r := range batch {
 		if err != nil {
@@ -172,7 +171,8 @@ func (s *Service) writeBatch(ctx context.Context, batch []*request) (finish func
 	if len(fresh) == 0 {
 		return nil
 	}
-	return func() { s.dispatch(ctx, fresh...) }
+	// ctx ends with the write (writeTimeout); the dispatch has its own.
+	return func() { s.dispatch(context.WithoutCancel(ctx), fresh...) }
 }
 
 // distinctRows returns the first request of each dedup key, sorted by key.
