@@ -57,20 +57,24 @@ func decodeAnswer(input []byte) (models.ExtractedData, error) {
 	if d.ReferenceNumbers, err = decodeReferences(fields[keyReferenceNumbers]); err != nil {
 		return models.ExtractedData{}, err
 	}
-	for key, dst := range map[string]*string{
-		keyClientName: &d.ClientName, keyCreditorName: &d.CreditorName,
-		keyClientAktenzeichen: &d.ClientAktenzeichen, keySummary: &d.Summary,
+	// A fixed order (not a map), so that an answer with several bad strings
+	// always names the same one.
+	for _, f := range []struct {
+		key      string
+		dst      *string
+		maxRunes int
+	}{
+		{keyClientName, &d.ClientName, maxNameRunes},
+		{keyCreditorName, &d.CreditorName, maxNameRunes},
+		{keyClientAktenzeichen, &d.ClientAktenzeichen, maxReferenceRunes},
+		{keySummary, &d.Summary, maxSummaryRunes},
 	} {
-		s, err := decodeString(fields, key)
+		s, err := decodeString(fields, f.key)
 		if err != nil {
 			return models.ExtractedData{}, err
 		}
-		*dst = s
+		*f.dst = capRunes(singleLine(s), f.maxRunes)
 	}
-	d.ClientName = capRunes(singleLine(d.ClientName), maxNameRunes)
-	d.CreditorName = capRunes(singleLine(d.CreditorName), maxNameRunes)
-	d.ClientAktenzeichen = capRunes(singleLine(d.ClientAktenzeichen), maxReferenceRunes)
-	d.Summary = capRunes(singleLine(d.Summary), maxSummaryRunes)
 	return d, nil
 }
 
@@ -166,14 +170,11 @@ func singleLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// capRunes shortens s to at most n runes, never splitting a rune.
+// capRunes shortens s to at most n runes, never splitting a rune, and trims
+// the blank a cut may leave at the end.
 func capRunes(s string, n int) string {
-	count := 0
-	for i := range s {
-		if count == n {
-			return strings.TrimSpace(s[:i])
-		}
-		count++
+	if p := runePrefix(s, n); len(p) < len(s) {
+		return strings.TrimSpace(p)
 	}
 	return s
 }

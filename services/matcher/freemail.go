@@ -33,11 +33,8 @@ var freemailBrands = map[string]bool{
 // IsFreemail reports whether domain belongs to a public mail provider
 // (gmx.de, gmail.com, hotmail.co.uk …), case-insensitively: two senders
 // sharing such a domain are no evidence of being the same creditor.
-func IsFreemail(domain string) bool { return isFreemail(domain) }
-
-// isFreemail reports whether d belongs to a public mail provider.
-func isFreemail(d string) bool {
-	d = strings.ToLower(strings.TrimSuffix(d, "."))
+func IsFreemail(domain string) bool {
+	d := strings.ToLower(strings.TrimSuffix(domain, "."))
 	if freemailDomains[d] {
 		return true
 	}

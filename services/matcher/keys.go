@@ -8,11 +8,12 @@ import (
 	"unicode/utf8"
 )
 
-// NormalizeAktenzeichen reduces a case or reference number to the form the
+// normalizeNumber reduces a case or reference number to the form the
 // candidate lookup compares: lowercase, without blanks, '/', '_', '-' or '.',
 // so "12345/24", "12345_24" and " 12345 - 24 " are equal. It mirrors the SQL
-// expression of the expression indexes (see keyExpr), which must agree.
-func NormalizeAktenzeichen(s string) string {
+// expressions of the expression indexes (akzKeyExpr, refKeyExpr), which must
+// agree.
+func normalizeNumber(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -40,8 +41,6 @@ type lookupKeys struct {
 	// references), each looked up as a case number and as a reference, since
 	// extractors do not always tell the firm's number from the creditor's.
 	numbers []string
-	// refs holds the normalised reference numbers alone.
-	refs []string
 	// sender is the lowercased sender address; domains are its domain and
 	// parent domains, empty for freemail providers.
 	sender  string
@@ -57,7 +56,7 @@ func keysFor(in Input) lookupKeys {
 	k := lookupKeys{ticketID: strings.TrimSpace(in.TicketID)}
 	seen := map[string]bool{}
 	add := func(raw string) string {
-		n := NormalizeAktenzeichen(raw)
+		n := normalizeNumber(raw)
 		if utf8.RuneCountInString(n) < minKeyLen || len(n) > 100 {
 			return ""
 		}
@@ -72,13 +71,11 @@ func keysFor(in Input) lookupKeys {
 		k.aktenzeichen = n
 	}
 	for _, r := range in.Data.ReferenceNumbers {
-		if n := add(r); n != "" && len(k.refs) < maxKeys {
-			k.refs = append(k.refs, n)
-		}
+		add(r)
 		add(stripNumberLabel(r))
 	}
 	k.sender = normalizeAddress(in.FromEmail)
-	if d := domainOf(k.sender); d != "" && !isFreemail(d) {
+	if d := domainOf(k.sender); d != "" && !IsFreemail(d) {
 		k.domains = parentDomains(d)
 	}
 	return k

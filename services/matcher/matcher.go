@@ -60,7 +60,6 @@ const maxReported = 5
 type Matcher struct {
 	db  *gorm.DB
 	cfg Config
-	now func() time.Time
 }
 
 // New returns a matcher reading from db unless Match is given a transaction.
@@ -69,7 +68,7 @@ func New(db *gorm.DB, cfg Config) *Matcher {
 	if cfg == (Config{}) {
 		cfg = DefaultConfig()
 	}
-	return &Matcher{db: db, cfg: cfg, now: time.Now}
+	return &Matcher{db: db, cfg: cfg}
 }
 
 // Match reads candidates with tx (a *gorm.DB or a transaction; nil means the
@@ -80,7 +79,7 @@ func (m *Matcher) Match(ctx context.Context, tx *gorm.DB, in Input) (Result, err
 	}
 	receivedAt := in.ReceivedAt
 	if receivedAt.IsZero() {
-		receivedAt = m.now()
+		receivedAt = time.Now()
 	}
 	k := keysFor(in)
 	rows, err := loadCandidates(ctx, tx, k, receivedAt)

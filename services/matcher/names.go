@@ -5,14 +5,14 @@ import (
 	"slices"
 )
 
-// NameSimilarity compares two person or company names and returns 0–1.
+// nameSimilarity compares two person or company names and returns 0–1.
 // It ignores case, punctuation, word order, umlaut spelling ("Müller" =
 // "Mueller", ß = ss), other accents, honorifics and legal forms (GmbH, AG,
 // KG, e.V., & Co. …), so "Müller, Max" and "Max Mueller" score 1. Words are
 // compared fuzzily (one typo in a longer word still counts), and a name
 // whose words are all contained in the other ("Vodafone" vs "Vodafone
 // Kabel Deutschland") scores between the two extremes.
-func NameSimilarity(a, b string) float64 {
+func nameSimilarity(a, b string) float64 {
 	var sc nameScratch
 	return parseName(a).similarity(parseName(b), &sc)
 }
@@ -38,7 +38,7 @@ type wordPair struct {
 	sim  float64
 }
 
-// similarity is NameSimilarity of two parsed names.
+// similarity is nameSimilarity of two parsed names.
 func (a name) similarity(b name, sc *nameScratch) float64 {
 	if len(a.words) == 0 || len(b.words) == 0 {
 		return 0
@@ -181,7 +181,7 @@ func newNameComparer(reply string) *nameComparer {
 	return &nameComparer{reply: parseName(reply), seen: map[string]float64{}}
 }
 
-// similarity is NameSimilarity(reply, other).
+// similarity is nameSimilarity(reply, other).
 func (c *nameComparer) similarity(other string) float64 {
 	if s, ok := c.seen[other]; ok {
 		return s

@@ -41,7 +41,7 @@ func TestNameSimilarityMatchesReference(t *testing.T) {
 		}
 		require.Equal(t, strings.Join(referenceTokens(a), "|"), strings.Join(words, "|"), "%q", a)
 		b := names[(i*7+3)%len(names)]
-		require.Equal(t, referenceSimilarity(a, b), NameSimilarity(a, b), "%q vs %q", a, b)
+		require.Equal(t, referenceSimilarity(a, b), nameSimilarity(a, b), "%q vs %q", a, b)
 	}
 }
 

@@ -35,10 +35,10 @@ func TestNameSimilarity(t *testing.T) {
 		{"!!!", "???", 0, 0},
 	}
 	for _, c := range cases {
-		got := NameSimilarity(c.a, c.b)
+		got := nameSimilarity(c.a, c.b)
 		require.GreaterOrEqual(t, got, c.min, "%q vs %q", c.a, c.b)
 		require.LessOrEqual(t, got, c.max, "%q vs %q", c.a, c.b)
-		require.InDelta(t, got, NameSimilarity(c.b, c.a), 1e-9, "symmetric: %q vs %q", c.a, c.b)
+		require.InDelta(t, got, nameSimilarity(c.b, c.a), 1e-9, "symmetric: %q vs %q", c.a, c.b)
 	}
 }
 
@@ -48,6 +48,6 @@ func TestNameSimilarityBoundsHostileInput(t *testing.T) {
 	for range 5000 {
 		long += "ab "
 	}
-	got := NameSimilarity(long, long)
+	got := nameSimilarity(long, long)
 	require.InDelta(t, 1, got, 1e-9)
 }

@@ -158,7 +158,7 @@ func (sc *scorer) score(inq models.CreditorInquiry) scored {
 // when both sides carry a case number and none of the reply's agrees.
 func scoreNumbers(k lookupKeys, inq models.CreditorInquiry, sig map[string]float64) float64 {
 	total := 0.0
-	if akz := NormalizeAktenzeichen(deref(inq.ClientAktenzeichen)); akz != "" {
+	if akz := normalizeNumber(deref(inq.ClientAktenzeichen)); akz != "" {
 		switch {
 		case slices.Contains(k.numbers, akz):
 			sig[sigAktenzeichen] = 1
@@ -168,7 +168,7 @@ func scoreNumbers(k lookupKeys, inq models.CreditorInquiry, sig map[string]float
 			total -= pAkzConflict
 		}
 	}
-	if ref := NormalizeAktenzeichen(deref(inq.ReferenceNumber)); len(ref) >= minKeyLen && slices.Contains(k.numbers, ref) {
+	if ref := normalizeNumber(deref(inq.ReferenceNumber)); len(ref) >= minKeyLen && slices.Contains(k.numbers, ref) {
 		sig[sigReference] = 1
 		total += wReference
 	}

@@ -144,12 +144,18 @@ func (c *cleaner) dropForwardHeader(i int) int {
 
 // forwardFollows reports whether a forward marker is among the next lines.
 func (c *cleaner) forwardFollows(i int) bool {
-	for n := 0; n < 3; n++ {
+	return c.textFollows(i, 3, isForwardMarker)
+}
+
+// textFollows reports whether one of the next n text lines from i, each
+// within lookahead of the one before, satisfies is.
+func (c *cleaner) textFollows(i, n int, is func(string) bool) bool {
+	for ; n > 0; n-- {
 		j := c.nextText(i)
 		if j < 0 {
 			return false
 		}
-		if isForwardMarker(c.lines[j].text) {
+		if is(c.lines[j].text) {
 			return true
 		}
 		i = j + 1
@@ -166,17 +172,7 @@ func (c *cleaner) headerFollows(i int) bool {
 // zendeskAuthorFollows reports Zendesk's history layout after a separator:
 // the author and a date line ("Max Muster", "3. März 2025, 10:15").
 func (c *cleaner) zendeskAuthorFollows(i int) bool {
-	for n := 0; n < 2; n++ {
-		j := c.nextText(i)
-		if j < 0 {
-			return false
-		}
-		if isDateLine(c.lines[j].text) {
-			return true
-		}
-		i = j + 1
-	}
-	return false
+	return c.textFollows(i, 2, isDateLine)
 }
 
 // headerBlockAt reports a quoted mail header starting at line i: a

@@ -138,9 +138,7 @@ func TestCorpusAccuracy(t *testing.T) {
 	hits := map[string]int{}
 	ex := New()
 	for _, c := range cases {
-		in := c.input
-		in.CleanedBody = parser.Parse(c.html, c.text).Text
-		got, err := ex.Extract(context.Background(), in)
+		got, err := ex.Extract(context.Background(), c.cleanedInput())
 		require.NoError(t, err)
 		require.Equal(t, models.ExtractorRules, got.Extractor)
 		require.NotNil(t, got.ReferenceNumbers)
@@ -206,26 +204,21 @@ func describe(field string, c corpusCase, got models.ExtractedData) string {
 	}
 }
 
-// corpusInputs returns the corpus emails as the pipeline hands them to the
-// extractor: headers plus the body cleaned by the real parser.
+// cleanedInput is the email as the pipeline hands it to the extractor:
+// headers plus the body cleaned by the real parser.
+func (c corpusCase) cleanedInput() models.EmailInput {
+	in := c.input
+	in.CleanedBody = parser.Parse(c.html, c.text).Text
+	return in
+}
+
+// corpusInputs returns every corpus email as cleanedInput.
 func corpusInputs(tb testing.TB) []models.EmailInput {
 	tb.Helper()
 	cases := loadCorpus(tb)
 	inputs := make([]models.EmailInput, len(cases))
 	for i, c := range cases {
-		inputs[i] = c.input
-		inputs[i].CleanedBody = parser.Parse(c.html, c.text).Text
+		inputs[i] = c.cleanedInput()
 	}
 	return inputs
-}
-
-// BenchmarkExtractCorpus measures one extraction per corpus email, cleaned once.
-func BenchmarkExtractCorpus(b *testing.B) {
-	inputs := corpusInputs(b)
-	ex := New()
-	for i := 0; b.Loop(); i++ {
-		if _, err := ex.Extract(context.Background(), inputs[i%len(inputs)]); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

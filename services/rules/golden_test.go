@@ -27,10 +27,9 @@ type goldenCase struct {
 func goldenInputs(t *testing.T) ([]string, []models.EmailInput) {
 	var names []string
 	var inputs []models.EmailInput
-	cleaned := corpusInputs(t)
-	for i, c := range loadCorpus(t) {
+	for _, c := range loadCorpus(t) {
 		names = append(names, c.file+"#cleaned")
-		inputs = append(inputs, cleaned[i])
+		inputs = append(inputs, c.cleanedInput())
 		raw := c.input
 		raw.CleanedBody = c.text + c.html
 		names = append(names, c.file+"#raw")

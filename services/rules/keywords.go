@@ -32,25 +32,25 @@ type keywordRe struct {
 // alternation of words.
 func mustKeywords(pattern string) keywordRe {
 	flags, alternation := splitFlags(pattern)
-	tree := mustParse(pattern)
-	return keywordRe{
-		re:      regexp.MustCompile(pattern),
-		odd:     oddRunesOf(tree),
-		needles: requiredLiterals(tree),
-		scan:    newBranchScanner(flags, "", alternation, ""),
-	}
+	return newKeywordRe(pattern, newBranchScanner(flags, "", alternation, ""))
 }
 
 // mustLeadKeywords compiles keywords that start the text or follow a rune
 // of the lead class: flags + `(?:^|` + lead + `)(?:` + alternation + `)` + suffix.
 func mustLeadKeywords(flags, lead, alternation, suffix string) keywordRe {
 	pattern := flags + `(?:^|` + lead + `)(?:` + alternation + `)` + suffix
+	return newKeywordRe(pattern, newBranchScanner(flags, lead, alternation, suffix))
+}
+
+// newKeywordRe compiles pattern with its prefilters and scan, the scanner
+// built for the same pattern (nil when it does not fit one).
+func newKeywordRe(pattern string, scan *branchScanner) keywordRe {
 	tree := mustParse(pattern)
 	return keywordRe{
 		re:      regexp.MustCompile(pattern),
 		odd:     oddRunesOf(tree),
 		needles: requiredLiterals(tree),
-		scan:    newBranchScanner(flags, lead, alternation, suffix),
+		scan:    scan,
 	}
 }
 

@@ -166,23 +166,11 @@ func FuzzKeywordScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, s string) {
 		name := names[int(which)%len(names)]
 		k, text := keywordPatterns[name], foldText(s)
-		if want, got := toSpans(k.re.FindAllStringIndex(s, -1)), k.findAll(text); !equalSpans(want, got) {
+		if want, got := toSpans(k.re.FindAllStringIndex(s, -1)), k.findAll(text); !slices.Equal(want, got) {
 			t.Fatalf("%s on %q: got %v, want %v", name, s, got, want)
 		}
 		if want, got := k.re.MatchString(s), k.match(text); want != got {
 			t.Fatalf("%s on %q: match %v, want %v", name, s, got, want)
 		}
 	})
-}
-
-func equalSpans(a, b [][2]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
