@@ -45,10 +45,9 @@ func newSessions(adminToken string, ttl time.Duration, now func() time.Time) *se
 	return s
 }
 
-// session is a verified session value.
+// session is a verified session value; its nonce keys the form token.
 type session struct {
-	nonce   []byte
-	expires time.Time
+	nonce []byte
 }
 
 // issue returns a new signed session value.
@@ -81,7 +80,7 @@ func (s *sessions) verify(v string) (session, bool) {
 	if !s.now().Before(exp) {
 		return session{}, false
 	}
-	return session{nonce: payload[8:], expires: exp}, true
+	return session{nonce: payload[8:]}, true
 }
 
 // csrf is the session's form token: derived from the session, so the

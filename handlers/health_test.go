@@ -6,8 +6,9 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 )
 
 func TestHealthz(t *testing.T) {
@@ -29,19 +30,8 @@ func TestReadyz(t *testing.T) {
 
 func TestReadyzRedisDown(t *testing.T) {
 	t.Parallel()
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
-	t.Cleanup(func() { _ = dead.Close() })
-	live := newWHEnv(t, whOptions{})
-	e := newWHEnv(t, whOptions{checks: map[string]Pinger{
-		"postgres": func(ctx context.Context) error {
-			sqlDB, err := live.db.DB()
-			if err != nil {
-				return err
-			}
-			return sqlDB.PingContext(ctx)
-		},
-		"redis": func(ctx context.Context) error { return dead.Ping(ctx).Err() },
-	}})
+	db := apptest.NewDB(t).DB
+	e := newWHEnv(t, whOptions{db: db, checks: map[string]Pinger{"postgres": pingDB(db), "redis": pingRedis(deadRedis(t))}})
 	rec := e.send(t, http.MethodGet, "/readyz", nil, nil)
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	require.JSONEq(t, `{"status":"unavailable","checks":{"postgres":"ok","redis":"down"}}`, rec.Body.String())

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -110,13 +108,9 @@ func handleRetryJobs(log *slog.Logger, svc JobService) gin.HandlerFunc {
 }
 
 func decodeBulkRetry(w http.ResponseWriter, r *http.Request) (jobs.BulkRetry, error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBulkBody))
+	raw, err := readBody(w, r, maxBulkBody)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return jobs.BulkRetry{}, models.Errorf(models.ETOOLARGE, "body exceeds %d bytes", maxBulkBody)
-		}
-		return jobs.BulkRetry{}, models.Errorf(models.EINVALID, "could not read body")
+		return jobs.BulkRetry{}, err
 	}
 	var p bulkRetryBody
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -39,16 +37,10 @@ type acceptedBody struct {
 func handleWebhook(log *slog.Logger, cfg WebhookConfig, svc Acceptor, m *Metrics, now func() time.Time) gin.HandlerFunc {
 	var warnOnce sync.Once
 	return func(c *gin.Context) {
-		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, cfg.MaxBodyBytes))
+		body, err := readBody(c.Writer, c.Request, cfg.MaxBodyBytes)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				m.webhook("invalid_payload")
-				writeError(c, log, models.Errorf(models.ETOOLARGE, "body exceeds %d bytes", cfg.MaxBodyBytes))
-				return
-			}
 			m.webhook("invalid_payload")
-			writeError(c, log, models.Errorf(models.EINVALID, "could not read body"))
+			writeError(c, log, err)
 			return
 		}
 		if cfg.Secret == "" {

@@ -81,20 +81,6 @@ func decodeWebhook(body []byte, invocationID string, now time.Time) (intake.Emai
 	return e, nil
 }
 
-// jsonProblem describes a JSON error without echoing the body.
-func jsonProblem(err error) string {
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		return fmt.Sprintf("syntax error at byte %d", e.Offset)
-	case *json.UnmarshalTypeError:
-		if e.Field != "" {
-			return fmt.Sprintf("field %s has the wrong type", e.Field)
-		}
-		return "expected an object"
-	}
-	return "malformed JSON"
-}
-
 // clean makes text storable in PostgreSQL: valid UTF-8, no NUL bytes.
 func clean(s string) string {
 	if !utf8.ValidString(s) {

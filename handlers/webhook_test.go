@@ -90,16 +90,7 @@ func newWHEnv(t *testing.T, o whOptions) *whEnv {
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	checks := o.checks
 	if checks == nil {
-		checks = map[string]Pinger{
-			"postgres": func(ctx context.Context) error {
-				sqlDB, err := e.db.DB()
-				if err != nil {
-					return err
-				}
-				return sqlDB.PingContext(ctx)
-			},
-			"redis": func(ctx context.Context) error { return e.redis.Client.Ping(ctx).Err() },
-		}
+		checks = map[string]Pinger{"postgres": pingDB(e.db), "redis": pingRedis(e.redis.Client)}
 	}
 	reg := prometheus.NewRegistry()
 	d := Deps{
@@ -112,6 +103,21 @@ func newWHEnv(t *testing.T, o whOptions) *whEnv {
 	}
 	e.handler = NewServer(d)
 	return e
+}
+
+// pingDB and pingRedis are the readiness checks app wires, over the test's stores.
+func pingDB(db *gorm.DB) Pinger {
+	return func(ctx context.Context) error {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return err
+		}
+		return sqlDB.PingContext(ctx)
+	}
+}
+
+func pingRedis(c redis.UniversalClient) Pinger {
+	return func(ctx context.Context) error { return c.Ping(ctx).Err() }
 }
 
 // whPayload returns a valid webhook body with overrides applied; an override
@@ -555,12 +561,18 @@ func TestWebhookDedupKeys(t *testing.T) {
 	})
 }
 
-// whDeadRedis returns a queue whose Redis never answers (nothing listens on port 1).
-func whDeadRedis(t *testing.T) *workers.Queue {
+// deadRedis returns a Redis client that never connects (nothing listens on port 1).
+func deadRedis(t *testing.T) *redis.Client {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 500 * time.Millisecond})
 	t.Cleanup(func() { _ = c.Close() })
-	return workers.NewQueue(c, "dead_"+apptest.RandomID(), "test")
+	return c
+}
+
+// whDeadRedis returns a queue whose Redis never answers.
+func whDeadRedis(t *testing.T) *workers.Queue {
+	t.Helper()
+	return workers.NewQueue(deadRedis(t), "dead_"+apptest.RandomID(), "test")
 }
 
 func TestWebhookDispatchesToRedis(t *testing.T) {

@@ -22,24 +22,17 @@ type Decision struct {
 	Inquiry *models.CreditorInquiry
 }
 
-// Writer writes debt updates and their outbox rows.
+// Writer builds the writes of a debt update and its outbox rows, as effects
+// of the Change that completes the email; it runs no statement itself.
 type Writer struct {
 	// SyncEnabled says a portal sink is configured: auto-matched updates then
 	// start with sync_status pending rather than not_applicable.
 	SyncEnabled bool
 }
 
-// SyncStatus is the sync_status the email gets when its amount is recorded
-// under d: pending only for an auto-matched amount with a portal to sync to.
-func (w Writer) SyncStatus(data models.ExtractedData, d Decision) string {
-	if data.DebtAmount != nil && d.Status == models.MatchAuto && w.SyncEnabled {
-		return models.SyncPending
-	}
-	return models.SyncNotApplicable
-}
-
 // Effects returns the writes that record the email's amount, if any, for
-// the Change that completes the email, and the email's sync_status. They
+// the Change that completes the email, and the email's sync_status: pending
+// only for an auto-matched amount with a portal to sync to. The writes
 // happen in that one statement or not at all; the unique keys
 // (incoming_email_id, idempotency_key) keep one row per email even so.
 func (w Writer) Effects(e models.IncomingEmail, data models.ExtractedData, d Decision) ([]models.Effect, string, error) {
@@ -78,7 +71,10 @@ func (w Writer) Effects(e models.IncomingEmail, data models.ExtractedData, d Dec
 		Amount: up.Amount, ReferenceNumbers: refs, Summary: data.Summary,
 		ResponseReceivedAt: e.ReceivedAt.UTC().Truncate(time.Millisecond),
 	}, "debt_update_id", "debt"))
-	return effects, w.SyncStatus(data, d), nil
+	if !w.SyncEnabled {
+		return effects, models.SyncNotApplicable, nil // the relay marks the sync row skipped
+	}
+	return effects, models.SyncPending, nil
 }
 
 // insertDebtUpdate is the effect that inserts up, named "debt" for the sync

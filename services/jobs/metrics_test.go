@@ -94,12 +94,8 @@ func TestCollector(t *testing.T) {
 
 func TestCollectorDatabaseDown(t *testing.T) {
 	t.Parallel()
-	db := apptest.NewDB(t)
-	sqlDB, err := db.DB.DB()
-	require.NoError(t, err)
-	require.NoError(t, sqlDB.Close())
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(jobs.NewCollector(db.DB, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	reg.MustRegister(jobs.NewCollector(apptest.ClosedDB(t), nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	fams, err := reg.Gather()
 	require.NoError(t, err, "a failed source must not fail the scrape")
 	require.Equal(t, 0.0, gauge(t, fams, "matcher_stats_up", "source", "postgres"))

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -60,6 +61,28 @@ func (m *mongoSetup) entry(t *testing.T, id string, i int) bson.M {
 	require.NoError(t, bson.Unmarshal(m.raw(t, id), &doc))
 	require.Greater(t, len(doc.List), i)
 	return doc.List[i]
+}
+
+// closedPort returns a local TCP port nothing listens on any more: a
+// connection there is refused, as by a server that is down.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
+}
+
+// deadMongoSink is a real MongoSink whose server is gone: every delivery
+// fails as a connection error does.
+func deadMongoSink(t *testing.T) *MongoSink {
+	t.Helper()
+	uri := fmt.Sprintf("mongodb://127.0.0.1:%d/", closedPort(t))
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(200 * time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return &MongoSink{client: client, clients: client.Database("portal").Collection(portalClients)}
 }
 
 func (m *mongoSetup) deliver(p models.DebtSyncPayload) error {
@@ -309,22 +332,13 @@ func TestMongoSinkRejectsForeignKindAndBadPayload(t *testing.T) {
 
 func TestMongoSinkConnectionErrorIsTransient(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close()) // nothing listens there any more
-
 	ctx := context.Background()
 	pingCtx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	_, err = NewMongoSink(pingCtx, "mongodb://"+addr+"/", "portal")
+	_, err := NewMongoSink(pingCtx, fmt.Sprintf("mongodb://127.0.0.1:%d/", closedPort(t)), "portal")
 	require.Error(t, err)
 
-	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + addr + "/").SetServerSelectionTimeout(200 * time.Millisecond))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = client.Disconnect(ctx) })
-	sink := &MongoSink{client: client, clients: client.Database("portal").Collection(portalClients)}
-	err = sink.Deliver(ctx, models.OutboxMessage{
+	err = deadMongoSink(t).Deliver(ctx, models.OutboxMessage{
 		AggregateType: models.OutboxCreditorDebtUpdate, Payload: models.MustJSON(syncPayload(time.Now())),
 	})
 	var transient *models.TransientError

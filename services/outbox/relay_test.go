@@ -4,15 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -41,7 +38,9 @@ func (s *relaySetup) email(t *testing.T, sync string) uint64 {
 	return e.ID
 }
 
-// enqueue adds an outbox row the way the debt writer does and returns it.
+// enqueue inserts one outbox row on its own with models.EnqueueOutbox, as the
+// reaper does for a crash-loop alert (the debt writer's rows come with the
+// statement that completes the email, models.OutboxRow), and returns it.
 func (s *relaySetup) enqueue(t *testing.T, kind string, emailID uint64, payload any) models.OutboxMessage {
 	t.Helper()
 	added, err := models.EnqueueOutbox(s.ctx, s.db.DB, kind, emailID, payload)
@@ -127,27 +126,6 @@ func runOnce(t *testing.T, ctx context.Context, r *Relay) int {
 	return n
 }
 
-// unreject lets the test SMTP server accept addr again.
-func unreject(ts *testSMTPServer, addr string) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	delete(ts.reject, addr)
-}
-
-// deadMongoSink is a real MongoSink whose server is gone: every delivery
-// fails as a connection error does.
-func deadMongoSink(t *testing.T) *MongoSink {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + addr + "/").SetServerSelectionTimeout(200 * time.Millisecond))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	return &MongoSink{client: client, clients: client.Database("portal").Collection(portalClients)}
-}
-
 func TestRelayDeliversOnceAndMarks(t *testing.T) {
 	t.Parallel()
 	s := setupRelay(t)
@@ -227,7 +205,7 @@ func TestRelayRetriesTransientErrorLater(t *testing.T) {
 	require.Zero(t, runOnce(t, s.ctx, r), "not due yet")
 	require.Empty(t, ts.Mails())
 
-	unreject(ts, testNotify)
+	ts.Unreject(testNotify)
 	s.makeDue(t, note.ID)
 	require.Equal(t, 1, runOnce(t, s.ctx, r))
 	row = s.row(t, note.ID)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"strings"
 	"testing"
@@ -212,13 +211,8 @@ func TestSMTPSinkClassifiesServerReplies(t *testing.T) {
 
 func TestSMTPSinkConnectionErrorIsTransient(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-
-	sink := NewSMTPSink(SMTPConfig{Host: "127.0.0.1", Port: port, From: testFrom, AdminEmail: testAdmin})
-	err = sink.Deliver(context.Background(), models.OutboxMessage{AggregateType: models.OutboxFailureAlert,
+	sink := NewSMTPSink(SMTPConfig{Host: "127.0.0.1", Port: closedPort(t), From: testFrom, AdminEmail: testAdmin})
+	err := sink.Deliver(context.Background(), models.OutboxMessage{AggregateType: models.OutboxFailureAlert,
 		Payload: models.MustJSON(models.FailureAlertPayload{EmailID: 1})})
 	var transient *models.TransientError
 	require.ErrorAs(t, err, &transient)

@@ -75,6 +75,13 @@ func (ts *testSMTPServer) Reject(addr string, code int) {
 	ts.reject[addr] = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1}, Message: "mailbox unavailable"}
 }
 
+// Unreject lets RCPT TO for addr succeed again.
+func (ts *testSMTPServer) Unreject(addr string) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	delete(ts.reject, addr)
+}
+
 // Mails returns a copy of what was accepted so far.
 func (ts *testSMTPServer) Mails() []receivedMail {
 	ts.mu.Lock()
