@@ -198,10 +198,7 @@ func tickets(prefix string, n int) []string {
 func waitTerminal(t *testing.T, db *apptest.DB, n int, within time.Duration) {
 	t.Helper()
 	apptest.Eventually(t, within, func() bool {
-		var done int64
-		db.Model(&models.IncomingEmail{}).Where("processing_status IN ?", []models.Status{
-			models.StatusCompleted, models.StatusNotCreditorReply, models.StatusFailed}).Count(&done)
-		return done == int64(n)
+		return countInStatus(db, models.StatusCompleted, models.StatusNotCreditorReply, models.StatusFailed) == int64(n)
 	}, "%d emails terminal", n)
 }
 

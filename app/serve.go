@@ -47,7 +47,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	rdb, err := workers.OpenRedis(ctx, workers.RedisConfig{
 		URL: cfg.RedisURL, PoolSize: max(cfg.RedisPoolSize, cfg.WorkerConcurrency+6),
-		DialTimeout: cfg.RedisDialTimeout, SocketTimeout: cfg.RedisSocketTimout,
+		DialTimeout: cfg.RedisDialTimeout, SocketTimeout: cfg.RedisSocketTimeout,
 	})
 	if err != nil {
 		return err

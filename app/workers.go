@@ -19,7 +19,9 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
-// workerServices builds the pool, scheduler and reaper, in start order.
+// workerServices builds the background services in start order: reaper,
+// scheduler, outbox relay and pool, plus the portal reconciler when MongoDB
+// is configured.
 func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, db, async *gorm.DB,
 	queue *workers.Queue, reg prometheus.Registerer) ([]service, error) {
 	ex, err := newExtractor(cfg)

@@ -30,11 +30,11 @@ type Config struct {
 	DatabaseURL    string `mapstructure:"DATABASE_URL"`
 	DBMaxOpenConns int    `mapstructure:"DB_MAX_OPEN_CONNS"`
 
-	RedisURL          string        `mapstructure:"REDIS_URL"`
-	RedisNamespace    string        `mapstructure:"REDIS_NAMESPACE"`
-	RedisPoolSize     int           `mapstructure:"REDIS_POOL_SIZE"`
-	RedisDialTimeout  time.Duration `mapstructure:"REDIS_DIAL_TIMEOUT"`
-	RedisSocketTimout time.Duration `mapstructure:"REDIS_SOCKET_TIMEOUT"`
+	RedisURL           string        `mapstructure:"REDIS_URL"`
+	RedisNamespace     string        `mapstructure:"REDIS_NAMESPACE"`
+	RedisPoolSize      int           `mapstructure:"REDIS_POOL_SIZE"`
+	RedisDialTimeout   time.Duration `mapstructure:"REDIS_DIAL_TIMEOUT"`
+	RedisSocketTimeout time.Duration `mapstructure:"REDIS_SOCKET_TIMEOUT"`
 
 	WebhookSecret       string        `mapstructure:"WEBHOOK_SECRET"`
 	WebhookTolerance    time.Duration `mapstructure:"WEBHOOK_TOLERANCE"`
@@ -194,117 +194,105 @@ func (p *Problems) Error() string {
 	return "invalid configuration:\n  " + strings.Join(p.List, "\n  ")
 }
 
+// ErrInvalid is matched by errors.Is for any configuration problem.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Is lets errors.Is(err, ErrInvalid) match Problems.
+func (p *Problems) Is(target error) bool { return target == ErrInvalid }
+
 // Validate reports every problem with the settings at once.
 func (c *Config) Validate() error {
 	var p []string
-	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
-	switch c.AppMode {
-	case ModeAll, ModeWeb, ModeWorker:
-	default:
-		add("APP_MODE: must be all, web or worker")
-	}
-	if c.Port < 0 || c.Port > 65535 {
-		add("PORT: must be 0–65535")
-	}
-	switch c.Environment {
-	case "development", "production":
-	default:
-		add("ENVIRONMENT: must be development or production")
-	}
-	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		add("DATABASE_URL: must be a postgres:// URL")
-	}
-	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "redis-sentinel") {
-		add("REDIS_URL: must be a redis:// or rediss:// URL")
-	}
-	if c.RedisNamespace == "" || strings.ContainsAny(c.RedisNamespace, "{}: ") {
-		add("REDIS_NAMESPACE: must be non-empty without braces, colons or spaces")
-	}
-	if c.Production() {
-		if c.WebhookSecret == "" {
-			add("WEBHOOK_SECRET: required in production")
+	for _, r := range append(c.rules(), c.ranges()...) {
+		if !r.ok {
+			p = append(p, r.problem)
 		}
-		if c.AdminAPIToken == "" {
-			add("ADMIN_API_TOKEN: required in production")
-		}
-	}
-	if c.AdminAPIToken != "" && len(c.AdminAPIToken) < 16 {
-		add("ADMIN_API_TOKEN: must be at least 16 characters")
-	}
-	positive := []struct {
-		name string
-		ok   bool
-	}{
-		{"WEBHOOK_TOLERANCE", c.WebhookTolerance > 0},
-		{"WEBHOOK_MAX_BODY_BYTES", c.WebhookMaxBodyBytes > 0},
-		{"WORKER_CONCURRENCY", c.WorkerConcurrency > 0 && c.WorkerConcurrency <= 1024},
-		{"JOB_MAX_RETRIES", c.JobMaxRetries >= 0},
-		{"JOB_MIN_BACKOFF", c.JobMinBackoff > 0},
-		{"JOB_MAX_BACKOFF", c.JobMaxBackoff >= c.JobMinBackoff},
-		{"JOB_TIMEOUT", c.JobTimeout > 0},
-		{"LEASE_DURATION", c.LeaseDuration >= time.Second},
-		{"REAPER_INTERVAL", c.ReaperInterval > 0},
-		{"JOB_MAX_RESCUES", c.MaxRescues > 0},
-		{"SHUTDOWN_TIMEOUT", c.ShutdownTimeout > 0},
-		{"DB_MAX_OPEN_CONNS", c.DBMaxOpenConns > 0},
-		{"REDIS_POOL_SIZE", c.RedisPoolSize > 0},
-		{"REDIS_DIAL_TIMEOUT", c.RedisDialTimeout > 0},
-		{"REDIS_SOCKET_TIMEOUT", c.RedisSocketTimout > 0},
-		{"OUTBOX_INTERVAL", c.OutboxInterval > 0},
-		{"OUTBOX_MAX_ATTEMPTS", c.OutboxMaxAttempts > 0},
-		{"RECONCILE_INTERVAL", c.ReconcileInterval > 0},
-		{"SMTP_PORT", c.SMTPPort > 0 && c.SMTPPort <= 65535},
-	}
-	for _, s := range positive {
-		if !s.ok {
-			add("%s: out of range", s.name)
-		}
-	}
-	if !(0 < c.MatchReviewThreshold && c.MatchReviewThreshold <= c.MatchAutoThreshold && c.MatchAutoThreshold <= 1) {
-		add("MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1")
-	}
-	if c.MatchMinGap < 0 || c.MatchMinGap > 1 {
-		add("MATCH_MIN_GAP: must be 0–1")
-	}
-	switch c.LLMProvider {
-	case "rules":
-	case "claude":
-		if c.AnthropicAPIKey == "" {
-			add("ANTHROPIC_API_KEY: required when LLM_PROVIDER=claude")
-		}
-	default:
-		add("LLM_PROVIDER: must be claude or rules")
-	}
-	if c.AnthropicBaseURL != "" {
-		if u, err := url.Parse(c.AnthropicBaseURL); err != nil || u.Host == "" {
-			add("ANTHROPIC_BASE_URL: must be an absolute URL")
-		}
-	}
-	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		add("PUBLIC_BASE_URL: must be an absolute http(s) URL")
-	}
-	if (c.MongoDBURL == "") != (c.MongoDBDatabase == "") {
-		add("MONGODB_URL, MONGODB_DATABASE: set both or neither")
-	}
-	for name, addr := range map[string]string{"SMTP_FROM": c.SMTPFrom, "ADMIN_EMAIL": c.AdminEmail, "NOTIFY_EMAIL": c.NotifyEmail} {
-		if _, err := mail.ParseAddress(addr); addr != "" && err != nil {
-			add("%s: not a valid e-mail address", name)
-		}
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		add("LOG_LEVEL: must be debug, info, warn or error")
-	}
-	switch c.LogFormat {
-	case "json", "text":
-	default:
-		add("LOG_FORMAT: must be json or text")
 	}
 	if len(p) > 0 {
 		return &Problems{List: sortStrings(p)}
 	}
 	return nil
+}
+
+// rule is one check of Validate: problem is reported when ok is false.
+type rule struct {
+	ok      bool
+	problem string
+}
+
+// rules are the checks with their own messages. Messages name the variable
+// and never quote its value, which may be a secret.
+func (c *Config) rules() []rule {
+	prod, public := c.Production(), parsedURL(c.PublicBaseURL)
+	return []rule{
+		{oneOf(c.AppMode, ModeAll, ModeWeb, ModeWorker), "APP_MODE: must be all, web or worker"},
+		{0 <= c.Port && c.Port <= 65535, "PORT: must be 0–65535"},
+		{oneOf(c.Environment, "development", "production"), "ENVIRONMENT: must be development or production"},
+		{oneOf(parsedURL(c.DatabaseURL).Scheme, "postgres", "postgresql"), "DATABASE_URL: must be a postgres:// URL"},
+		{oneOf(parsedURL(c.RedisURL).Scheme, "redis", "rediss", "redis-sentinel"), "REDIS_URL: must be a redis:// or rediss:// URL"},
+		{c.RedisNamespace != "" && !strings.ContainsAny(c.RedisNamespace, "{}: "),
+			"REDIS_NAMESPACE: must be non-empty without braces, colons or spaces"},
+		{!prod || c.WebhookSecret != "", "WEBHOOK_SECRET: required in production"},
+		{!prod || c.AdminAPIToken != "", "ADMIN_API_TOKEN: required in production"},
+		{c.AdminAPIToken == "" || len(c.AdminAPIToken) >= 16, "ADMIN_API_TOKEN: must be at least 16 characters"},
+		{0 < c.MatchReviewThreshold && c.MatchReviewThreshold <= c.MatchAutoThreshold && c.MatchAutoThreshold <= 1,
+			"MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1"},
+		// Written so that NaN passes (no comparison holds for it); the matcher
+		// then never auto-matches.
+		{!(c.MatchMinGap < 0 || c.MatchMinGap > 1), "MATCH_MIN_GAP: must be 0–1"},
+		{oneOf(c.LLMProvider, "claude", "rules"), "LLM_PROVIDER: must be claude or rules"},
+		{c.LLMProvider != "claude" || c.AnthropicAPIKey != "", "ANTHROPIC_API_KEY: required when LLM_PROVIDER=claude"},
+		{c.AnthropicBaseURL == "" || parsedURL(c.AnthropicBaseURL).Host != "", "ANTHROPIC_BASE_URL: must be an absolute URL"},
+		{oneOf(public.Scheme, "http", "https") && public.Host != "", "PUBLIC_BASE_URL: must be an absolute http(s) URL"},
+		{(c.MongoDBURL == "") == (c.MongoDBDatabase == ""), "MONGODB_URL, MONGODB_DATABASE: set both or neither"},
+		{optionalAddress(c.SMTPFrom), "SMTP_FROM: not a valid e-mail address"},
+		{optionalAddress(c.AdminEmail), "ADMIN_EMAIL: not a valid e-mail address"},
+		{optionalAddress(c.NotifyEmail), "NOTIFY_EMAIL: not a valid e-mail address"},
+		{oneOf(strings.ToLower(c.LogLevel), "debug", "info", "warn", "error"), "LOG_LEVEL: must be debug, info, warn or error"},
+		{oneOf(c.LogFormat, "json", "text"), "LOG_FORMAT: must be json or text"},
+	}
+}
+
+// ranges are the bounds of the numeric settings, each reported as "NAME: out of range".
+func (c *Config) ranges() []rule {
+	in := func(name string, ok bool) rule { return rule{ok, name + ": out of range"} }
+	return []rule{
+		in("WEBHOOK_TOLERANCE", c.WebhookTolerance > 0),
+		in("WEBHOOK_MAX_BODY_BYTES", c.WebhookMaxBodyBytes > 0),
+		in("WORKER_CONCURRENCY", c.WorkerConcurrency > 0 && c.WorkerConcurrency <= 1024),
+		in("JOB_MAX_RETRIES", c.JobMaxRetries >= 0),
+		in("JOB_MIN_BACKOFF", c.JobMinBackoff > 0),
+		in("JOB_MAX_BACKOFF", c.JobMaxBackoff >= c.JobMinBackoff),
+		in("JOB_TIMEOUT", c.JobTimeout > 0),
+		in("LEASE_DURATION", c.LeaseDuration >= time.Second),
+		in("REAPER_INTERVAL", c.ReaperInterval > 0),
+		in("JOB_MAX_RESCUES", c.MaxRescues > 0),
+		in("SHUTDOWN_TIMEOUT", c.ShutdownTimeout > 0),
+		in("DB_MAX_OPEN_CONNS", c.DBMaxOpenConns > 0),
+		in("REDIS_POOL_SIZE", c.RedisPoolSize > 0),
+		in("REDIS_DIAL_TIMEOUT", c.RedisDialTimeout > 0),
+		in("REDIS_SOCKET_TIMEOUT", c.RedisSocketTimeout > 0),
+		in("OUTBOX_INTERVAL", c.OutboxInterval > 0),
+		in("OUTBOX_MAX_ATTEMPTS", c.OutboxMaxAttempts > 0),
+		in("RECONCILE_INTERVAL", c.ReconcileInterval > 0),
+		in("SMTP_PORT", c.SMTPPort > 0 && c.SMTPPort <= 65535),
+	}
+}
+
+func oneOf(v string, allowed ...string) bool { return slices.Contains(allowed, v) }
+
+// parsedURL parses raw; what does not parse is an empty URL, with no scheme and no host.
+func parsedURL(raw string) *url.URL {
+	if u, err := url.Parse(raw); err == nil {
+		return u
+	}
+	return &url.URL{}
+}
+
+// optionalAddress reports whether addr is unset or one valid e-mail address.
+func optionalAddress(addr string) bool {
+	_, err := mail.ParseAddress(addr)
+	return addr == "" || err == nil
 }
 
 // Production reports whether ENVIRONMENT=production.
@@ -315,12 +303,6 @@ func (c *Config) RunsWeb() bool { return c.AppMode != ModeWorker }
 
 // RunsWorker reports whether this process runs the pool, scheduler, reaper and relay.
 func (c *Config) RunsWorker() bool { return c.AppMode != ModeWeb }
-
-// ErrInvalid is matched by errors.Is for any configuration problem.
-var ErrInvalid = errors.New("invalid configuration")
-
-// Is lets errors.Is(err, ErrInvalid) match Problems.
-func (p *Problems) Is(target error) bool { return target == ErrInvalid }
 
 func sortStrings(s []string) []string {
 	slices.Sort(s)

@@ -309,3 +309,77 @@ func TestProblemsIsErrInvalid(t *testing.T) {
 	require.ErrorIs(t, err, config.ErrInvalid)
 	require.Equal(t, "invalid configuration:\n  X: bad", err.Error())
 }
+
+// TestEachRuleReportsItsProblem breaks one rule at a time over the defaults
+// and checks the exact problem lines, so every message of Validate is pinned.
+func TestEachRuleReportsItsProblem(t *testing.T) {
+	t.Parallel()
+	outOfRange := map[string]string{
+		"WEBHOOK_TOLERANCE": "-1s", "WEBHOOK_MAX_BODY_BYTES": "0", "WORKER_CONCURRENCY": "1025",
+		"JOB_MAX_RETRIES": "-1", "JOB_MIN_BACKOFF": "0s", "JOB_MAX_BACKOFF": "14s", "JOB_TIMEOUT": "0s",
+		"LEASE_DURATION": "999ms", "REAPER_INTERVAL": "0s", "JOB_MAX_RESCUES": "0", "SHUTDOWN_TIMEOUT": "-1s",
+		"DB_MAX_OPEN_CONNS": "0", "REDIS_POOL_SIZE": "0", "REDIS_DIAL_TIMEOUT": "0s", "REDIS_SOCKET_TIMEOUT": "0s",
+		"OUTBOX_INTERVAL": "0s", "OUTBOX_MAX_ATTEMPTS": "0", "RECONCILE_INTERVAL": "0s", "SMTP_PORT": "65536",
+	}
+	type ruleCase struct {
+		env  map[string]string
+		want []string
+	}
+	cases := []ruleCase{
+		{map[string]string{"APP_MODE": "both"}, []string{"APP_MODE: must be all, web or worker"}},
+		{map[string]string{"PORT": "-1"}, []string{"PORT: must be 0–65535"}},
+		{map[string]string{"PORT": "65536"}, []string{"PORT: must be 0–65535"}},
+		{map[string]string{"ENVIRONMENT": "staging"}, []string{"ENVIRONMENT: must be development or production"}},
+		{map[string]string{"DATABASE_URL": "mysql://db/x"}, []string{"DATABASE_URL: must be a postgres:// URL"}},
+		{map[string]string{"DATABASE_URL": "postgres://db/%zz"}, []string{"DATABASE_URL: must be a postgres:// URL"}},
+		{map[string]string{"REDIS_URL": "http://r"}, []string{"REDIS_URL: must be a redis:// or rediss:// URL"}},
+		{map[string]string{"REDIS_NAMESPACE": "{ns}"}, []string{"REDIS_NAMESPACE: must be non-empty without braces, colons or spaces"}},
+		{map[string]string{"REDIS_NAMESPACE": "a b"}, []string{"REDIS_NAMESPACE: must be non-empty without braces, colons or spaces"}},
+		{map[string]string{"ENVIRONMENT": "production", "ADMIN_API_TOKEN": "0123456789abcdef"}, []string{"WEBHOOK_SECRET: required in production"}},
+		{map[string]string{"ENVIRONMENT": "production", "WEBHOOK_SECRET": "s"}, []string{"ADMIN_API_TOKEN: required in production"}},
+		{map[string]string{"ADMIN_API_TOKEN": "0123456789abcde"}, []string{"ADMIN_API_TOKEN: must be at least 16 characters"}},
+		{map[string]string{"MATCH_REVIEW_THRESHOLD": "0.9"}, []string{"MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1"}},
+		{map[string]string{"MATCH_REVIEW_THRESHOLD": "0"}, []string{"MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1"}},
+		{map[string]string{"MATCH_AUTO_THRESHOLD": "1.1"}, []string{"MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1"}},
+		{map[string]string{"MATCH_MIN_GAP": "-0.1"}, []string{"MATCH_MIN_GAP: must be 0–1"}},
+		{map[string]string{"MATCH_MIN_GAP": "1.5"}, []string{"MATCH_MIN_GAP: must be 0–1"}},
+		{map[string]string{"LLM_PROVIDER": "gpt"}, []string{"LLM_PROVIDER: must be claude or rules"}},
+		{map[string]string{"LLM_PROVIDER": "claude"}, []string{"ANTHROPIC_API_KEY: required when LLM_PROVIDER=claude"}},
+		{map[string]string{"ANTHROPIC_BASE_URL": "api.example"}, []string{"ANTHROPIC_BASE_URL: must be an absolute URL"}},
+		{map[string]string{"PUBLIC_BASE_URL": "ftp://host"}, []string{"PUBLIC_BASE_URL: must be an absolute http(s) URL"}},
+		{map[string]string{"PUBLIC_BASE_URL": "https://"}, []string{"PUBLIC_BASE_URL: must be an absolute http(s) URL"}},
+		{map[string]string{"MONGODB_DATABASE": "portal"}, []string{"MONGODB_URL, MONGODB_DATABASE: set both or neither"}},
+		{map[string]string{"SMTP_FROM": "x", "ADMIN_EMAIL": "y", "NOTIFY_EMAIL": "z"}, []string{
+			"ADMIN_EMAIL: not a valid e-mail address", "NOTIFY_EMAIL: not a valid e-mail address", "SMTP_FROM: not a valid e-mail address",
+		}},
+		{map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL: must be debug, info, warn or error"}},
+		{map[string]string{"LOG_FORMAT": "xml"}, []string{"LOG_FORMAT: must be json or text"}},
+	}
+	for name, val := range outOfRange {
+		cases = append(cases, ruleCase{map[string]string{name: val}, []string{name + ": out of range"}})
+	}
+	for _, tc := range cases {
+		err := load(t, tc.env).Validate()
+		var p *config.Problems
+		require.ErrorAs(t, err, &p, "%v", tc.env)
+		require.Equal(t, tc.want, p.List, "%v", tc.env)
+	}
+}
+
+// TestRuleEdgesPass checks the accepted edge of each rule above.
+func TestRuleEdgesPass(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []map[string]string{
+		{"PORT": "0"}, {"PORT": "65535"}, {"APP_MODE": "web"}, {"ENVIRONMENT": "development"},
+		{"DATABASE_URL": "postgresql://db/x"}, {"REDIS_URL": "rediss://r"},
+		{"ADMIN_API_TOKEN": "0123456789abcdef"}, {"WORKER_CONCURRENCY": "1024"}, {"JOB_MAX_RETRIES": "0"},
+		{"JOB_MAX_BACKOFF": "15s"}, {"LEASE_DURATION": "1s"}, {"SMTP_PORT": "65535"},
+		{"MATCH_REVIEW_THRESHOLD": "0.8"}, {"MATCH_AUTO_THRESHOLD": "1"}, {"MATCH_MIN_GAP": "0"}, {"MATCH_MIN_GAP": "1"},
+		{"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}, {"PUBLIC_BASE_URL": "https://matcher.example"},
+		{"MONGODB_URL": "mongodb://m", "MONGODB_DATABASE": "portal"},
+		{"SMTP_FROM": "Matcher <matcher@kanzlei.example>", "ADMIN_EMAIL": "a@kanzlei.example", "NOTIFY_EMAIL": "n@kanzlei.example"},
+		{"LOG_LEVEL": "WARN"}, {"LOG_FORMAT": "text"},
+	} {
+		require.NoError(t, load(t, ok).Validate(), "%v", ok)
+	}
+}

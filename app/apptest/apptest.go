@@ -26,11 +26,11 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
-// DefaultDatabaseURL is used when TEST_DATABASE_URL is unset.
-const DefaultDatabaseURL = "postgres://postgres:postgres@127.0.0.1:5432/creditor_matcher_test?sslmode=disable"
+// defaultDatabaseURL is used when TEST_DATABASE_URL is unset.
+const defaultDatabaseURL = "postgres://postgres:postgres@127.0.0.1:5432/creditor_matcher_test?sslmode=disable"
 
-// DefaultRedisURL is used when TEST_REDIS_URL is unset.
-const DefaultRedisURL = "redis://127.0.0.1:6379/0"
+// defaultRedisURL is used when TEST_REDIS_URL is unset.
+const defaultRedisURL = "redis://127.0.0.1:6379/0"
 
 // DB is an isolated, migrated schema.
 type DB struct {
@@ -42,12 +42,12 @@ type DB struct {
 
 var createDBOnce sync.Once
 
-// DatabaseURL returns the base test database URL, creating that database once if absent.
-func DatabaseURL(t testing.TB) string {
+// databaseURL returns the base test database URL, creating that database once if absent.
+func databaseURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("TEST_DATABASE_URL")
 	if base == "" {
-		base = DefaultDatabaseURL
+		base = defaultDatabaseURL
 	}
 	createDBOnce.Do(func() { ensureDatabase(t, base) })
 	return base
@@ -68,7 +68,7 @@ func NewEmptyDB(t testing.TB) *DB {
 func newDB(t testing.TB, migrate bool) *DB {
 	t.Helper()
 	ctx := context.Background()
-	base := DatabaseURL(t)
+	base := databaseURL(t)
 	schema := "t_" + RandomID()
 	admin, err := models.OpenDB(ctx, base, 2)
 	if err != nil {
@@ -77,19 +77,15 @@ func newDB(t testing.TB, migrate bool) *DB {
 	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
-	u := WithSearchPath(base, schema)
+	u := withSearchPath(base, schema)
 	db, err := models.OpenDB(ctx, u, 10)
 	if err != nil {
 		t.Fatalf("open schema: %v", err)
 	}
 	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
+		closeDB(db)
 		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if sqlDB, err := admin.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
+		closeDB(admin)
 	})
 	if migrate {
 		if err := migrations.Run(ctx, db); err != nil {
@@ -99,8 +95,8 @@ func newDB(t testing.TB, migrate bool) *DB {
 	return &DB{DB: db, URL: u, Schema: schema}
 }
 
-// WithSearchPath returns dsn with its search_path set to schema.
-func WithSearchPath(dsn, schema string) string {
+// withSearchPath returns dsn with its search_path set to schema.
+func withSearchPath(dsn, schema string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		panic(err)
@@ -122,11 +118,7 @@ func ensureDatabase(t testing.TB, dsn string) {
 	if err != nil {
 		return // the real open will report it
 	}
-	defer func() {
-		if sqlDB, err := admin.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	}()
+	defer closeDB(admin)
 	var n int64
 	admin.Raw("SELECT count(*) FROM pg_database WHERE datname = ?", name).Scan(&n)
 	if n == 0 {
@@ -147,7 +139,7 @@ func NewRedis(t testing.TB) *Redis {
 	t.Helper()
 	u := os.Getenv("TEST_REDIS_URL")
 	if u == "" {
-		u = DefaultRedisURL
+		u = defaultRedisURL
 	}
 	opts, err := redis.ParseURL(u)
 	if err != nil {
@@ -192,8 +184,8 @@ func Eventually(t testing.TB, within time.Duration, cond func() bool, msg string
 
 // StartRedisServer runs a private redis-server on a free port for tests that
 // flush or restart Redis, which the shared server cannot allow. It returns
-// the URL and a function that stops it (also run at cleanup); calling start
-// again on the same port brings it back empty.
+// the URL, stop (also run at cleanup) and restart, which stops the server
+// and starts it again, empty, on the same port.
 func StartRedisServer(t testing.TB) (url string, stop func(), restart func()) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -266,10 +258,13 @@ func UnreachableDB(t testing.TB) *gorm.DB {
 	if err != nil {
 		t.Fatalf("unreachable db: %v", err)
 	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
+	t.Cleanup(func() { closeDB(db) })
 	return db
+}
+
+// closeDB closes db's connection pool.
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
 }

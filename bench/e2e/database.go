@@ -141,6 +141,9 @@ SELECT count(*),
   max(extract(epoch FROM completed_at - started_at))::float8
 FROM e`
 
+// terminal is how many of the run's emails reached a terminal status.
+func (s stats) terminal() int { return s.Completed + s.NotReply + s.Failed }
+
 func readStats(ctx context.Context, conn *pgx.Conn, pattern string) (stats, error) {
 	var s stats
 	var wait, total, work []float64

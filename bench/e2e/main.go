@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return measure(ctx, o, bin, id, tmp, stdout)
 }
 
-// measure runs the service on database id and reports.
+// measure runs the service on database id, seeds it and reports the run.
 func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writer) error {
 	dbURL, err := withDatabase(o.pgAdmin, id)
 	if err != nil {
@@ -146,41 +146,49 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 			return err
 		}
 	}
-
-	pgBefore, err := readPGCounters(ctx, conn)
-	if err != nil {
-		return err
-	}
-	before := procstat.TakeCPU(svc.pid())
-	sampler := procstat.Sample(ctx, svc.pid(), 20*time.Millisecond)
 	fmt.Fprintf(stdout, "posting %d emails with %d senders to pid %d (WORKER_CONCURRENCY=%d) …\n", o.count, o.conc, svc.pid(), o.workers)
-	load, err := webhooks.Run(ctx, webhooks.LoadConfig{
+	r, waitErr, err := observe(ctx, o, svc, conn, webhooks.LoadConfig{
 		URL: "http://127.0.0.1:" + svc.port + "/api/v1/zendesk/webhook", Secret: secret,
 		Concurrency: o.conc, Count: o.count, Duration: o.load, RunID: id, Corpus: corpus,
 	})
 	if err != nil {
-		sampler.Stop()
 		return err
 	}
-	left, waitErr := waitTerminal(ctx, conn, id+"-%", o.wait)
-	mem := sampler.Stop()
-	after := procstat.TakeCPU(svc.pid())
-	st, err := readStats(ctx, conn, id+"-%")
+	r.logs = logLines(logPath, "WARN", "ERROR") // complete now that the service stopped
+	r.print(stdout)
+	return waitErr
+}
+
+// observe is the measured window: it posts the load, waits until the run's
+// emails are terminal (waitErr when they are not within o.wait), reads the
+// figures and stops the service, as PostgreSQL's counters are complete only
+// once its backends have exited.
+func observe(ctx context.Context, o options, svc *service, conn *pgx.Conn, load webhooks.LoadConfig) (r report, waitErr, err error) {
+	pgBefore, err := readPGCounters(ctx, conn)
 	if err != nil {
-		return err
+		return r, nil, err
+	}
+	before := procstat.TakeCPU(svc.pid())
+	sampler := procstat.Sample(ctx, svc.pid(), 20*time.Millisecond)
+	r.opts = o
+	if r.load, err = webhooks.Run(ctx, load); err != nil {
+		sampler.Stop()
+		return r, nil, err
+	}
+	pattern := load.RunID + "-%"
+	r.left, waitErr = waitTerminal(ctx, conn, pattern, o.wait)
+	r.mem = sampler.Stop()
+	r.cpu = procstat.TakeCPU(svc.pid()).Minus(before)
+	if r.stats, err = readStats(ctx, conn, pattern); err != nil {
+		return r, nil, err
 	}
 	svc.stop()
 	pgAfter, err := readPGCounters(ctx, conn)
 	if err != nil {
-		return err
+		return r, nil, err
 	}
-	r := report{pg: pgAfter.minus(pgBefore), opts: o, load: load, stats: st, mem: mem, cpu: after.Minus(before), left: left,
-		logs: logLines(logPath, "WARN", "ERROR")}
-	r.print(stdout)
-	if waitErr != nil {
-		return waitErr
-	}
-	return nil
+	r.pg = pgAfter.minus(pgBefore)
+	return r, waitErr, nil
 }
 
 // serviceEnv is the service's environment for a run on database dbURL and

@@ -25,8 +25,7 @@ func (r report) emailsPerSec() float64 {
 	if r.stats.Span <= 0 {
 		return 0
 	}
-	st := r.stats
-	return float64(st.Completed+st.NotReply+st.Failed) / st.Span
+	return float64(r.stats.terminal()) / r.stats.Span
 }
 
 func (r report) print(w io.Writer) {
@@ -35,7 +34,7 @@ func (r report) print(w io.Writer) {
 	r.load.Print(w, r.opts.conc)
 	fmt.Fprintln(w, "── end to end ──")
 	fmt.Fprintf(w, "emails:       %d terminal of %d accepted (%d completed, %d not_creditor_reply, %d failed; %d still pending)\n",
-		st.Completed+st.NotReply+st.Failed, r.load.Accepted, st.Completed, st.NotReply, st.Failed, r.left)
+		st.terminal(), r.load.Accepted, st.Completed, st.NotReply, st.Failed, r.left)
 	fmt.Fprintf(w, "matching:     %d auto_matched, %d debt_updates rows, %d retries, %d attempts\n",
 		st.AutoMatched, st.DebtUpdates, st.Retries, st.Attempts)
 	fmt.Fprintf(w, "throughput:   %.0f emails/s (terminal emails over first created_at → last completed_at: %.2fs, WORKER_CONCURRENCY=%d)\n",
@@ -62,7 +61,7 @@ func (r report) print(w io.Writer) {
 	if r.opts.summary {
 		fmt.Fprintf(w, "SUMMARY e2e emails_per_sec=%.0f terminal=%d failed=%d wait_p50_ms=%.1f wait_p99_ms=%.1f "+
 			"latency_p50_ms=%.1f latency_p99_ms=%.1f rss_peak_mib=%.1f rss_hwm_mib=%.1f %s\n",
-			r.emailsPerSec(), st.Completed+st.NotReply+st.Failed, st.Failed, st.Wait[0]*1000, st.Wait[2]*1000,
+			r.emailsPerSec(), st.terminal(), st.Failed, st.Wait[0]*1000, st.Wait[2]*1000,
 			st.Latency[0]*1000, st.Latency[2]*1000, procstat.Mebibytes(r.mem.RSS), procstat.Mebibytes(r.mem.HWM), r.load.Summary())
 	}
 }

@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if _, err := webhooks.CheckLoopback(*url); err != nil {
+	if err := webhooks.CheckLoopback(*url); err != nil {
 		return err
 	}
 	runID := "bench-" + webhooks.RandomHex(6)
