@@ -229,7 +229,7 @@ func (c *Config) rules() []rule {
 		{0 <= c.Port && c.Port <= 65535, "PORT: must be 0–65535"},
 		{oneOf(c.Environment, "development", "production"), "ENVIRONMENT: must be development or production"},
 		{oneOf(parsedURL(c.DatabaseURL).Scheme, "postgres", "postgresql"), "DATABASE_URL: must be a postgres:// URL"},
-		{oneOf(parsedURL(c.RedisURL).Scheme, "redis", "rediss", "redis-sentinel"), "REDIS_URL: must be a redis:// or rediss:// URL"},
+		{oneOf(parsedURL(c.RedisURL).Scheme, "redis", "rediss"), "REDIS_URL: must be a redis:// or rediss:// URL"},
 		{c.RedisNamespace != "" && !strings.ContainsAny(c.RedisNamespace, "{}: "),
 			"REDIS_NAMESPACE: must be non-empty without braces, colons or spaces"},
 		{!prod || c.WebhookSecret != "", "WEBHOOK_SECRET: required in production"},
@@ -237,9 +237,7 @@ func (c *Config) rules() []rule {
 		{c.AdminAPIToken == "" || len(c.AdminAPIToken) >= 16, "ADMIN_API_TOKEN: must be at least 16 characters"},
 		{0 < c.MatchReviewThreshold && c.MatchReviewThreshold <= c.MatchAutoThreshold && c.MatchAutoThreshold <= 1,
 			"MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1"},
-		// Written so that NaN passes (no comparison holds for it); the matcher
-		// then never auto-matches.
-		{!(c.MatchMinGap < 0 || c.MatchMinGap > 1), "MATCH_MIN_GAP: must be 0–1"},
+		{0 <= c.MatchMinGap && c.MatchMinGap <= 1, "MATCH_MIN_GAP: must be 0–1"}, // NaN fails too
 		{oneOf(c.LLMProvider, "claude", "rules"), "LLM_PROVIDER: must be claude or rules"},
 		{c.LLMProvider != "claude" || c.AnthropicAPIKey != "", "ANTHROPIC_API_KEY: required when LLM_PROVIDER=claude"},
 		{c.AnthropicBaseURL == "" || parsedURL(c.AnthropicBaseURL).Host != "", "ANTHROPIC_BASE_URL: must be an absolute URL"},

@@ -333,6 +333,8 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		{map[string]string{"DATABASE_URL": "mysql://db/x"}, []string{"DATABASE_URL: must be a postgres:// URL"}},
 		{map[string]string{"DATABASE_URL": "postgres://db/%zz"}, []string{"DATABASE_URL: must be a postgres:// URL"}},
 		{map[string]string{"REDIS_URL": "http://r"}, []string{"REDIS_URL: must be a redis:// or rediss:// URL"}},
+		// go-redis cannot open it: Sentinel is redis://…?master_name=…
+		{map[string]string{"REDIS_URL": "redis-sentinel://r"}, []string{"REDIS_URL: must be a redis:// or rediss:// URL"}},
 		{map[string]string{"REDIS_NAMESPACE": "{ns}"}, []string{"REDIS_NAMESPACE: must be non-empty without braces, colons or spaces"}},
 		{map[string]string{"REDIS_NAMESPACE": "a b"}, []string{"REDIS_NAMESPACE: must be non-empty without braces, colons or spaces"}},
 		{map[string]string{"ENVIRONMENT": "production", "ADMIN_API_TOKEN": "0123456789abcdef"}, []string{"WEBHOOK_SECRET: required in production"}},
@@ -343,6 +345,7 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		{map[string]string{"MATCH_AUTO_THRESHOLD": "1.1"}, []string{"MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1"}},
 		{map[string]string{"MATCH_MIN_GAP": "-0.1"}, []string{"MATCH_MIN_GAP: must be 0–1"}},
 		{map[string]string{"MATCH_MIN_GAP": "1.5"}, []string{"MATCH_MIN_GAP: must be 0–1"}},
+		{map[string]string{"MATCH_MIN_GAP": "NaN"}, []string{"MATCH_MIN_GAP: must be 0–1"}},
 		{map[string]string{"LLM_PROVIDER": "gpt"}, []string{"LLM_PROVIDER: must be claude or rules"}},
 		{map[string]string{"LLM_PROVIDER": "claude"}, []string{"ANTHROPIC_API_KEY: required when LLM_PROVIDER=claude"}},
 		{map[string]string{"ANTHROPIC_BASE_URL": "api.example"}, []string{"ANTHROPIC_BASE_URL: must be an absolute URL"}},
