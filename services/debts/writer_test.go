@@ -258,3 +258,14 @@ func TestWriteRefusesInconsistentInput(t *testing.T) {
 	require.Empty(t, f.updates(t))
 	require.Empty(t, f.outbox(t))
 }
+
+func TestRefusedCompletionWritesNoEffect(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	require.NoError(t, f.db.Exec("UPDATE incoming_emails SET processing_status = 'extracted' WHERE id = ?", f.email.ID).Error)
+	_, err := f.complete(debts.Writer{SyncEnabled: true}, f.auto())
+	require.ErrorIs(t, err, models.ErrTransitionRefused)
+	require.Empty(t, f.updates(t))
+	require.Empty(t, f.outbox(t))
+	require.False(t, f.answered(t), "the inquiry is marked answered only with the completion")
+}
