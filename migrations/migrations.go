@@ -23,6 +23,7 @@ func all() []*gormigrate.Migration {
 		syncDriftReports(),
 		inquirySenderRecencyIndexes(),
 		incomingEmailsLZ4(),
+		incomingEmailsToastTarget(),
 	}
 }
 

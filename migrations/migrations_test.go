@@ -128,3 +128,29 @@ func TestStatusCheckConstraint(t *testing.T) {
 	require.True(t, errors.As(err, &pgErr), "got %v", err)
 	require.Equal(t, "23514", pgErr.Code)
 }
+
+// TestEmailBodiesLiveOutOfTheRow proves an email row stays small: a body
+// that PostgreSQL would compress and keep inline by default goes to the
+// TOAST table, so each of the row's status versions copies a pointer
+// instead of the compressed body.
+func TestEmailBodiesLiveOutOfTheRow(t *testing.T) {
+	t.Parallel()
+	db := apptest.NewDB(t)
+	const rows = 100
+	// 5 KB that compresses to about 1.3 KB: inline by default (rows under 2 KB).
+	require.NoError(t, db.Exec(`
+INSERT INTO incoming_emails (zendesk_ticket_id, dedup_key, from_email, received_at, raw_body_html)
+SELECT g::text, 'k' || g, 'a@b.de', now(),
+  repeat((SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 40) i), 4)
+FROM generate_series(1, ?) g`, rows).Error)
+	versions := 1
+	for _, status := range []string{"queued", "processing", "parsed"} {
+		require.NoError(t, db.Exec("UPDATE incoming_emails SET processing_status = ?", status).Error)
+		versions++
+	}
+	var heap, toast int64
+	require.NoError(t, db.Raw(`SELECT pg_relation_size(c.oid), pg_relation_size(c.reltoastrelid)
+FROM pg_class c WHERE c.oid = 'incoming_emails'::regclass`).Row().Scan(&heap, &toast))
+	require.Less(t, heap, int64(rows*versions*500), "bodies kept in the row: heap %d bytes", heap)
+	require.Greater(t, toast, int64(rows*1000), "toast %d bytes", toast)
+}
