@@ -29,7 +29,7 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, d
 		return nil, err
 	}
 	wm := workers.NewMetrics(reg)
-	m := matcher.New(db, matcher.Config{
+	m := matcher.New(async, matcher.Config{
 		AutoThreshold: cfg.MatchAutoThreshold, ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap,
 	})
 	writer := debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}

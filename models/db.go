@@ -39,21 +39,25 @@ func OpenDB(ctx context.Context, dsn string, maxOpen int) (*gorm.DB, error) {
 	return db, nil
 }
 
-// AsyncPoolDSN returns dsn for the pool of bookkeeping writes: claims,
-// stage markers, queued marks, retry bookkeeping, lease renewals.
+// AsyncPoolDSN returns dsn for the pool of bookkeeping writes (claims,
+// stage markers, queued marks, retry bookkeeping, lease renewals) and of the
+// matcher's candidate reads.
 //
 // Its sessions commit asynchronously (synchronous_commit off): a write
 // returns before its WAL is flushed, so use the pool only for writes a crash
 // may lose harmlessly (the reaper redoes them).
 //
-// They also always use generic plans (plan_cache_mode force_generic_plan).
-// These writes find their rows by primary key, so one plan serves every
-// call; but a batched statement's generic plan is estimated for ten array
-// elements and its custom plans for the two or three it gets, so by
-// default PostgreSQL re-planned it on every call — a quarter of its CPU in
-// the e2e bench. Reads that need plans for their actual values (the
-// matcher's candidate query) must not use this pool: a generic plan would
-// serve even their unnamed statements.
+// They also always use generic plans (plan_cache_mode force_generic_plan):
+// a prepared statement is planned once per connection, not per call. Its
+// statements find their rows by key, where one plan serves every value; by
+// default PostgreSQL re-planned the batched writes (a generic plan is
+// estimated for ten array elements, a custom one for the two or three they
+// get) and the matcher's candidate query on every call, about a quarter of
+// its CPU in the e2e bench. Bitmap scans are off (enable_bitmapscan off):
+// without values the planner guesses that a key names a row or two, and a
+// bitmap chosen on that guess reads every inquiry of a big creditor and
+// sorts them where the key index, read in its order, stops at the LIMIT.
+// Statements that need plans for their actual values must use the other pool.
 func AsyncPoolDSN(dsn string) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -62,6 +66,7 @@ func AsyncPoolDSN(dsn string) (string, error) {
 	q := u.Query()
 	q.Set("synchronous_commit", "off")
 	q.Set("plan_cache_mode", "force_generic_plan")
+	q.Set("enable_bitmapscan", "off")
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

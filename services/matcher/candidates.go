@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -107,19 +106,20 @@ func domainCoversSender(k lookupKeys) bool {
 // rows, which come last in candidate order; one branch with "sent_at IS
 // NULL OR …" would have to filter its way past inquiries newer than the reply.
 //
-// The first argument makes pgx send the query as an unnamed statement, which
-// PostgreSQL plans with the actual values every time. A cached prepared
-// statement switches to a generic plan after five runs, and without values
-// the planner guesses a sender range holds two rows, reads all of a big
-// creditor's inquiries through a bitmap and sorts them.
+// The statement is prepared once per connection and run with a generic
+// plan: it reads on the async pool (models.AsyncPoolDSN), whose sessions
+// plan only generically and never use bitmap scans. Planning it for every
+// reply's values cost PostgreSQL more than running it. Without values the
+// planner guesses a sender range holds two rows; allowed a bitmap, it would
+// read all of a big creditor's inquiries and sort them, where the ordered
+// index scan stops after maxCandidates (TestCandidateQueryUsesIndexes).
 func candidateSQL(ls []lookup, receivedAt time.Time) (string, []any) {
 	from, to := receivedAt.Add(-lookback), receivedAt.Add(clockSlack)
 	var branches []string
-	args := []any{pgx.QueryExecModeExec}
-	// Parameters carry their type: pgx sends strings untyped in this mode.
+	var args []any
 	param := func(v any, typ string) string {
 		args = append(args, v)
-		return fmt.Sprintf("$%d::%s", len(args)-1, typ)
+		return fmt.Sprintf("$%d::%s", len(args), typ)
 	}
 	branch := func(l lookup, recent string) {
 		var key string

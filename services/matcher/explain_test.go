@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -63,13 +64,31 @@ func TestCandidateQueryUsesIndexes(t *testing.T) {
 	require.NotContains(t, plan, "top-N heapsort", plan)
 }
 
-// explainCandidates returns the executed plan of in's candidate query.
+// explainCandidates returns the executed plan of in's candidate query as
+// the service runs it: prepared on a session of the async pool, whose
+// settings make it a generic plan.
 func explainCandidates(t *testing.T, db *apptest.DB, in Input) []string {
 	t.Helper()
-	query, args := candidateSQL(lookupsFor(keysFor(in)), in.ReceivedAt)
-	sqlDB, err := db.DB.DB()
+	ctx := context.Background()
+	asyncURL, err := models.AsyncPoolDSN(db.URL)
 	require.NoError(t, err)
-	rows, err := sqlDB.QueryContext(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+query, args...)
+	async, err := models.OpenDB(ctx, asyncURL, 1)
+	require.NoError(t, err)
+	sqlDB, err := async.DB()
+	require.NoError(t, err)
+	defer sqlDB.Close()
+	conn, err := sqlDB.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+
+	query, args := candidateSQL(lookupsFor(keysFor(in)), in.ReceivedAt)
+	_, err = conn.ExecContext(ctx, "PREPARE candidates AS "+query)
+	require.NoError(t, err)
+	params := make([]string, len(args))
+	for i, a := range args {
+		params[i] = sqlLiteral(t, a)
+	}
+	rows, err := conn.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE candidates("+strings.Join(params, ", ")+")")
 	require.NoError(t, err)
 	defer rows.Close()
 	var lines []string
@@ -80,6 +99,27 @@ func explainCandidates(t *testing.T, db *apptest.DB, in Input) []string {
 	}
 	require.NoError(t, rows.Err())
 	return lines
+}
+
+// sqlLiteral writes a candidate query argument as SQL: EXECUTE takes its
+// parameters as expressions, not as bound values.
+func sqlLiteral(t *testing.T, v any) string {
+	t.Helper()
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	switch v := v.(type) {
+	case string:
+		return quote(v)
+	case []string:
+		quoted := make([]string, len(v))
+		for i, s := range v {
+			quoted[i] = quote(s)
+		}
+		return "ARRAY[" + strings.Join(quoted, ", ") + "]::text[]"
+	case time.Time:
+		return quote(v.Format(time.RFC3339Nano))
+	}
+	t.Fatalf("no literal for %T", v)
+	return ""
 }
 
 // requireNoRecencyWalk fails when the plan reads the sent_at index for
