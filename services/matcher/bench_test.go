@@ -11,11 +11,11 @@ import (
 func BenchmarkMatch(b *testing.B) {
 	db := seedSkewed(b, 20000)
 	inputs := skewedReplies(b, db, 200)
-	m := New(db.DB, DefaultConfig())
+	m := New(asyncPool(b, db), DefaultConfig()) // as the service runs it
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if _, err := m.Match(ctx, nil, inputs[i%len(inputs)]); err != nil {
+		if _, err := m.Match(ctx, inputs[i%len(inputs)]); err != nil {
 			b.Fatal(err)
 		}
 	}

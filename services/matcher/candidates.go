@@ -3,12 +3,12 @@ package matcher
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -152,7 +152,7 @@ type candidateRow struct {
 // loadCandidates reads every lookup in one round trip and keeps, per key
 // group, the maxCandidates most recent inquiries; no keys means no
 // candidates, never a scan of names across the table.
-func loadCandidates(ctx context.Context, tx *gorm.DB, k lookupKeys, receivedAt time.Time) ([]models.CreditorInquiry, error) {
+func loadCandidates(ctx context.Context, db *gorm.DB, k lookupKeys, receivedAt time.Time) ([]models.CreditorInquiry, error) {
 	ls := lookupsFor(k)
 	if len(ls) == 0 {
 		return nil, nil
@@ -160,52 +160,47 @@ func loadCandidates(ctx context.Context, tx *gorm.DB, k lookupKeys, receivedAt t
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	query, args := candidateSQL(ls, receivedAt)
-	rows, err := readCandidates(ctx, tx, query, args)
+	rows, err := readCandidates(ctx, db, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("load inquiry candidates: %w", err)
 	}
 	return mostRecentPerGroup(rows), nil
 }
 
-// readCandidates runs the query on tx's connection or transaction and scans
-// rows by hand: reflection-based scanning of a few hundred rows cost more
-// than the query itself.
-func readCandidates(ctx context.Context, tx *gorm.DB, query string, args []any) ([]candidateRow, error) {
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, query, args...)
+// readCandidates runs the query on one of db's connections through pgx
+// itself and scans rows by hand: database/sql's conversions of a hundred
+// rows per reply, and reflection-based scanning before them, cost more CPU
+// than the rest of the matcher.
+func readCandidates(ctx context.Context, db *gorm.DB, query string, args []any) ([]candidateRow, error) {
+	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := make([]candidateRow, 0, maxCandidates)
-	for rows.Next() {
-		var r candidateRow
-		var akz, email, ref, ticket sql.NullString
-		var sent sql.NullTime
-		var amount sql.NullFloat64
-		if err := rows.Scan(&r.group, &r.inq.ID, &r.inq.ClientName, &akz, &r.inq.CreditorName,
-			&email, &ref, &ticket, &sent, &amount); err != nil {
-			return nil, err
-		}
-		r.inq.ClientAktenzeichen = nullable(akz)
-		r.inq.CreditorEmail = nullable(email)
-		r.inq.ReferenceNumber = nullable(ref)
-		r.inq.ZendeskTicketID = nullable(ticket)
-		if sent.Valid {
-			r.inq.SentAt = &sent.Time
-		}
-		if amount.Valid {
-			r.inq.DebtAmount = &amount.Float64
-		}
-		out = append(out, r)
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
-}
-
-func nullable(s sql.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	return &s.String
+	defer conn.Close()
+	var out []candidateRow
+	err = conn.Raw(func(driverConn any) error {
+		rows, err := driverConn.(*stdlib.Conn).Conn().Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		out = make([]candidateRow, 0, maxCandidates)
+		for rows.Next() {
+			var r candidateRow
+			if err := rows.Scan(&r.group, &r.inq.ID, &r.inq.ClientName, &r.inq.ClientAktenzeichen,
+				&r.inq.CreditorName, &r.inq.CreditorEmail, &r.inq.ReferenceNumber,
+				&r.inq.ZendeskTicketID, &r.inq.SentAt, &r.inq.DebtAmount); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // mostRecentPerGroup merges the branches: within a group, an inquiry found

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -70,13 +71,8 @@ func TestCandidateQueryUsesIndexes(t *testing.T) {
 func explainCandidates(t *testing.T, db *apptest.DB, in Input) []string {
 	t.Helper()
 	ctx := context.Background()
-	asyncURL, err := models.AsyncPoolDSN(db.URL)
+	sqlDB, err := asyncPool(t, db).DB()
 	require.NoError(t, err)
-	async, err := models.OpenDB(ctx, asyncURL, 1)
-	require.NoError(t, err)
-	sqlDB, err := async.DB()
-	require.NoError(t, err)
-	defer sqlDB.Close()
 	conn, err := sqlDB.Conn(ctx)
 	require.NoError(t, err)
 	defer conn.Close()
@@ -99,6 +95,22 @@ func explainCandidates(t *testing.T, db *apptest.DB, in Input) []string {
 	}
 	require.NoError(t, rows.Err())
 	return lines
+}
+
+// asyncPool opens db's schema with the service's async pool settings
+// (models.AsyncPoolDSN), which the matcher's query plans depend on.
+func asyncPool(t testing.TB, db *apptest.DB) *gorm.DB {
+	t.Helper()
+	asyncURL, err := models.AsyncPoolDSN(db.URL)
+	require.NoError(t, err)
+	async, err := models.OpenDB(context.Background(), asyncURL, 4)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if sqlDB, err := async.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	return async
 }
 
 // sqlLiteral writes a candidate query argument as SQL: EXECUTE takes its

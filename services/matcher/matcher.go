@@ -62,7 +62,8 @@ type Matcher struct {
 	cfg Config
 }
 
-// New returns a matcher reading from db unless Match is given a transaction.
+// New returns a matcher reading from db, a pool of pgx connections
+// (models.AsyncPoolDSN in the service: see candidateSQL).
 // A zero Config means DefaultConfig.
 func New(db *gorm.DB, cfg Config) *Matcher {
 	if cfg == (Config{}) {
@@ -71,18 +72,15 @@ func New(db *gorm.DB, cfg Config) *Matcher {
 	return &Matcher{db: db, cfg: cfg}
 }
 
-// Match reads candidates with tx (a *gorm.DB or a transaction; nil means the
-// matcher's own db) and scores them. It reads only; the caller stores the result.
-func (m *Matcher) Match(ctx context.Context, tx *gorm.DB, in Input) (Result, error) {
-	if tx == nil {
-		tx = m.db
-	}
+// Match reads candidates and scores them. It reads only; the caller stores
+// the result.
+func (m *Matcher) Match(ctx context.Context, in Input) (Result, error) {
 	receivedAt := in.ReceivedAt
 	if receivedAt.IsZero() {
 		receivedAt = time.Now()
 	}
 	k := keysFor(in)
-	rows, err := loadCandidates(ctx, tx, k, receivedAt)
+	rows, err := loadCandidates(ctx, m.db, k, receivedAt)
 	if err != nil {
 		return Result{}, err
 	}

@@ -76,7 +76,7 @@ func input(ticket, from string, d models.ExtractedData) Input {
 
 func (f fixture) match(t *testing.T, in Input) Result {
 	t.Helper()
-	res, err := f.m.Match(context.Background(), f.db, in)
+	res, err := f.m.Match(context.Background(), in)
 	require.NoError(t, err)
 	require.LessOrEqual(t, len(res.Candidates), maxReported)
 	for i := 1; i < len(res.Candidates); i++ {
@@ -276,26 +276,21 @@ func TestMatchThresholdsConfigurable(t *testing.T) {
 	f.requireStatus(t, res, models.MatchAuto, "muellerVodafone")
 
 	strict := New(f.db, Config{AutoThreshold: 0.99, ReviewThreshold: 0.95, MinGap: 0.15})
-	res, err := strict.Match(context.Background(), f.db, in)
+	res, err := strict.Match(context.Background(), in)
 	require.NoError(t, err)
 	require.Equal(t, models.MatchNone, res.Status, res.Reason)
 	require.Nil(t, res.InquiryID)
 	require.Contains(t, res.Reason, "below review threshold 0.95")
 }
 
-func TestMatchInTransactionAndReasonCarriesNoPersonalData(t *testing.T) {
+func TestReasonCarriesNoPersonalData(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	in := input("1001", "forderungen@vodafone.de", models.ExtractedData{
 		ClientName: "Max Müller", CreditorName: "Vodafone", ClientAktenzeichen: "12345/24",
 		ReferenceNumbers: []string{"VF-998877"}, DebtAmount: new(1234.56),
 	})
-	var res Result
-	err := f.db.Transaction(func(tx *gorm.DB) error {
-		var err error
-		res, err = f.m.Match(context.Background(), tx, in)
-		return err
-	})
+	res, err := f.m.Match(context.Background(), in)
 	require.NoError(t, err)
 	f.requireStatus(t, res, models.MatchAuto, "muellerVodafone")
 	require.Equal(t, "ticket id, case number, reference number, sender address, creditor name and client name agree; score 1.00, runner-up 0.62",
@@ -317,7 +312,7 @@ func TestMatchInTransactionAndReasonCarriesNoPersonalData(t *testing.T) {
 func TestMatchNilTxUsesOwnDB(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	res, err := f.m.Match(context.Background(), nil, input("1006", "info@sparkasse-koelnbonn.de", models.ExtractedData{}))
+	res, err := f.m.Match(context.Background(), input("1006", "info@sparkasse-koelnbonn.de", models.ExtractedData{}))
 	require.NoError(t, err)
 	f.requireStatus(t, res, models.MatchAuto, "grossSparkasse")
 }
@@ -327,7 +322,7 @@ func TestMatchCanceledContext(t *testing.T) {
 	f := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := f.m.Match(ctx, f.db, input("1001", "", models.ExtractedData{}))
+	_, err := f.m.Match(ctx, input("1001", "", models.ExtractedData{}))
 	require.Error(t, err)
 }
 
@@ -343,7 +338,7 @@ FROM generate_series(1, 300) g`, now).Error)
 		CreditorEmail: nullIfEmpty("bulk@big-creditor.de"), ZendeskTicketID: nullIfEmpty("T-1"), SentAt: &sent}
 	require.NoError(t, db.Create(&old).Error)
 
-	res, err := New(db.DB, DefaultConfig()).Match(context.Background(), db.DB, input("T-1", "bulk@big-creditor.de", models.ExtractedData{}))
+	res, err := New(db.DB, DefaultConfig()).Match(context.Background(), input("T-1", "bulk@big-creditor.de", models.ExtractedData{}))
 	require.NoError(t, err)
 	require.Equal(t, models.MatchAuto, res.Status, res.Reason)
 	require.Equal(t, old.ID, *res.InquiryID)

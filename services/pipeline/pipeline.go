@@ -27,7 +27,7 @@ type Extractor interface {
 
 // Matcher finds the inquiry a reply answers.
 type Matcher interface {
-	Match(ctx context.Context, tx *gorm.DB, in matcher.Input) (matcher.Result, error)
+	Match(ctx context.Context, in matcher.Input) (matcher.Result, error)
 }
 
 // DebtWriter gives the writes that record the amount and its outbox rows in
@@ -183,7 +183,7 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 	if err := p.advance(ctx, models.StageMove{Job: job, To: models.StatusMatching}); err != nil {
 		return err
 	}
-	res, err := p.matcher.Match(ctx, nil, matcher.Input{
+	res, err := p.matcher.Match(ctx, matcher.Input{
 		TicketID: job.Email.ZendeskTicketID, FromEmail: job.Email.FromEmail,
 		Data: data, ReceivedAt: job.Email.ReceivedAt,
 	})

@@ -81,11 +81,11 @@ type flakyMatcher struct {
 	inner  pipeline.Matcher
 }
 
-func (f *flakyMatcher) Match(ctx context.Context, tx *gorm.DB, in matcher.Input) (matcher.Result, error) {
+func (f *flakyMatcher) Match(ctx context.Context, in matcher.Input) (matcher.Result, error) {
 	if f.failed.CompareAndSwap(false, true) {
 		return matcher.Result{}, models.Transient(errors.New("connection reset"), 0)
 	}
-	return f.inner.Match(ctx, tx, in)
+	return f.inner.Match(ctx, in)
 }
 
 func newPipeline(db *gorm.DB, ex pipeline.Extractor, m pipeline.Matcher) *pipeline.Pipeline {
