@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -74,25 +75,44 @@ func claim(ctx context.Context, db *gorm.DB, reqs []*claimRequest, worker string
 // renewLeases extends the leases of the running attempts in one statement
 // and returns the tokens that no longer own their email. It locks the rows
 // in id order, like the batched claims and stage moves.
+//
+// An attempt whose own final write has committed is not lost, although its
+// email is no longer leased: the commit can reach the renewal before the
+// worker reads its answer, and cancelling the worker then would report a
+// stored result as discarded. Such an attempt's row is finished with an
+// outcome other than rescued. That is checked, for the few tokens not
+// renewed, by a second statement: its snapshot includes every commit the
+// renewal waited for or saw, which the renewal's own snapshot may not.
 func renewLeases(ctx context.Context, db *gorm.DB, tokens []string, lease time.Duration) (lost []string, err error) {
 	if len(tokens) == 0 {
 		return nil, nil
 	}
-	var kept []string
+	var renewed []string
 	err = db.WithContext(ctx).Raw(`
 UPDATE incoming_emails SET lease_until = now() + make_interval(secs => ?)
 WHERE id IN (SELECT id FROM incoming_emails WHERE lease_token IN ? AND processing_status IN ?
              ORDER BY id FOR UPDATE)
-RETURNING lease_token`, lease.Seconds(), tokens, models.ActiveStages).Scan(&kept).Error
+RETURNING lease_token`, lease.Seconds(), tokens, models.ActiveStages).Scan(&renewed).Error
 	if err != nil {
 		return nil, fmt.Errorf("renew leases: %w", err)
 	}
-	held := make(map[string]bool, len(kept))
-	for _, t := range kept {
-		held[t] = true
-	}
+	var gone []string
 	for _, t := range tokens {
-		if !held[t] {
+		if !slices.Contains(renewed, t) {
+			gone = append(gone, t)
+		}
+	}
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	var finished []string
+	err = db.WithContext(ctx).Raw(`SELECT lease_token FROM email_attempts
+WHERE lease_token IN ? AND finished_at IS NOT NULL AND outcome <> ?`, gone, models.OutcomeRescued).Scan(&finished).Error
+	if err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
+	}
+	for _, t := range gone {
+		if !slices.Contains(finished, t) {
 			lost = append(lost, t)
 		}
 	}

@@ -311,3 +311,31 @@ func TestOneClaimStatementTakesEachEmailOnce(t *testing.T) {
 		require.Equal(t, r.job.Token, at[0].LeaseToken)
 	}
 }
+
+// TestRenewalSparesAttemptThatFinishedItself proves the lease renewal does
+// not call an attempt lost because its own final write committed before the
+// worker read the answer: only a rescue, or another attempt's lease, is.
+func TestRenewalSparesAttemptThatFinishedItself(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	claimed := func() *models.Job {
+		job, err := claimOne(ctx, b.db.DB, b.insertEmail(t, models.StatusQueued), "w1", time.Minute)
+		require.NoError(t, err)
+		require.NotNil(t, job)
+		return job
+	}
+	running, finished, rescued, taken := claimed(), claimed(), claimed(), claimed()
+	_, err := completer(b.db.DB, nil)(ctx, finished) // committed; its worker has not returned yet
+	require.NoError(t, err)
+	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_until = now() - interval '1 second' WHERE id = ?",
+		rescued.Email.ID).Error)
+	require.NoError(t, NewReaper(ReaperConfig{Interval: time.Hour, MaxRescues: 3}, b.db.DB, b.queue, b.m, b.log).runOnce(ctx))
+	require.Equal(t, models.StatusQueued, b.email(t, rescued.Email.ID).ProcessingStatus)
+	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_token = 'someone-else' WHERE id = ?",
+		taken.Email.ID).Error)
+
+	lost, err := renewLeases(ctx, b.db.DB, []string{running.Token, finished.Token, rescued.Token, taken.Token}, time.Minute)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{rescued.Token, taken.Token}, lost)
+}
