@@ -40,8 +40,10 @@ const (
 )
 
 // inquiryColumns are the columns scoring reads; bodies stay in the database.
+// debt_amount comes as float8: pgx turns a numeric into a float64 through
+// its decimal text.
 const inquiryColumns = "id, client_name, client_aktenzeichen, creditor_name, creditor_email, " +
-	"reference_number, zendesk_ticket_id, sent_at, debt_amount"
+	"reference_number, zendesk_ticket_id, sent_at, debt_amount::float8"
 
 // Key groups: the reply's own numbers (ticket id, case and reference
 // numbers), which name few inquiries, and its sender (address, domain),
@@ -168,9 +170,9 @@ func loadCandidates(ctx context.Context, db *gorm.DB, k lookupKeys, receivedAt t
 }
 
 // readCandidates runs the query on one of db's connections through pgx
-// itself and scans rows by hand: database/sql's conversions of a hundred
-// rows per reply, and reflection-based scanning before them, cost more CPU
-// than the rest of the matcher.
+// itself and scans rows into plain values: database/sql's conversions of a
+// hundred rows per reply, and reflection-based scanning before them, cost
+// more CPU than the rest of the matcher.
 func readCandidates(ctx context.Context, db *gorm.DB, query string, args []any) ([]candidateRow, error) {
 	sqlDB, err := db.DB()
 	if err != nil {

@@ -22,7 +22,7 @@ func seedSkewed(t testing.TB, n int) *apptest.DB {
 	db := apptest.NewDB(t)
 	require.NoError(t, db.Exec(`
 INSERT INTO creditor_inquiries (client_name, client_aktenzeichen, creditor_name, creditor_email,
-  reference_number, zendesk_ticket_id, sent_at)
+  reference_number, zendesk_ticket_id, sent_at, debt_amount)
 SELECT (ARRAY['Max','Erika','Hans','Anna','Jürgen','Petra','Lukas','Sabine','Ali','Marta'])[1 + g % 10]
     || ' ' || (ARRAY['Müller','Schmidt','Schneider','Fischer','Weber','Meyer','Wagner','Becker',
                      'Schulz','Hoffmann','Schäfer','Koch','Bauer'])[1 + (g / 10) % 13],
@@ -31,7 +31,8 @@ SELECT (ARRAY['Max','Erika','Hans','Anna','Jürgen','Petra','Lukas','Sabine','Al
   CASE WHEN g % 7 = 0 THEN 'sb' || (g % 40) || '@creditor' || d || '.de'
        ELSE 'forderungen@creditor' || d || '.de' END,
   (1000000 + g)::text, (400000 + g)::text,
-  now() - (g % 700) * interval '1 day'
+  now() - (g % 700) * interval '1 day',
+  CASE WHEN g % 10 <> 0 THEN round((100 + (g * 37) % 50000) * 1.37, 2) END
 FROM generate_series(1, ?) g,
   LATERAL (SELECT floor(power(((g * 7919) % 1000) / 1000.0, 3) * 50)::int AS d) dd`, n).Error)
 	require.NoError(t, db.Exec("ANALYZE creditor_inquiries").Error)
