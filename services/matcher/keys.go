@@ -16,6 +16,25 @@ import (
 func normalizeNumber(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return normalizeRunes(s) // scored for every candidate: ASCII, the usual case, skips rune decoding
+		case c == ' ' || '\t' <= c && c <= '\r' || c == '/' || c == '_' || c == '-' || c == '.':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// normalizeRunes is normalizeNumber for any text.
+func normalizeRunes(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
 	for _, r := range s {
 		if unicode.IsSpace(r) || strings.ContainsRune("/_-.", r) {
 			continue

@@ -23,6 +23,18 @@ func TestNormalizeNumber(t *testing.T) {
 	}
 }
 
+// TestNormalizeNumberASCIIPath proves the byte loop for ASCII agrees with
+// the rune loop on every pair of ASCII characters.
+func TestNormalizeNumberASCIIPath(t *testing.T) {
+	t.Parallel()
+	for a := range 128 {
+		for b := range 128 {
+			in := string([]byte{'X', byte(a), byte(b), '9'})
+			require.Equal(t, normalizeRunes(in), normalizeNumber(in), "input %q", in)
+		}
+	}
+}
+
 func TestKeysFor(t *testing.T) {
 	t.Parallel()
 	k := keysFor(Input{
