@@ -40,7 +40,8 @@ func main() {
 type options struct {
 	count, conc, workers, cases int
 	load, wait                  time.Duration
-	bin, cpuProfile, pgAdmin    string
+	bin, cpuProfile, memProfile string
+	pgAdmin                     string
 	redisAddr, logLevel         string
 	keep, summary, seed         bool
 	extraEnv                    []string
@@ -58,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.wait, "wait", 150*time.Second, "after posting, give up waiting for terminal statuses after this long")
 	fs.StringVar(&o.bin, "bin", "", "prebuilt service binary (default: go build into a temp dir)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "build the profiling variant (bench/profiled) and write the service's CPU profile here")
+	fs.StringVar(&o.memProfile, "memprofile", "", "build the profiling variant and write the service's allocations (pprof allocs) here when it stops")
 	fs.StringVar(&o.pgAdmin, "pg", "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable", "admin connection (creates/drops the run's database)")
 	fs.StringVar(&o.redisAddr, "redis", "127.0.0.1:6379", "Redis address (the run uses its own namespace)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL of the service")
@@ -96,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		pkg := "."
-		if o.cpuProfile != "" {
+		if o.cpuProfile != "" || o.memProfile != "" {
 			pkg = "./bench/profiled"
 		}
 		fmt.Fprintf(stdout, "building %s …\n", pkg)
@@ -197,9 +199,11 @@ func serviceEnv(o options, dbURL, id, secret string) []string {
 	env := []string{"APP_MODE=all", "PORT=0", "DATABASE_URL=" + dbURL, "REDIS_URL=redis://" + o.redisAddr + "/0",
 		"REDIS_NAMESPACE=" + id, "WEBHOOK_SECRET=" + secret, "LLM_PROVIDER=rules",
 		"WORKER_CONCURRENCY=" + strconv.Itoa(o.workers), "LOG_LEVEL=" + o.logLevel}
-	if o.cpuProfile != "" {
-		abs, _ := filepath.Abs(o.cpuProfile)
-		env = append(env, "BENCH_CPUPROFILE="+abs)
+	for name, path := range map[string]string{"BENCH_CPUPROFILE": o.cpuProfile, "BENCH_MEMPROFILE": o.memProfile} {
+		if path != "" {
+			abs, _ := filepath.Abs(path)
+			env = append(env, name+"="+abs)
+		}
 	}
 	return append(env, o.extraEnv...)
 }

@@ -36,11 +36,12 @@ func TestServiceEnv(t *testing.T) {
 	require.Contains(t, env, "WORKER_CONCURRENCY=8")
 	require.Equal(t, "DB_MAX_OPEN_CONNS=4", env[len(env)-1], "extra settings come last and win")
 	for _, kv := range env {
-		require.NotContains(t, kv, "BENCH_CPUPROFILE")
+		require.NotContains(t, kv, "BENCH_")
 	}
-	o.cpuProfile = "cpu.pprof"
+	o.cpuProfile, o.memProfile = "cpu.pprof", "mem.pprof"
 	env = serviceEnv(o, "postgres://127.0.0.1/x", "bench_e2e_x", "s3cret")
 	cwd, err := os.Getwd()
 	require.NoError(t, err)
 	require.Contains(t, env, "BENCH_CPUPROFILE="+filepath.Join(cwd, "cpu.pprof"), "the profile path is absolute")
+	require.Contains(t, env, "BENCH_MEMPROFILE="+filepath.Join(cwd, "mem.pprof"))
 }
