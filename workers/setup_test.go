@@ -30,15 +30,7 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	db := apptest.NewDB(t)
-	asyncURL, err := models.AsyncPoolDSN(db.URL)
-	require.NoError(t, err)
-	async, err := models.OpenDB(context.Background(), asyncURL, 10)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if s, err := async.DB(); err == nil {
-			_ = s.Close()
-		}
-	})
+	async := db.AsyncPool(t, 10)
 	r := apptest.NewRedis(t)
 	return &bundle{
 		db: db, async: async, redis: r,

@@ -95,6 +95,35 @@ func newDB(t testing.TB, migrate bool) *DB {
 	return &DB{DB: db, URL: u, Schema: schema}
 }
 
+// Pool opens another pool of conns connections on the schema, closed when
+// the test ends.
+func (d *DB) Pool(t testing.TB, conns int) *gorm.DB {
+	t.Helper()
+	return openPool(t, d.URL, conns)
+}
+
+// AsyncPool opens a pool on the schema with the service's async pool
+// settings (models.AsyncPoolDSN: asynchronous commits, generic plans, no
+// bitmap scans), closed when the test ends.
+func (d *DB) AsyncPool(t testing.TB, conns int) *gorm.DB {
+	t.Helper()
+	u, err := models.AsyncPoolDSN(d.URL)
+	if err != nil {
+		t.Fatalf("async pool: %v", err)
+	}
+	return openPool(t, u, conns)
+}
+
+func openPool(t testing.TB, dsn string, conns int) *gorm.DB {
+	t.Helper()
+	db, err := models.OpenDB(context.Background(), dsn, conns)
+	if err != nil {
+		t.Fatalf("open pool: %v", err)
+	}
+	t.Cleanup(func() { closeDB(db) })
+	return db
+}
+
 // withSearchPath returns dsn with its search_path set to schema.
 func withSearchPath(dsn, schema string) string {
 	u, err := url.Parse(dsn)

@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
-	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -38,27 +36,9 @@ func newEnv(tb testing.TB, conns int) *env {
 	tb.Helper()
 	db := apptest.NewDB(tb)
 	e := &env{db: db, redis: apptest.NewRedis(tb)}
-	e.durable = openPool(tb, db.URL, conns)
-	asyncURL, err := models.AsyncPoolDSN(db.URL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.async = openPool(tb, asyncURL, conns)
+	e.durable = db.Pool(tb, conns)
+	e.async = db.AsyncPool(tb, conns)
 	return e
-}
-
-func openPool(tb testing.TB, url string, conns int) *gorm.DB {
-	tb.Helper()
-	g, err := models.OpenDB(context.Background(), url, conns)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if sqlDB, err := g.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	return g
 }
 
 // queue is the real Redis queue in the env's namespace.

@@ -11,7 +11,7 @@ import (
 func BenchmarkMatch(b *testing.B) {
 	db := seedSkewed(b, 20000)
 	inputs := skewedReplies(b, db, 200)
-	m := New(asyncPool(b, db), DefaultConfig()) // as the service runs it
+	m := New(db.AsyncPool(b, 4), DefaultConfig()) // as the service runs it
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -71,7 +70,7 @@ func TestCandidateQueryUsesIndexes(t *testing.T) {
 func explainCandidates(t *testing.T, db *apptest.DB, in Input) []string {
 	t.Helper()
 	ctx := context.Background()
-	sqlDB, err := asyncPool(t, db).DB()
+	sqlDB, err := db.AsyncPool(t, 1).DB()
 	require.NoError(t, err)
 	conn, err := sqlDB.Conn(ctx)
 	require.NoError(t, err)
@@ -95,22 +94,6 @@ func explainCandidates(t *testing.T, db *apptest.DB, in Input) []string {
 	}
 	require.NoError(t, rows.Err())
 	return lines
-}
-
-// asyncPool opens db's schema with the service's async pool settings
-// (models.AsyncPoolDSN), which the matcher's query plans depend on.
-func asyncPool(t testing.TB, db *apptest.DB) *gorm.DB {
-	t.Helper()
-	asyncURL, err := models.AsyncPoolDSN(db.URL)
-	require.NoError(t, err)
-	async, err := models.OpenDB(context.Background(), asyncURL, 4)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if sqlDB, err := async.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	return async
 }
 
 // sqlLiteral writes a candidate query argument as SQL: EXECUTE takes its
