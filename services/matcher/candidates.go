@@ -185,7 +185,11 @@ func readCandidates(ctx context.Context, db *gorm.DB, query string, args []any) 
 	defer conn.Close()
 	var out []candidateRow
 	err = conn.Raw(func(driverConn any) error {
-		rows, err := driverConn.(*stdlib.Conn).Conn().Query(ctx, query, args...)
+		pgxConn, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("candidate query needs a pgx connection, not %T", driverConn)
+		}
+		rows, err := pgxConn.Conn().Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
