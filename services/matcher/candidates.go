@@ -218,7 +218,7 @@ func mostRecentPerGroup(rows []candidateRow) []models.CreditorInquiry {
 		if c := cmp.Compare(a.group, b.group); c != 0 {
 			return c
 		}
-		return moreRecent(a.inq, b.inq)
+		return moreRecent(&a.inq, &b.inq)
 	})
 	out := make([]models.CreditorInquiry, 0, len(rows))
 	seen := make(map[uint64]bool, len(rows))
@@ -244,7 +244,7 @@ func mostRecentPerGroup(rows []candidateRow) []models.CreditorInquiry {
 
 // moreRecent orders like the SQL: sent_at descending with NULLs last, then
 // id descending.
-func moreRecent(a, b models.CreditorInquiry) int {
+func moreRecent(a, b *models.CreditorInquiry) int {
 	switch {
 	case a.SentAt == nil && b.SentAt == nil:
 	case a.SentAt == nil:

@@ -87,26 +87,23 @@ func (m *Matcher) Match(ctx context.Context, in Input) (Result, error) {
 	sc := newScorer(k, in, receivedAt)
 	ranked := make([]scored, 0, len(rows))
 	for i := range rows {
-		r := sc.score(rows[i])
-		r.inq = &rows[i]
-		ranked = append(ranked, r)
+		ranked = append(ranked, sc.score(&rows[i]))
 	}
 	sort.SliceStable(ranked, func(i, j int) bool { return better(ranked[i], ranked[j]) })
 	return m.decide(k, ranked), nil
 }
 
 // better orders candidates: higher score, then higher unclamped sum, then
-// the more recent inquiry, then the newer row.
+// the candidate order of the lookup (the more recent inquiry, then the newer
+// row).
 func better(a, b scored) bool {
 	switch {
 	case a.Score != b.Score:
 		return a.Score > b.Score
 	case a.raw != b.raw:
 		return a.raw > b.raw
-	case !a.sentAt.Equal(b.sentAt):
-		return a.sentAt.After(b.sentAt)
 	}
-	return a.InquiryID > b.InquiryID
+	return moreRecent(a.inq, b.inq) < 0
 }
 
 // decide applies the thresholds to the ranked candidates.

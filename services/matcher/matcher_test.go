@@ -90,10 +90,13 @@ func (f fixture) requireStatus(t *testing.T, res Result, status, key string) {
 	require.Equal(t, status, res.Status, "reason: %s", res.Reason)
 	if key == "" {
 		require.Nil(t, res.InquiryID)
+		require.Nil(t, res.Inquiry)
 		return
 	}
 	require.NotNil(t, res.InquiryID)
 	require.Equal(t, f.ids[key], *res.InquiryID, "reason: %s", res.Reason)
+	require.NotNil(t, res.Inquiry, "the debt writer needs the matched row")
+	require.Equal(t, *res.InquiryID, res.Inquiry.ID)
 	require.Equal(t, res.Candidates[0].Score, res.Confidence)
 }
 
@@ -309,12 +312,27 @@ func TestReasonCarriesNoPersonalData(t *testing.T) {
 	require.Contains(t, back, "candidates")
 }
 
-func TestMatchNilTxUsesOwnDB(t *testing.T) {
+// TestMatchReturnsInquiryAsRead checks that Result.Inquiry carries the
+// matched row's columns as the debt writer uses them, the amount the
+// inquiry asked about included.
+func TestMatchReturnsInquiryAsRead(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
+	require.NoError(t, f.db.Model(&models.CreditorInquiry{}).Where("id = ?", f.ids["grossSparkasse"]).
+		Update("debt_amount", 1234.56).Error)
 	res, err := f.m.Match(context.Background(), input("1006", "info@sparkasse-koelnbonn.de", models.ExtractedData{}))
 	require.NoError(t, err)
 	f.requireStatus(t, res, models.MatchAuto, "grossSparkasse")
+	inq := res.Inquiry
+	require.Equal(t, "Jürgen Groß", inq.ClientName)
+	require.Equal(t, "Sparkasse KölnBonn", inq.CreditorName)
+	require.Equal(t, "MA-2024-0815", deref(inq.ClientAktenzeichen))
+	require.Equal(t, "info@sparkasse-koelnbonn.de", deref(inq.CreditorEmail))
+	require.Equal(t, "1006", deref(inq.ZendeskTicketID))
+	require.NotNil(t, inq.SentAt)
+	require.True(t, now.Add(-5*24*time.Hour).Equal(*inq.SentAt))
+	require.NotNil(t, inq.DebtAmount)
+	require.Equal(t, 1234.56, *inq.DebtAmount)
 }
 
 func TestMatchCanceledContext(t *testing.T) {

@@ -74,12 +74,11 @@ const (
 )
 
 // scored is a candidate plus its unclamped sum, which ranks candidates that
-// both reach the 1.0 cap.
+// both reach the 1.0 cap, and the row scored (for ranking and Result.Inquiry).
 type scored struct {
 	Candidate
-	raw    float64
-	sentAt time.Time
-	inq    *models.CreditorInquiry // the row scored, for Result.Inquiry
+	raw float64
+	inq *models.CreditorInquiry
 }
 
 // scorer rates the inquiries of one Match call against its reply.
@@ -97,7 +96,7 @@ func newScorer(k lookupKeys, in Input, receivedAt time.Time) *scorer {
 }
 
 // score rates one inquiry against the reply.
-func (sc *scorer) score(inq models.CreditorInquiry) scored {
+func (sc *scorer) score(inq *models.CreditorInquiry) scored {
 	k, in, receivedAt := sc.k, sc.in, sc.receivedAt
 	sig := map[string]float64{}
 	raw := 0.0
@@ -109,8 +108,8 @@ func (sc *scorer) score(inq models.CreditorInquiry) scored {
 	if k.ticketID != "" && strings.TrimSpace(deref(inq.ZendeskTicketID)) == k.ticketID {
 		add(sigTicket, 1, wTicket)
 	}
-	raw += scoreNumbers(k, inq, sig)
-	sender := scoreSender(k, inq, sig)
+	raw += scoreNumbers(k, *inq, sig)
+	sender := scoreSender(k, *inq, sig)
 	raw += sender
 
 	if in.Data.CreditorName != "" && inq.CreditorName != "" {
@@ -139,10 +138,8 @@ func (sc *scorer) score(inq models.CreditorInquiry) scored {
 		}
 	}
 
-	var sentAt time.Time
 	if inq.SentAt != nil {
-		sentAt = *inq.SentAt
-		age := receivedAt.Sub(sentAt)
+		age := receivedAt.Sub(*inq.SentAt)
 		if r := 1 - float64(max(age, 0))/float64(lookback); r > 0 {
 			add(sigRecency, r, wRecency)
 		}
@@ -150,7 +147,7 @@ func (sc *scorer) score(inq models.CreditorInquiry) scored {
 	return scored{
 		Candidate: Candidate{InquiryID: inq.ID, Score: round3(clamp01(raw)), Signals: sig},
 		raw:       raw,
-		sentAt:    sentAt,
+		inq:       inq,
 	}
 }
 
