@@ -38,8 +38,15 @@ const segmentSeparators = `[ \t]+[·|•–][ \t]+|[ \t]+-[ \t]+|[ \t]{2,}|\t|,[
 // closingWords are the greetings that start a signature.
 const closingWords = `mit\s+freundlichen\s+grüßen|mit\s+freundlichem\s+gruß|freundliche\s+grüße|viele\s+grüße|beste\s+grüße|herzliche\s+grüße|liebe\s+grüße|mit\s+besten\s+grüßen|schöne\s+grüße|hochachtungsvoll|mfg\b|best\s+regards|kind\s+regards|warm\s+regards|regards|sincerely|yours\s+(?:sincerely|faithfully)|i\.\s?a\.|i\.\s?v\.`
 
-// freemailDomains never name a creditor.
-var freemailDomains = wordSet(`gmail googlemail gmx web t-online outlook hotmail live msn yahoo icloud me mac aol
+// noCreditorLabels are domain labels (the one left of the public suffix:
+// "gmx" of gmx.de, "zendesk" of zendesk.com) that never name a creditor:
+// mail providers under any country domain, and the ticket system the firm
+// asks through. It is not matcher.IsFreemail, which knows whole provider
+// domains and decides which senders' domains are looked up: the two differ
+// on purpose (yandex.com, pm.me and vodafone.de are freemail there, while
+// web.com and zendesk.com name no creditor here), and sharing one list would
+// change what one of them decides.
+var noCreditorLabels = wordSet(`gmail googlemail gmx web t-online outlook hotmail live msn yahoo icloud me mac aol
 	freenet posteo mailbox protonmail proton arcor online mail email gmx-topmail zendesk vodafonemail kabelmail`)
 
 // extractCreditor names the creditor from the signature, the sender's name,
@@ -249,7 +256,7 @@ func companyFromDomain(email string) string {
 		i--
 	}
 	label := labels[i]
-	if label == "" || freemailDomains[label] {
+	if label == "" || noCreditorLabels[label] {
 		return ""
 	}
 	words := strings.FieldsFunc(label, func(r rune) bool { return r == '-' || r == '_' })

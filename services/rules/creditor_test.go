@@ -42,6 +42,10 @@ func TestCreditorName(t *testing.T) {
 			body: "Die Rechnung über 300 € ist offen.\nGruß Max", want: "",
 		},
 		{
+			name: "the ticket system's domain gives nothing", fromEmail: "support@lawfirm.zendesk.com",
+			body: "Die Rechnung über 300 € ist offen.", want: "",
+		},
+		{
 			name: "register line skipped", fromEmail: "a@b-bank.de",
 			body: "Mit freundlichen Grüßen\nKlaus Bauer\nSitz der Gesellschaft: Köln, Amtsgericht Köln HRB 1234\nB Bank AG",
 			want: "B Bank AG",
