@@ -2,10 +2,6 @@ package migrations
 
 import "github.com/go-gormigrate/gormigrate/v2"
 
-// incomingEmails creates the email table. Every status change rewrites the
-// row into each index (the status is indexed, so updates are never HOT), so
-// it keeps few indexes: the reaper's and scheduler's sweeps all filter by
-// status first and use (processing_status, received_at).
 func incomingEmails() *gormigrate.Migration {
 	return sqlMigration("202611290001_incoming_emails", []string{`
 CREATE TABLE incoming_emails (
@@ -50,6 +46,10 @@ CREATE TABLE incoming_emails (
   last_dispatched_at  timestamptz
 )`,
 		`CREATE INDEX incoming_emails_status_received_idx ON incoming_emails (processing_status, received_at)`,
+		`CREATE INDEX incoming_emails_lease_idx ON incoming_emails (lease_until)
+  WHERE processing_status IN ('processing','parsed','extracting','extracted','matching')`,
+		`CREATE INDEX incoming_emails_waiting_idx ON incoming_emails (next_attempt_at)
+  WHERE processing_status IN ('received','queued','retrying')`,
 		`CREATE INDEX incoming_emails_received_id_idx ON incoming_emails (received_at DESC, id DESC)`,
 	}, []string{`DROP TABLE incoming_emails`})
 }

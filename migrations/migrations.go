@@ -24,6 +24,7 @@ func all() []*gormigrate.Migration {
 		inquirySenderRecencyIndexes(),
 		incomingEmailsLZ4(),
 		incomingEmailsToastTarget(),
+		incomingEmailsFewerIndexes(),
 	}
 }
 
