@@ -51,8 +51,9 @@ WHERE e.id = locked.id AND locked.lease_token = v.token AND locked.processing_st
 RETURNING v.token`
 
 // AdvanceStages applies moves in one statement and returns, for each move,
-// nil or why it did not happen (ErrLeaseLost, or a transition outside the
-// state machine, which is not sent). The error is for the statement as a
+// nil or why it did not happen (ErrLeaseLost, or a move that is not from one
+// leased stage to the next, which is not sent: a move out of the stages ends
+// the lease and goes through Change). The error is for the statement as a
 // whole.
 func AdvanceStages(ctx context.Context, db *gorm.DB, moves []StageMove) ([]error, error) {
 	results := make([]error, len(moves))
@@ -64,7 +65,7 @@ func AdvanceStages(ctx context.Context, db *gorm.DB, moves []StageMove) ([]error
 	for i, m := range moves {
 		from := m.Job.Email.ProcessingStatus
 		if !CanTransition(from, m.To) || !m.To.Leased() {
-			results[i] = fmt.Errorf("stage move %s → %s is not in the state machine", from, m.To)
+			results[i] = fmt.Errorf("%s → %s is not a stage move of the state machine", from, m.To)
 			continue
 		}
 		sent[m.Job.Token] = i
