@@ -12,8 +12,10 @@ import (
 )
 
 // Change is one guarded move of an email through the state machine. Every
-// status write in the service goes through Apply, so a transition outside the
-// table of DESIGN.md §4, or by an attempt that lost its lease, changes nothing.
+// single-email status write in the service goes through Apply (the batched
+// writers are guarded the same way: ApplyAll, AdvanceStages), so a
+// transition outside the table of DESIGN.md §4, or by an attempt that lost
+// its lease, changes nothing.
 type Change struct {
 	ID uint64
 	To Status
