@@ -233,6 +233,37 @@ func TestAcceptRepeatOfStoredEmail(t *testing.T) {
 	require.Equal(t, "tok", *row.LeaseToken, "the worker keeps its lease")
 }
 
+// TestDispatchLeavesClaimedRowsAlone: a repeat that read its original as
+// queued just before a worker claimed it dispatches it again; the queued
+// mark must not take the row back from the worker.
+func TestDispatchLeavesClaimedRowsAlone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 2)
+	s := e.service(e.queue())
+	ctx := context.Background()
+	res, err := s.Accept(ctx, testEmail("claimed-"+apptest.RandomID()))
+	require.NoError(t, err)
+	require.NoError(t, models.Change{ID: res.ID, To: models.StatusProcessing,
+		Set: map[string]any{"lease_token": "tok"}}.Apply(ctx, e.durable))
+
+	s.dispatch(ctx, res.ID)
+	row := storedEmail(t, e.durable, res.ID)
+	require.Equal(t, models.StatusProcessing, row.ProcessingStatus)
+	require.Equal(t, "tok", *row.LeaseToken)
+}
+
+// TestAcceptAnswersOnlyOnADurableCommit: the email is stored through the
+// durable pool, so a success means its commit was flushed; the
+// asynchronous pool carries only the queued mark.
+func TestAcceptAnswersOnlyOnADurableCommit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 2)
+	s := New(apptest.ClosedDB(t), e.async, e.queue(), discardLog())
+	_, err := s.Accept(context.Background(), testEmail("durable-"+apptest.RandomID()))
+	require.ErrorIs(t, err, ErrUnavailable)
+	require.Zero(t, countRows(t, e.async))
+}
+
 func TestAcceptBadRowFailsAlone(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 4)
