@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -165,11 +164,12 @@ func (a *adminPages) list(c *gin.Context) {
 		v.Page, err = a.svc.List(c.Request.Context(), f)
 	}
 	if err != nil {
-		if !errors.As(err, &v.Error) {
+		// A bad filter is shown above the list; anything else is an error page.
+		var ok bool
+		if v.Error, status, ok = clientError(err); !ok {
 			pageError(c, a.log, a.pages, v.CSRF, err)
 			return
 		}
-		status = statusOf[v.Error.Code]
 	}
 	a.fillLinks(&v, q)
 	render(c, a.log, a.pages, status, "list", v)

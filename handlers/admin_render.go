@@ -70,15 +70,21 @@ type errorView struct {
 	Fields  map[string]string
 }
 
+// clientError returns err's domain error and its status from the one code
+// table when that is a 4xx a page may show as is; ok is false for anything
+// else, which is internal: logged, and shown only generically.
+func clientError(err error) (e *models.Error, status int, ok bool) {
+	if errors.As(err, &e) {
+		status, ok = statusOf[e.Code]
+	}
+	return e, status, ok && status < 500
+}
+
 // pageError renders err as an HTML page, with the status of the one code
 // table; internal errors are logged and shown generically.
 func pageError(c *gin.Context, log *slog.Logger, pages map[string]*template.Template, csrf string, err error) {
-	var e *models.Error
-	status, known := 0, false
-	if errors.As(err, &e) {
-		status, known = statusOf[e.Code]
-	}
-	if !known || status >= 500 {
+	e, status, ok := clientError(err)
+	if !ok {
 		log.ErrorContext(c.Request.Context(), "admin page failed", "route", c.FullPath(), "error", err)
 		e = &models.Error{Code: models.EINTERNAL, Message: "Something went wrong; try again shortly."}
 		status = http.StatusInternalServerError

@@ -1,19 +1,25 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lawfirm/creditor-email-matcher/handlers"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/jobs"
 )
 
 var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -239,6 +245,39 @@ func TestAdminLoginNextStaysOnAdmin(t *testing.T) {
 		b.do(http.MethodGet, "/admin/login", nil)
 		res := b.do(http.MethodPost, "/admin/login", url.Values{"csrf_token": {b.csrf()}, "token": {adminToken}, "next": {next}})
 		require.Equal(t, want, res.Header.Get("Location"), next)
+	}
+}
+
+// failingList is a JobService whose List fails with err; its other methods are not called.
+type failingList struct {
+	handlers.JobService
+	err error
+}
+
+func (f failingList) List(context.Context, jobs.Filter) (jobs.Page, error) { return jobs.Page{}, f.err }
+
+// TestAdminListHidesInternalErrors: only a client error (4xx) is shown on the
+// list page as is; any other failure of the list is a generic 500 page.
+func TestAdminListHidesInternalErrors(t *testing.T) {
+	t.Parallel()
+	const internal = "dial tcp 10.9.8.7:5432: connection refused"
+	for _, err := range []error{
+		models.Errorf(models.EUNAVAILABLE, "%s", internal),
+		models.Errorf(models.EINTERNAL, "%s", internal),
+		models.Errorf("no_such_code", "%s", internal),
+	} {
+		reg := prometheus.NewRegistry()
+		srv := httptest.NewServer(handlers.NewServer(handlers.Deps{
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: handlers.NewMetrics(reg), Gatherer: reg,
+			AdminToken: adminToken, Jobs: failingList{err: err},
+		}))
+		t.Cleanup(srv.Close)
+		b := newBrowser(t, &jobsEnv{srv: srv})
+		require.Equal(t, http.StatusSeeOther, b.signIn(adminToken).StatusCode)
+		res := b.do(http.MethodGet, "/admin", nil)
+		require.Equal(t, http.StatusInternalServerError, res.StatusCode, "%v", err)
+		require.NotContains(t, b.last, internal)
+		require.Contains(t, b.last, "Something went wrong")
 	}
 }
 
