@@ -1,9 +1,14 @@
 package config_test
 
 import (
+	"bufio"
+	"bytes"
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -385,4 +390,37 @@ func TestRuleEdgesPass(t *testing.T) {
 	} {
 		require.NoError(t, load(t, ok).Validate(), "%v", ok)
 	}
+}
+
+// TestEnvExampleListsEverySettingWithItsDefault keeps the README's promise
+// that .env.example holds every variable with its default: the file names
+// exactly the settings of Config, and loading it changes nothing.
+func TestEnvExampleListsEverySettingWithItsDefault(t *testing.T) {
+	t.Parallel()
+	const path = "../.env.example"
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var listed []string
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			name, _, ok := strings.Cut(line, "=")
+			require.True(t, ok, "%s: %q is not NAME=value", path, line)
+			listed = append(listed, name)
+		}
+	}
+	require.NoError(t, sc.Err())
+
+	var settings []string
+	for field := range reflect.TypeFor[config.Config]().Fields() {
+		settings = append(settings, field.Tag.Get("mapstructure"))
+	}
+	slices.Sort(listed)
+	slices.Sort(settings)
+	require.Equal(t, settings, listed)
+
+	// Viper knows a .env file by its extension.
+	copied := filepath.Join(t.TempDir(), ".env")
+	require.NoError(t, os.WriteFile(copied, raw, 0o600))
+	require.Equal(t, load(t, nil), load(t, map[string]string{"CONFIG_FILE": copied}))
 }
