@@ -6,7 +6,6 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,7 +31,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	if cmd == "send-sample" {
-		return sendSample(ctx, args, getenv, stdout)
+		return sendSample(ctx, args, getenv, stdout, stderr)
 	}
 	if cmd != "serve" && cmd != "migrate" {
 		fmt.Fprint(stderr, usage)
@@ -95,7 +94,7 @@ func ExitCode(err error, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintln(stderr, "matcher:", err)
-	if errors.Is(err, config.ErrInvalid) || errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
+	if errors.Is(err, config.ErrInvalid) || errors.Is(err, errUsage) {
 		return 2
 	}
 	return 1

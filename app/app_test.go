@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,24 +22,6 @@ import (
 
 // The helpers below are shared with process_test.go (same test package):
 // both run the program, read its JSON log and post signed webhooks to it.
-
-// lockedBuffer is an io.Writer the program logs to while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // listenAddr finds the "http server listening" JSON log line and returns a
 // dialable address for it, or "" while it has not been logged.
@@ -126,7 +107,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		"WEBHOOK_SECRET": runSecret, "ADMIN_API_TOKEN": runToken, "LLM_PROVIDER": "rules",
 		"REAPER_INTERVAL": "1s", "LOG_FORMAT": "json", "LOG_LEVEL": "info", "WORKER_CONCURRENCY": "2",
 	}
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr := &apptest.LogBuffer{}, &apptest.LogBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -231,6 +212,15 @@ func TestUnknownCommandExitCode(t *testing.T) {
 	require.ErrorContains(t, err, "frobnicate")
 	require.Contains(t, stderr.String(), "usage: matcher")
 	require.Equal(t, 2, app.ExitCode(err, io.Discard))
+
+	// A flag send-sample does not know is a usage error too, and -h asks for usage.
+	for _, flag := range []string{"-bogus", "-h"} {
+		stderr.Reset()
+		err = app.Run(context.Background(), []string{"send-sample", flag}, getenvFrom(nil), io.Discard, &stderr)
+		require.Error(t, err, flag)
+		require.Contains(t, stderr.String(), "-ticket", "%s prints the flags to Run's stderr", flag)
+		require.Equal(t, 2, app.ExitCode(err, io.Discard), flag)
+	}
 }
 
 func TestServeFailsFastWithoutPostgres(t *testing.T) {

@@ -80,7 +80,7 @@ func newEnv(t *testing.T, vars map[string]string) *env {
 
 type proc struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *apptest.LogBuffer
 	addr string
 	done chan error
 }
@@ -93,7 +93,7 @@ func (e *env) start(t *testing.T, mode string) *proc {
 	for k, v := range e.vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &proc{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, out: &apptest.LogBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	require.NoError(t, cmd.Start())
 	go func() { p.done <- cmd.Wait() }()

@@ -22,12 +22,13 @@ teilen wir Ihnen mit, dass die Gesamtforderung zum heutigen Tag <b>1.234,56 €<
 
 // sendSample posts a signed sample reply to a running service, so a
 // newcomer can watch one email go through (see README).
-func sendSample(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func sendSample(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("send-sample", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	url := fs.String("url", "http://localhost:8080/api/v1/zendesk/webhook", "webhook URL")
 	ticket := fs.String("ticket", fmt.Sprint(time.Now().Unix()), "Zendesk ticket id")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	body, _ := json.Marshal(map[string]any{
 		"ticket_id": *ticket, "from_email": "forderungen@beispiel-inkasso.de", "from_name": "Beispiel Inkasso GmbH",

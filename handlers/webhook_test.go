@@ -33,24 +33,6 @@ const (
 	webhookPath = "/api/v1/zendesk/webhook"
 )
 
-// whLogBuffer collects the server's logs so tests can check what they leak.
-type whLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *whLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *whLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // whEnv is one webhook server over real PostgreSQL and Redis.
 type whEnv struct {
 	db      *gorm.DB
@@ -58,7 +40,7 @@ type whEnv struct {
 	queue   *workers.Queue
 	secret  string
 	now     time.Time
-	logs    *whLogBuffer
+	logs    *apptest.LogBuffer // the server's logs, to check what they leak
 	handler http.Handler
 }
 
@@ -73,7 +55,7 @@ type whOptions struct {
 
 func newWHEnv(t *testing.T, o whOptions) *whEnv {
 	t.Helper()
-	e := &whEnv{secret: whSecret, now: time.Now().UTC(), logs: &whLogBuffer{}}
+	e := &whEnv{secret: whSecret, now: time.Now().UTC(), logs: &apptest.LogBuffer{}}
 	if o.secret != nil {
 		e.secret = *o.secret
 	}
@@ -664,6 +646,24 @@ func TestWebhookLogsNoContent(t *testing.T) {
 	logs := e.logs.String()
 	require.Contains(t, logs, "push failed", "the Redis failure is logged")
 	for _, s := range secretBits {
+		require.NotContains(t, logs, s)
+	}
+}
+
+// TestRequestLogsNoQueryOrCredentials checks the request log line: the route
+// pattern, never the query string, the token or a cookie.
+func TestRequestLogsNoQueryOrCredentials(t *testing.T) {
+	t.Parallel()
+	e := newWHEnv(t, whOptions{})
+	secrets := []string{"Mustermann-QUERY", "tok-SECRET-1", "cookie-SECRET-2"}
+	headers := map[string]string{"Authorization": "Bearer " + secrets[1], "Cookie": "matcher_admin_session=" + secrets[2]}
+	e.send(t, http.MethodGet, "/api/v1/jobs?from="+secrets[0], nil, headers)
+	e.send(t, http.MethodPost, webhookPath+"?from="+secrets[0], whPayload(nil), headers)
+
+	logs := e.logs.String()
+	require.Contains(t, logs, `"route":"unmatched"`)
+	require.Contains(t, logs, `"route":"`+webhookPath+`"`)
+	for _, s := range secrets {
 		require.NotContains(t, logs, s)
 	}
 }
