@@ -339,3 +339,41 @@ func TestRenewalSparesAttemptThatFinishedItself(t *testing.T) {
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{rescued.Token, taken.Token}, lost)
 }
+
+// TestHeartbeatKeepsLongJobLeased runs a job for several lease durations
+// beside a busy reaper: the heartbeat's renewals keep the lease alive, so
+// the reaper never rescues the email and it runs once.
+func TestHeartbeatKeepsLongJobLeased(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.insertEmail(t, models.StatusQueued)
+	var calls atomic.Int64
+	done := completer(b.db.DB, nil)
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		calls.Add(1)
+		select {
+		case <-time.After(2 * time.Second): // over three lease durations
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		return done(ctx, job)
+	})
+	reaper := NewReaper(ReaperConfig{Interval: 50 * time.Millisecond, MaxRescues: 3, Grace: time.Second},
+		b.db.DB, b.queue, b.m, b.log)
+	require.NoError(t, reaper.Start(context.Background()))
+	t.Cleanup(reaper.Stop)
+	cfg := b.poolConfig()
+	cfg.LeaseDuration = 600 * time.Millisecond // renewed every 200ms
+	require.NoError(t, b.queue.Push(context.Background(), id))
+	b.startPool(t, cfg, proc)
+
+	var e models.IncomingEmail
+	apptest.Eventually(t, 15*time.Second, func() bool {
+		e = b.email(t, id)
+		return e.ProcessingStatus.Terminal()
+	}, "email terminal")
+	require.Equal(t, models.StatusCompleted, e.ProcessingStatus)
+	require.Zero(t, e.RescueCount, "a renewed lease is not rescued")
+	require.Equal(t, int64(1), calls.Load())
+	require.Len(t, b.attempts(t, id), 1)
+}
