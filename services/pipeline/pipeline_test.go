@@ -180,6 +180,45 @@ func TestAttemptThatLostItsLeaseWritesNothing(t *testing.T) {
 	require.Nil(t, e.CleanedBody)
 }
 
+// stealingMatcher hands the email to a newer attempt while it matches, as a
+// rescue by the reaper and another worker's claim would.
+type stealingMatcher struct {
+	db    *gorm.DB
+	inner pipeline.Matcher
+}
+
+func (s stealingMatcher) Match(ctx context.Context, in matcher.Input) (matcher.Result, error) {
+	if err := s.db.Exec("UPDATE incoming_emails SET lease_token = 'newer-attempt'").Error; err != nil {
+		return matcher.Result{}, err
+	}
+	return s.inner.Match(ctx, in)
+}
+
+// TestLeaseLostBeforeTheFinalWriteWritesNoEffect proves the statement that
+// completes the email is guarded by the attempt's lease: an attempt that did
+// all the work but lost its email meanwhile records no debt update, no
+// outbox row and no completion.
+func TestLeaseLostBeforeTheFinalWriteWritesNoEffect(t *testing.T) {
+	t.Parallel()
+	f := setup(t, "AW: Ihre Anfrage")
+	p := newPipeline(f.db.DB, rules.New(), stealingMatcher{db: f.db.DB, inner: matcher.New(f.db.DB, matcher.DefaultConfig())})
+	_, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
+	require.ErrorIs(t, err, models.ErrLeaseLost)
+
+	var e models.IncomingEmail
+	require.NoError(t, f.db.Take(&e, f.email).Error)
+	require.Equal(t, models.StatusMatching, e.ProcessingStatus)
+	require.Equal(t, "newer-attempt", *e.LeaseToken)
+	var n int64
+	require.NoError(t, f.db.Model(&models.DebtUpdate{}).Count(&n).Error)
+	require.Zero(t, n)
+	require.NoError(t, f.db.Model(&models.OutboxMessage{}).Count(&n).Error)
+	require.Zero(t, n)
+	var inq models.CreditorInquiry
+	require.NoError(t, f.db.Take(&inq, f.inquiry).Error)
+	require.False(t, inq.ResponseReceived)
+}
+
 func TestPipelineThroughTheWorkerPool(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "AW: Ihre Anfrage")
