@@ -13,31 +13,27 @@ import (
 type Scheduler struct {
 	db    *gorm.DB
 	queue *Queue
-	log   *slog.Logger
 	batch int
 	*Loop
 }
 
 // NewScheduler returns a scheduler ticking every interval; Start and Stop run it.
 func NewScheduler(db *gorm.DB, q *Queue, interval time.Duration, log *slog.Logger) *Scheduler {
-	s := &Scheduler{db: db, queue: q, log: log, batch: 500}
-	s.Loop = NewLoop("scheduler", interval, func(ctx context.Context) error {
-		_, err := s.runOnce(ctx)
-		return err
-	}, log)
+	s := &Scheduler{db: db, queue: q, batch: 500}
+	s.Loop = NewLoop("scheduler", interval, s.runOnce, log)
 	return s
 }
 
 // runOnce pops due ids and queues those still retrying. If it dies between
 // the pop and the push, the reaper finds the rows retrying past due.
-func (s *Scheduler) runOnce(ctx context.Context) (int, error) {
+func (s *Scheduler) runOnce(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	ids, err := s.queue.PopDue(ctx, time.Now(), s.batch)
 	if err != nil || len(ids) == 0 {
-		return 0, err
+		return err
 	}
-	moved, err := redispatch(ctx, s.db, s.queue, len(ids),
+	_, err = redispatch(ctx, s.db, s.queue, len(ids),
 		"id IN ? AND processing_status = 'retrying' AND next_attempt_at <= now() + interval '1 second'", ids)
-	return len(moved), err
+	return err
 }
