@@ -90,6 +90,9 @@ RETURNING *`
 
 // runOnce claims one batch of due rows and delivers them; it returns how many it claimed.
 func (r *Relay) runOnce(ctx context.Context) (int, error) {
+	// Taken before the claim: the reservation runs from the database's now(),
+	// which is later on synchronised clocks.
+	claimed := time.Now()
 	var rows []models.OutboxMessage
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := r.db.WithContext(qctx).Raw(claimOutboxSQL, map[string]any{
@@ -99,10 +102,13 @@ func (r *Relay) runOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim outbox rows: %w", err)
 	}
-	var skipped []models.OutboxMessage
-	for _, msg := range rows {
-		if ctx.Err() != nil {
-			break // unclaimed rows free up when their reservation ends
+	var skipped, undelivered []models.OutboxMessage
+	for i, msg := range rows {
+		// A delivery may take LockFor/2: one started later could outlast the
+		// reservation, and another relay would claim and send the row too.
+		if ctx.Err() != nil || time.Since(claimed) > r.cfg.LockFor/2 {
+			undelivered = rows[i:]
+			break
 		}
 		if !r.deliver(ctx, msg) {
 			skipped = append(skipped, msg)
@@ -113,7 +119,22 @@ func (r *Relay) runOnce(ctx context.Context) (int, error) {
 	if err := r.markSkipped(mctx, skipped); err != nil {
 		r.log.Error("outbox mark failed; rows will be looked at again", "count", len(skipped), "error", err)
 	}
+	if err := r.release(mctx, undelivered); err != nil {
+		r.log.Error("outbox release failed; rows wait for their reservation to end", "count", len(undelivered), "error", err)
+	}
 	return len(rows), ctx.Err()
+}
+
+// release hands back claimed rows the relay did not get to, uncounting the
+// claim's attempt, so any relay may claim them at once. The claim gave all
+// its rows one locked_until (now() is the statement's); a row holding
+// another was claimed again meanwhile and is left alone.
+func (r *Relay) release(ctx context.Context, rows []models.OutboxMessage) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return r.db.WithContext(ctx).Exec(`UPDATE outbox_messages SET locked_until = NULL, attempts = attempts - 1
+WHERE id IN ? AND processed_at IS NULL AND locked_until = ?`, outboxIDs(rows), rows[0].LockedUntil).Error
 }
 
 // deliver hands msg to its sink and marks the outcome; it returns false,
@@ -143,28 +164,27 @@ func (r *Relay) deliver(ctx context.Context, msg models.OutboxMessage) bool {
 	return true
 }
 
-// markSkipped records rows no sink took, with their emails' sync status, in one transaction.
+// markSkipped records rows no sink took and, for portal syncs, their emails'
+// sync status, in one statement; an email is touched only if its row was
+// still open, so a stale relay cannot undo another's delivery.
 func (r *Relay) markSkipped(ctx context.Context, rows []models.OutboxMessage) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	ids := make([]uint64, 0, len(rows))
-	var emails []uint64
-	for _, m := range rows {
-		ids = append(ids, m.ID)
-		if m.AggregateType == models.OutboxCreditorDebtUpdate {
-			emails = append(emails, m.AggregateID)
-		}
+	return r.db.WithContext(ctx).Exec(`WITH skipped AS (
+  UPDATE outbox_messages SET processed_at = now(), outcome = 'skipped', locked_until = NULL, last_error = NULL
+  WHERE id IN ? AND processed_at IS NULL
+  RETURNING aggregate_type, aggregate_id)
+UPDATE incoming_emails SET sync_status = 'not_applicable', sync_error = NULL, updated_at = now()
+WHERE id IN (SELECT aggregate_id FROM skipped WHERE aggregate_type = ?)`, outboxIDs(rows), models.OutboxCreditorDebtUpdate).Error
+}
+
+func outboxIDs(rows []models.OutboxMessage) []uint64 {
+	ids := make([]uint64, len(rows))
+	for i, m := range rows {
+		ids[i] = m.ID
 	}
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		err := tx.Exec(`UPDATE outbox_messages SET processed_at = now(), outcome = 'skipped', locked_until = NULL, last_error = NULL
-WHERE id IN ? AND processed_at IS NULL`, ids).Error
-		if err != nil || len(emails) == 0 {
-			return err
-		}
-		return tx.Exec(`UPDATE incoming_emails SET sync_status = 'not_applicable', sync_error = NULL, updated_at = now()
-WHERE id IN ?`, emails).Error
-	})
+	return ids
 }
 
 // outcome classifies a delivery: delivered, skipped, retry or failed.

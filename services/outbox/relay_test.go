@@ -1,9 +1,12 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -233,6 +236,36 @@ func TestRelayPermanentErrorFailsSync(t *testing.T) {
 	require.NotContains(t, *e.SyncError, "Mustermann", "errors carry ids, not names")
 }
 
+// TestRelayLogsNoContentOrSecrets fails an alert (the mail server rejects
+// the admin's address) and a portal sync (no such client) and checks the
+// relay's log lines: ids, kinds and reply codes, never the addresses, names,
+// subjects, amounts or error texts of the payloads, nor SMTP credentials.
+func TestRelayLogsNoContentOrSecrets(t *testing.T) {
+	t.Parallel()
+	s := setupRelay(t)
+	ts := newTestSMTPServer(t)
+	ts.Reject(testAdmin, 550)
+	m := setupMongo(t) // empty portal: the client is not found
+	alertEmail := s.email(t, models.SyncNotApplicable)
+	alert := models.FailureAlertPayload{EmailID: alertEmail, FromEmail: "forderung@glaeubiger.example",
+		Subject: "Ihre Anfrage Mustermann", Error: "extract: Gesamtforderung 1.234,56 EUR unreadable", FailedAt: time.Now()}
+	s.enqueue(t, models.OutboxFailureAlert, alertEmail, alert)
+	_, debt := s.debtSync(t, time.Now())
+	var logs bytes.Buffer
+	r := s.relay(t, RelayConfig{}, map[string]Sink{models.OutboxFailureAlert: smtpSinkFor(ts), models.OutboxCreditorDebtUpdate: m.sink})
+	r.log = slog.New(slog.NewJSONHandler(&logs, nil))
+
+	require.Equal(t, 2, runOnce(t, s.ctx, r))
+	out := logs.String()
+	require.Equal(t, 2, strings.Count(out, "outbox delivery failed"), out)
+	require.Contains(t, out, "550")
+	require.Contains(t, out, ErrClientNotFound.Error())
+	for _, secret := range []string{testAdmin, ts.Password, alert.FromEmail, alert.Subject, alert.Error,
+		debt.ClientName, "Mustermann", debt.ClientAktenzeichen, debt.CreditorName, debt.CreditorEmail, debt.Summary, "1234.56"} {
+		require.NotContains(t, out, secret)
+	}
+}
+
 func TestRelayFailsAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
 	s := setupRelay(t)
@@ -305,6 +338,73 @@ func TestRelaysInParallelDeliverEachMailOnce(t *testing.T) {
 	}
 }
 
+// slowSink takes delay per delivery and counts the deliveries of each row.
+type slowSink struct {
+	delay time.Duration
+	mu    sync.Mutex
+	sent  map[uint64]int
+}
+
+func (s *slowSink) Deliver(ctx context.Context, msg models.OutboxMessage) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent[msg.ID]++
+	return nil
+}
+
+// TestRelaySlowBatchDoesNotOutlastReservation: a batch's deliveries take
+// longer together than its reservation. The relay must not start a delivery
+// its reservation may not cover, or a second relay claims the rest of the
+// batch once the reservation ends and sends those rows again.
+func TestRelaySlowBatchDoesNotOutlastReservation(t *testing.T) {
+	t.Parallel()
+	s := setupRelay(t)
+	const rows = 5
+	for range rows {
+		s.notification(t)
+	}
+	sink := &slowSink{delay: 600 * time.Millisecond, sent: map[uint64]int{}}
+	cfg := RelayConfig{LockFor: 2 * time.Second, Batch: 10}
+	relays := []*Relay{
+		s.relay(t, cfg, map[string]Sink{models.OutboxDebtNotification: sink}),
+		s.relay(t, cfg, map[string]Sink{models.OutboxDebtNotification: sink}),
+	}
+	open := func() (n int64, err error) {
+		err = s.db.Model(&models.OutboxMessage{}).Where("processed_at IS NULL").Count(&n).Error
+		return n, err
+	}
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(relays))
+	for i, r := range relays {
+		wg.Go(func() {
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+				if _, errs[i] = r.runOnce(s.ctx); errs[i] != nil {
+					return
+				}
+				var left int64
+				if left, errs[i] = open(); errs[i] != nil || left == 0 {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	require.Len(t, sink.sent, rows)
+	for id, n := range sink.sent {
+		require.Equal(t, 1, n, "row %d delivered %d times", id, n)
+		requireOutcome(t, s.row(t, id), "delivered", 1)
+	}
+}
+
 // TestRelayCrashBetweenSendAndMark emulates a relay that claimed rows and
 // delivered them, then died before marking: its reservation expires and a
 // live relay delivers the rows again. MongoDB ends identical; the mail is
@@ -348,6 +448,16 @@ func TestRelayCrashBetweenSendAndMark(t *testing.T) {
 	mails := ts.Mails()
 	require.Len(t, mails, 2)
 	require.Equal(t, parseMail(t, mails[0].Data).header.Get("Message-Id"), parseMail(t, mails[1].Data).header.Get("Message-Id"))
+
+	// The dead relay wakes up and marks its stale claims: rows another relay
+	// finished keep their outcome, and the email stays synced.
+	for _, msg := range claimed {
+		require.NoError(t, live.mark(s.ctx, msg, "failed", models.Permanent(errors.New("late"))))
+	}
+	require.NoError(t, live.markSkipped(s.ctx, claimed))
+	requireOutcome(t, s.row(t, syncRow.ID), "delivered", 2)
+	requireOutcome(t, s.row(t, note.ID), "delivered", 2)
+	require.Equal(t, models.SyncSynced, s.emailRow(t, p.EmailID).SyncStatus)
 }
 
 func TestRelayStartStop(t *testing.T) {
