@@ -201,7 +201,9 @@ func (p *Pool) work(fetchCtx, jobsCtx context.Context) {
 func (p *Pool) handle(ctx context.Context, id uint64) {
 	final := context.WithoutCancel(ctx)
 	req := &claimRequest{id: id}
-	err := p.claims.Do(ctx, req)
+	// Not ctx: a claim in another worker's batch may commit after ctx ends,
+	// and this worker must be there to hand the email back (finish, below).
+	err := p.claims.Do(final, req)
 	if err == nil {
 		err = req.err
 	}

@@ -377,3 +377,50 @@ func TestHeartbeatKeepsLongJobLeased(t *testing.T) {
 	require.Equal(t, int64(1), calls.Load())
 	require.Len(t, b.attempts(t, id), 1)
 }
+
+// TestStopHandsBackClaimsThatCommitDuringShutdown: claims still being
+// written when shutdown cancels the jobs must not leave their emails leased
+// to workers that are gone, waiting for the leases to expire. Both claims
+// go in one batch, so one worker waits for a write another one makes.
+func TestStopHandsBackClaimsThatCommitDuringShutdown(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	ids := []uint64{b.insertEmail(t, models.StatusQueued), b.insertEmail(t, models.StatusQueued)}
+	// An open transaction holds the rows: the claim statement waits for it.
+	tx := b.db.Begin()
+	var holder int
+	require.NoError(t, tx.Raw("SELECT pg_backend_pid()").Scan(&holder).Error)
+	require.NoError(t, tx.Exec("SELECT 1 FROM incoming_emails WHERE id IN ? FOR UPDATE", ids).Error)
+	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	})
+	cfg := b.poolConfig()
+	cfg.Concurrency = 2
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	p := b.startPool(t, cfg, proc)
+	release := p.claims.Hold()
+	require.NoError(t, b.queue.Push(ctx, ids...))
+	apptest.Eventually(t, 10*time.Second, func() bool { return p.claims.Queued() == 2 }, "both claims queued")
+	release()
+	apptest.Eventually(t, 10*time.Second, func() bool {
+		var waiting bool
+		require.NoError(t, b.db.Raw(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE ?::int = ANY(pg_blocking_pids(pid)))`, holder).Scan(&waiting).Error)
+		return waiting
+	}, "claim waits for the row locks")
+
+	stopped := make(chan struct{})
+	go func() { p.Stop(); close(stopped) }()
+	time.Sleep(3 * cfg.ShutdownTimeout) // the jobs are cancelled meanwhile
+	require.NoError(t, tx.Commit().Error)
+	<-stopped
+	apptest.Eventually(t, 10*time.Second, p.claims.Idle, "claims written")
+
+	for _, id := range ids {
+		e := b.email(t, id)
+		require.Equal(t, models.StatusQueued, e.ProcessingStatus, "email %d: the claim is handed back, not left to expire", id)
+		require.Nil(t, e.LeaseToken)
+	}
+}
