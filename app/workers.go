@@ -51,7 +51,7 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, d
 	}
 	// Services stop in reverse order: the MongoDB client closes last.
 	return []service{closer{portal}, reaper, sched, relay, pool,
-		outbox.NewReconciler(db, portal, cfg.ReconcileInterval, 0, reg, log)}, nil
+		outbox.NewReconciler(db, portal, cfg.ReconcileInterval, reg, log)}, nil
 }
 
 // closer disconnects the portal's MongoDB when the services stop.

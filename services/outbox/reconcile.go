@@ -94,7 +94,6 @@ type Reconciler struct {
 	db       *gorm.DB
 	portal   Portal
 	interval time.Duration
-	lookback time.Duration
 	log      *slog.Logger
 	drift    *prometheus.CounterVec
 	lastRun  prometheus.Gauge
@@ -102,16 +101,16 @@ type Reconciler struct {
 	*workers.Loop
 }
 
+// reconcileLookback is how far back a run compares delivered syncs.
+const reconcileLookback = 7 * 24 * time.Hour
+
 // NewReconciler returns a reconciler running every interval (default 1h)
-// over the updates synced within lookback (default 7 days).
-func NewReconciler(db *gorm.DB, portal Portal, interval, lookback time.Duration, reg prometheus.Registerer, log *slog.Logger) *Reconciler {
+// over the updates synced within reconcileLookback.
+func NewReconciler(db *gorm.DB, portal Portal, interval time.Duration, reg prometheus.Registerer, log *slog.Logger) *Reconciler {
 	if interval <= 0 {
 		interval = time.Hour
 	}
-	if lookback <= 0 {
-		lookback = 7 * 24 * time.Hour
-	}
-	r := &Reconciler{db: db, portal: portal, interval: interval, lookback: lookback, log: log,
+	r := &Reconciler{db: db, portal: portal, interval: interval, log: log,
 		drift: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "matcher_reconcile_drift_total",
 			Help: "Portal entries found out of sync by kind (pg_newer re-sent, portal_newer reported).",
@@ -224,11 +223,11 @@ type synced struct {
 	p   models.DebtSyncPayload
 }
 
-// latestSynced reads the rows delivered within the lookback, page by page,
+// latestSynced reads the rows delivered within reconcileLookback, page by page,
 // and keeps per inquiry only the one with the newest response: an older
 // answer is never authoritative, whatever order the rows were sent in.
 func (r *Reconciler) latestSynced(ctx context.Context, rep *Report) ([]synced, error) {
-	since := time.Now().Add(-r.lookback)
+	since := time.Now().Add(-reconcileLookback)
 	newest := map[string]synced{}
 	var after uint64
 	for {

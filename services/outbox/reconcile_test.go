@@ -36,7 +36,7 @@ func setupReconcile(t *testing.T) *reconcileSetup {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return &reconcileSetup{relaySetup: s, m: m, reg: reg,
 		relay: s.relay(t, RelayConfig{}, map[string]Sink{models.OutboxCreditorDebtUpdate: m.sink}),
-		rec:   NewReconciler(s.db.DB, m.sink, time.Hour, 0, reg, log)}
+		rec:   NewReconciler(s.db.DB, m.sink, time.Hour, reg, log)}
 }
 
 // synced records an auto-matched update about client-a's first creditor
@@ -234,7 +234,7 @@ func TestReconcileAbortsWhenPortalUnavailable(t *testing.T) {
 	for i := range 5 {
 		s.synced(t, uint64(i+1), time.Now().UTC(), 10)
 	}
-	rec := NewReconciler(s.db.DB, deadMongoSink(t), time.Hour, 0, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rec := NewReconciler(s.db.DB, deadMongoSink(t), time.Hour, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rep, err := rec.runOnce(s.ctx)
 	require.NoError(t, err)
 	require.True(t, rep.Details.Aborted)
