@@ -3,7 +3,6 @@ package models_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
@@ -132,22 +131,14 @@ func TestBatchMovesCheckTheRowAsLocked(t *testing.T) {
 // them, and returns when second is done.
 func behindLock(t *testing.T, db *gorm.DB, first func(tx *gorm.DB), second func()) {
 	t.Helper()
-	tx := db.Begin()
-	require.NoError(t, tx.Error)
-	defer tx.Rollback() // after the commit, a no-op
-	var pid int
-	require.NoError(t, tx.Raw("SELECT pg_backend_pid()").Scan(&pid).Error)
-	first(tx)
+	lock := apptest.BeginLock(t, db)
+	first(lock.Tx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		second()
 	}()
-	apptest.Eventually(t, 10*time.Second, func() bool {
-		var waiting int
-		require.NoError(t, db.Raw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&waiting).Error)
-		return waiting > 0
-	}, "the second statement waits for the first's row lock")
-	require.NoError(t, tx.Commit().Error)
+	lock.WaitBlocking(t, db)
+	lock.Commit(t)
 	<-done
 }

@@ -388,10 +388,8 @@ func TestStopHandsBackClaimsThatCommitDuringShutdown(t *testing.T) {
 	ctx := context.Background()
 	ids := []uint64{b.insertEmail(t, models.StatusQueued), b.insertEmail(t, models.StatusQueued)}
 	// An open transaction holds the rows: the claim statement waits for it.
-	tx := b.db.Begin()
-	var holder int
-	require.NoError(t, tx.Raw("SELECT pg_backend_pid()").Scan(&holder).Error)
-	require.NoError(t, tx.Exec("SELECT 1 FROM incoming_emails WHERE id IN ? FOR UPDATE", ids).Error)
+	lock := apptest.BeginLock(t, b.db.DB)
+	require.NoError(t, lock.Tx.Exec("SELECT 1 FROM incoming_emails WHERE id IN ? FOR UPDATE", ids).Error)
 	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
 		<-ctx.Done()
 		return "", ctx.Err()
@@ -404,17 +402,12 @@ func TestStopHandsBackClaimsThatCommitDuringShutdown(t *testing.T) {
 	require.NoError(t, b.queue.Push(ctx, ids...))
 	apptest.Eventually(t, 10*time.Second, func() bool { return p.claims.Queued() == 2 }, "both claims queued")
 	release()
-	apptest.Eventually(t, 10*time.Second, func() bool {
-		var waiting bool
-		require.NoError(t, b.db.Raw(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE ?::int = ANY(pg_blocking_pids(pid)))`, holder).Scan(&waiting).Error)
-		return waiting
-	}, "claim waits for the row locks")
+	lock.WaitBlocking(t, b.db.DB) // the claim statement
 
 	stopped := make(chan struct{})
 	go func() { p.Stop(); close(stopped) }()
 	time.Sleep(3 * cfg.ShutdownTimeout) // the jobs are cancelled meanwhile
-	require.NoError(t, tx.Commit().Error)
+	lock.Commit(t)
 	<-stopped
 	apptest.Eventually(t, 10*time.Second, p.claims.Idle, "claims written")
 

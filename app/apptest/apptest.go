@@ -212,6 +212,47 @@ func Eventually(t testing.TB, within time.Duration, cond func() bool, msg string
 	}
 }
 
+// Lock is an open transaction whose row locks other sessions wait for.
+type Lock struct {
+	Tx  *gorm.DB
+	pid int
+}
+
+// BeginLock opens a transaction on db for a test to take row locks in; it
+// is rolled back when the test ends unless committed before.
+func BeginLock(t testing.TB, db *gorm.DB) *Lock {
+	t.Helper()
+	tx := db.Begin()
+	if tx.Error != nil {
+		t.Fatalf("begin: %v", tx.Error)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	l := &Lock{Tx: tx}
+	if err := tx.Raw("SELECT pg_backend_pid()").Scan(&l.pid).Error; err != nil {
+		t.Fatalf("backend pid: %v", err)
+	}
+	return l
+}
+
+// WaitBlocking returns once another session waits for one of l's locks.
+func (l *Lock) WaitBlocking(t testing.TB, db *gorm.DB) {
+	t.Helper()
+	Eventually(t, 10*time.Second, func() bool {
+		var waiting bool
+		err := db.Raw("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE ?::int = ANY(pg_blocking_pids(pid)))", l.pid).
+			Scan(&waiting).Error
+		return err == nil && waiting
+	}, "a session waits for the test's row lock")
+}
+
+// Commit ends the transaction, releasing its locks.
+func (l *Lock) Commit(t testing.TB) {
+	t.Helper()
+	if err := l.Tx.Commit().Error; err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
+
 // LogBuffer is an io.Writer a running server logs to while the test reads
 // what it has written so far; safe for concurrent use.
 type LogBuffer struct {
