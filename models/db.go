@@ -57,6 +57,11 @@ func OpenDB(ctx context.Context, dsn string, maxOpen int) (*gorm.DB, error) {
 // without values the planner guesses that a key names a row or two, and a
 // bitmap chosen on that guess reads every inquiry of a big creditor and
 // sorts them where the key index, read in its order, stops at the LIMIT.
+// Sequential scans are off too (enable_seqscan off): a connection usually
+// plans its statements while incoming_emails is nearly empty, where reading
+// the whole table looks cheapest, and keeps that plan while the table grows;
+// intake's queued mark then read every stored email for each batch. With
+// the setting, a table is read whole only where no index can serve.
 // Statements that need plans for their actual values must use the other pool.
 func AsyncPoolDSN(dsn string) (string, error) {
 	u, err := url.Parse(dsn)
@@ -67,6 +72,7 @@ func AsyncPoolDSN(dsn string) (string, error) {
 	q.Set("synchronous_commit", "off")
 	q.Set("plan_cache_mode", "force_generic_plan")
 	q.Set("enable_bitmapscan", "off")
+	q.Set("enable_seqscan", "off")
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -416,4 +417,26 @@ func TestStopHandsBackClaimsThatCommitDuringShutdown(t *testing.T) {
 		require.Equal(t, models.StatusQueued, e.ProcessingStatus, "email %d: the claim is handed back, not left to expire", id)
 		require.Nil(t, e.LeaseToken)
 	}
+}
+
+// TestClaimAndRenewalNeverScanTheTable: like the batched moves
+// (models.TestBatchMovesNeverScanTheTable), the claim and the lease renewal
+// run on the async pool under plans made once per connection, often on a
+// nearly empty table; they must reach their rows through an index.
+func TestClaimAndRenewalNeverScanTheTable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	id := b.insertEmail(t, models.StatusQueued)
+	require.NoError(t, b.db.AsyncPool(t, 1).Transaction(func(tx *gorm.DB) error {
+		reqs := []*claimRequest{{id: id}}
+		claim(ctx, tx, reqs, "worker-a", time.Minute)
+		require.NoError(t, reqs[0].err)
+		require.NotNil(t, reqs[0].job)
+		lost, err := renewLeases(ctx, tx, []string{reqs[0].job.Token}, time.Minute)
+		require.NoError(t, err)
+		require.Empty(t, lost)
+		require.Zero(t, apptest.SeqScans(t, tx, "incoming_emails"), "the claim or the renewal read incoming_emails sequentially")
+		return nil
+	}))
 }

@@ -105,7 +105,7 @@ func (d *DB) Pool(t testing.TB, conns int) *gorm.DB {
 
 // AsyncPool opens a pool on the schema with the service's async pool
 // settings (models.AsyncPoolDSN: asynchronous commits, generic plans, no
-// bitmap scans), closed when the test ends.
+// bitmap or sequential scans), closed when the test ends.
 func (d *DB) AsyncPool(t testing.TB, conns int) *gorm.DB {
 	t.Helper()
 	u, err := models.AsyncPoolDSN(d.URL)
@@ -113,6 +113,19 @@ func (d *DB) AsyncPool(t testing.TB, conns int) *gorm.DB {
 		t.Fatalf("async pool: %v", err)
 	}
 	return openPool(t, u, conns)
+}
+
+// SeqScans returns how many times the open transaction tx has read table
+// (in the test's schema) sequentially so far.
+func SeqScans(t testing.TB, tx *gorm.DB, table string) int64 {
+	t.Helper()
+	var n int64
+	err := tx.Raw(`SELECT seq_scan FROM pg_stat_xact_user_tables
+		WHERE relname = ? AND schemaname = current_schema()`, table).Scan(&n).Error
+	if err != nil {
+		t.Fatalf("read seq scans: %v", err)
+	}
+	return n
 }
 
 func openPool(t testing.TB, dsn string, conns int) *gorm.DB {
