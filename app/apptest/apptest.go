@@ -115,17 +115,29 @@ func (d *DB) AsyncPool(t testing.TB, conns int) *gorm.DB {
 	return openPool(t, u, conns)
 }
 
-// SeqScans returns how many times the open transaction tx has read table
-// (in the test's schema) sequentially so far.
-func SeqScans(t testing.TB, tx *gorm.DB, table string) int64 {
+// RowsRead returns how many rows of table (in the test's schema) the open
+// transaction tx has read so far, by sequential and by index scans.
+func RowsRead(t testing.TB, tx *gorm.DB, table string) int64 {
 	t.Helper()
 	var n int64
-	err := tx.Raw(`SELECT seq_scan FROM pg_stat_xact_user_tables
+	err := tx.Raw(`SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables
 		WHERE relname = ? AND schemaname = current_schema()`, table).Scan(&n).Error
 	if err != nil {
-		t.Fatalf("read seq scans: %v", err)
+		t.Fatalf("read table statistics: %v", err)
 	}
 	return n
+}
+
+// FillEmails stores n completed emails, the history a long-running
+// service's tables hold.
+func FillEmails(t testing.TB, db *gorm.DB, n int) {
+	t.Helper()
+	err := db.Exec(`INSERT INTO incoming_emails (zendesk_ticket_id, dedup_key, from_email, received_at, processing_status)
+		SELECT 'fill', 'fill-' || g || '-' || ?, 'fill@example.de', now(), 'completed' FROM generate_series(1, ?) g`,
+		RandomID(), n).Error
+	if err != nil {
+		t.Fatalf("fill emails: %v", err)
+	}
 }
 
 func openPool(t testing.TB, dsn string, conns int) *gorm.DB {
