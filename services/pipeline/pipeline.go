@@ -41,7 +41,7 @@ type Observer func(stage string, d time.Duration)
 
 // Pipeline implements workers.Processor.
 type Pipeline struct {
-	db        *gorm.DB // durable commits: extraction results and the final state
+	db        *gorm.DB // durable commits: an LLM's extraction and the final state
 	async     *gorm.DB // models.AsyncPoolDSN: stage markers a crash may lose harmlessly
 	stages    *groupcommit.Batcher[*stageRequest]
 	extractor Extractor

@@ -64,15 +64,22 @@ func claim(t *testing.T, db *gorm.DB, id uint64) *models.Job {
 	return &models.Job{Email: rows[0], Token: token, Attempt: rows[0].Attempt}
 }
 
-// countingExtractor counts calls to the real rules extractor.
+// countingExtractor counts calls to the real rules extractor; with as set,
+// its answers carry that extractor's name (an LLM's answer is saved by a
+// durable commit of its own, a rules answer with the other stage moves).
 type countingExtractor struct {
 	calls atomic.Int64
 	inner pipeline.Extractor
+	as    string
 }
 
 func (c *countingExtractor) Extract(ctx context.Context, in models.EmailInput) (models.ExtractedData, error) {
 	c.calls.Add(1)
-	return c.inner.Extract(ctx, in)
+	data, err := c.inner.Extract(ctx, in)
+	if c.as != "" {
+		data.Extractor = c.as
+	}
+	return data, err
 }
 
 // flakyMatcher fails its first call like a database blip would.
@@ -144,24 +151,29 @@ func TestPipelineStopsAtNotCreditorReply(t *testing.T) {
 
 func TestRetryResumesWithoutCallingTheExtractorAgain(t *testing.T) {
 	t.Parallel()
-	f := setup(t, "AW: Ihre Anfrage")
-	ex := &countingExtractor{inner: rules.New()}
-	m := &flakyMatcher{inner: matcher.New(f.db.DB, matcher.DefaultConfig())}
-	p := newPipeline(f.db.DB, ex, m)
+	for _, extractor := range []string{models.ExtractorRules, models.ExtractorClaude} {
+		t.Run(extractor, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, "AW: Ihre Anfrage")
+			ex := &countingExtractor{inner: rules.New(), as: extractor}
+			m := &flakyMatcher{inner: matcher.New(f.db.DB, matcher.DefaultConfig())}
+			p := newPipeline(f.db.DB, ex, m)
 
-	_, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
-	require.Error(t, err)
-	var e models.IncomingEmail
-	require.NoError(t, f.db.Take(&e, f.email).Error)
-	require.Equal(t, models.StatusMatching, e.ProcessingStatus, "failed at the matching stage")
-	require.NotEmpty(t, e.ExtractedData, "the extraction was saved")
+			_, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
+			require.Error(t, err)
+			var e models.IncomingEmail
+			require.NoError(t, f.db.Take(&e, f.email).Error)
+			require.Equal(t, models.StatusMatching, e.ProcessingStatus, "failed at the matching stage")
+			require.NotEmpty(t, e.ExtractedData, "the extraction was saved")
 
-	// The worker would now mark it retrying and the scheduler queue it again.
-	require.NoError(t, f.db.Exec("UPDATE incoming_emails SET processing_status = 'queued', lease_token = NULL WHERE id = ?", f.email).Error)
-	status, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
-	require.NoError(t, err)
-	require.Equal(t, models.StatusCompleted, status)
-	require.Equal(t, int64(1), ex.calls.Load(), "the extractor ran once across both attempts")
+			// The worker would now mark it retrying and the scheduler queue it again.
+			require.NoError(t, f.db.Exec("UPDATE incoming_emails SET processing_status = 'queued', lease_token = NULL WHERE id = ?", f.email).Error)
+			status, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
+			require.NoError(t, err)
+			require.Equal(t, models.StatusCompleted, status)
+			require.Equal(t, int64(1), ex.calls.Load(), "the extractor ran once across both attempts")
+		})
+	}
 }
 
 func TestAttemptThatLostItsLeaseWritesNothing(t *testing.T) {
