@@ -134,13 +134,15 @@ func candidateSQL(ls []lookup, receivedAt time.Time) (string, []any) {
 			" ORDER BY sent_at DESC NULLS LAST, id DESC LIMIT %d)",
 			l.group, inquiryColumns, models.CreditorInquiry{}.TableName(), key, recent, maxCandidates))
 	}
+	// One pair of parameters for the date range every branch shares.
+	dated := "sent_at BETWEEN " + param(from, "timestamptz") + " AND " + param(to, "timestamptz")
 	for _, l := range ls {
 		if l.byRecency {
-			branch(l, "sent_at BETWEEN "+param(from, "timestamptz")+" AND "+param(to, "timestamptz"))
+			branch(l, dated)
 			branch(l, "sent_at IS NULL")
 			continue
 		}
-		branch(l, "(sent_at IS NULL OR sent_at BETWEEN "+param(from, "timestamptz")+" AND "+param(to, "timestamptz")+")")
+		branch(l, "(sent_at IS NULL OR "+dated+")")
 	}
 	return strings.Join(branches, "\nUNION ALL\n"), args
 }
