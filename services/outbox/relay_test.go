@@ -405,6 +405,38 @@ func TestRelaySlowBatchDoesNotOutlastReservation(t *testing.T) {
 	}
 }
 
+// TestRelayReleaseLeavesANewerClaim: a relay hands back the rows it did not
+// get to, uncounting their attempt, but only while they still hold its own
+// reservation; a row another relay claimed since is left with that claim,
+// or a third relay would claim it and send it a second time.
+func TestRelayReleaseLeavesANewerClaim(t *testing.T) {
+	t.Parallel()
+	s := setupRelay(t)
+	note := s.notification(t)
+	r := s.relay(t, RelayConfig{}, nil)
+	claim := func() []models.OutboxMessage {
+		var rows []models.OutboxMessage
+		require.NoError(t, s.db.Raw(claimOutboxSQL, map[string]any{"lock": 60, "batch": 10}).Scan(&rows).Error)
+		require.Len(t, rows, 1)
+		return rows
+	}
+	stale := claim()
+	require.NoError(t, s.db.Exec("UPDATE outbox_messages SET locked_until = now() - interval '1 second' WHERE id = ?", note.ID).Error)
+	fresh := claim()
+
+	require.NoError(t, r.release(s.ctx, stale))
+	row := s.row(t, note.ID)
+	require.NotNil(t, row.LockedUntil, "the newer claim holds")
+	require.True(t, fresh[0].LockedUntil.Equal(*row.LockedUntil))
+	require.Equal(t, 2, row.Attempts)
+
+	require.NoError(t, r.release(s.ctx, fresh))
+	row = s.row(t, note.ID)
+	require.Nil(t, row.LockedUntil, "released")
+	require.Equal(t, 1, row.Attempts, "the released claim's attempt is not counted")
+	require.Nil(t, row.ProcessedAt)
+}
+
 // TestRelayCrashBetweenSendAndMark emulates a relay that claimed rows and
 // delivered them, then died before marking: its reservation expires and a
 // live relay delivers the rows again. MongoDB ends identical; the mail is
