@@ -140,10 +140,11 @@ func (b *Batcher[T]) Do(ctx context.Context, item T) error {
 
 // flush writes batches until own has been taken into one, passes the
 // flusher role on, and only then finishes its batches and answers them.
-// Should write or a finish panic (a bug), the role is still passed on and
-// every taken request answered (ErrPanicked where its batch did not
-// finish), so one bug cannot stop the batcher or leave calls waiting; the
-// panic then goes on.
+// Should write or a finish panic (a bug), the role is still passed on, own
+// leaves the queue if still there (its call goes with the panic), and every
+// taken request is answered (ErrPanicked where its batch did not finish), so
+// one bug cannot stop the batcher or leave calls waiting; the panic then
+// goes on.
 func (b *Batcher[T]) flush(ctx context.Context, own *request[T]) {
 	var (
 		written []*batch[T]
@@ -152,6 +153,7 @@ func (b *Batcher[T]) flush(ctx context.Context, own *request[T]) {
 	defer func() {
 		if holding {
 			b.mu.Lock()
+			b.dequeue(own)
 			own.role = waiting
 			b.handOff()
 			b.mu.Unlock()
@@ -259,16 +261,22 @@ func (b *Batcher[T]) handOff() {
 func (b *Batcher[T]) leave(r *request[T]) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if r.queued {
-		if i := slices.Index(b.queue, r); i >= 0 {
-			b.queue = slices.Delete(b.queue, i, i+1)
-		}
-		r.queued = false
-	}
+	b.dequeue(r)
 	if r.role == promoted {
 		r.role = waiting
 		b.handOff()
 	}
+}
+
+// dequeue removes r from the queue if it is still there. b.mu is held.
+func (b *Batcher[T]) dequeue(r *request[T]) {
+	if !r.queued {
+		return
+	}
+	if i := slices.Index(b.queue, r); i >= 0 {
+		b.queue = slices.Delete(b.queue, i, i+1)
+	}
+	r.queued = false
 }
 
 // Queued reports how many calls wait in the queue.

@@ -37,6 +37,13 @@ func (r *recorder) write(_ context.Context, batch []*item) func() {
 	return nil
 }
 
+// writtenOf is how many times a write saw it so far.
+func (r *recorder) writtenOf(it *item) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return it.written
+}
+
 func TestEveryItemIsWrittenOnceAndBatchesForm(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{delay: 2 * time.Millisecond}
@@ -45,12 +52,12 @@ func TestEveryItemIsWrittenOnceAndBatchesForm(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range items {
 		items[i] = &item{n: i}
-		wg.Go(func() { require.NoError(t, b.Do(context.Background(), items[i])) })
+		wg.Go(func() {
+			require.NoError(t, b.Do(context.Background(), items[i]))
+			require.Equal(t, 1, rec.writtenOf(items[i]), "item %d is written before its call returns", i)
+		})
 	}
 	wg.Wait()
-	for _, it := range items {
-		require.Equal(t, 1, it.written, "item %d", it.n)
-	}
 	largest := 0
 	for _, batch := range rec.batches {
 		require.LessOrEqual(t, len(batch), 16, "MaxItems bounds a batch")
@@ -74,40 +81,27 @@ func TestALoneCallIsWrittenAtOnce(t *testing.T) {
 
 func TestMaxBytesBoundsABatch(t *testing.T) {
 	t.Parallel()
-	gate := make(chan struct{})
-	var first atomic.Bool
-	var mu sync.Mutex
-	var sizes [][]int
-	write := func(_ context.Context, batch []*item) func() {
-		if first.CompareAndSwap(false, true) {
-			<-gate // hold the only flusher until the others queued up
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		var s []int
-		for _, it := range batch {
-			s = append(s, it.size)
-		}
-		sizes = append(sizes, s)
-		return nil
-	}
-	b := groupcommit.New(write, groupcommit.Options[*item]{MaxBytes: 100, Size: func(it *item) int { return it.size }})
+	rec := &recorder{}
+	b := groupcommit.New(rec.write, groupcommit.Options[*item]{MaxBytes: 100, Size: func(it *item) int { return it.size }})
+	release := b.Hold() // the calls queue up unwritten
+	sizes := []int{1, 60, 60, 500, 30}
 	var wg sync.WaitGroup
-	wg.Go(func() { require.NoError(t, b.Do(context.Background(), &item{size: 1})) })
-	require.Eventually(t, first.Load, 5*time.Second, time.Millisecond)
-	for _, size := range []int{60, 60, 500, 30} {
+	for _, size := range sizes {
 		wg.Go(func() { require.NoError(t, b.Do(context.Background(), &item{size: size})) })
 	}
-	time.Sleep(50 * time.Millisecond) // let them queue behind the held flush
-	close(gate)
+	require.Eventually(t, func() bool { return b.Queued() == len(sizes) }, 5*time.Second, time.Millisecond)
+	release()
 	wg.Wait()
-	for _, s := range sizes {
+	written := 0
+	for _, batch := range rec.batches {
 		total := 0
-		for _, v := range s {
-			total += v
+		for _, it := range batch {
+			total += it.size
 		}
-		require.True(t, total <= 100 || len(s) == 1, "batch %v exceeds MaxBytes with more than one item", s)
+		written += len(batch)
+		require.True(t, total <= 100 || len(batch) == 1, "a batch of %d bytes exceeds MaxBytes with more than one item", total)
 	}
+	require.Equal(t, len(sizes), written)
 }
 
 func TestAnAbandonedQueuedItemIsNotWritten(t *testing.T) {
@@ -239,4 +233,55 @@ func TestTimeoutBoundsEachWrite(t *testing.T) {
 	require.NoError(t, b.Do(ctx, &item{}))
 	require.True(t, ok, "the write has a deadline")
 	require.WithinDuration(t, time.Now().Add(time.Minute), deadline, 5*time.Second)
+}
+
+// TestAPanicBeforeTheFlusherOwnItemWasTakenDropsIt: with two flushers, a
+// flusher's own item can wait behind a batch it writes; should that write
+// panic, the call is gone, so its item must leave the queue rather than be
+// promoted to a flusher role nobody takes up.
+func TestAPanicBeforeTheFlusherOwnItemWasTakenDropsIt(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	write := func(_ context.Context, batch []*item) func() {
+		for _, it := range batch {
+			switch {
+			case it.n == 1:
+				<-gate
+			case it.n < 0:
+				panic("bug")
+			}
+			mu.Lock()
+			it.written++
+			mu.Unlock()
+		}
+		return nil
+	}
+	b := groupcommit.New(write, groupcommit.Options[*item]{MaxFlushers: 2, MaxItems: 1})
+	release := b.Hold()
+	held, bad, after := &item{n: 1}, &item{n: -1}, &item{n: 2}
+	errs := make(chan error, 3)
+	for i, it := range []*item{held, bad, after} {
+		go func() { errs <- b.Do(context.Background(), it) }()
+		require.Eventually(t, func() bool { return b.Queued() == i+1 }, 5*time.Second, time.Millisecond)
+	}
+	release() // held's call flushes and blocks in its write; one flusher role is free
+	require.Eventually(t, func() bool { return b.Queued() == 2 }, 5*time.Second, time.Millisecond)
+
+	own := &item{n: 3}
+	require.Panics(t, func() { _ = b.Do(context.Background(), own) }, "own flushes bad's batch first")
+	close(gate)
+	var panicked int
+	for range 3 {
+		if err := <-errs; err != nil {
+			require.ErrorIs(t, err, groupcommit.ErrPanicked)
+			panicked++
+		}
+	}
+	require.Equal(t, 1, panicked)
+	require.Eventually(t, b.Idle, 5*time.Second, time.Millisecond, "no flusher role left with a call that is gone")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Zero(t, own.written, "the item of a call that panicked away is not written")
+	require.Equal(t, 1, after.written)
 }
