@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -83,23 +84,22 @@ const (
 
 func newBatcher(write func(context.Context, []*request) func()) *groupcommit.Batcher[*request] {
 	return groupcommit.New(write, groupcommit.Options[*request]{MaxFlushers: maxFlushers,
-		MaxItems: maxBatchRows, MaxBytes: maxBatchBytes, Size: func(r *request) int { return r.size },
+		MaxItems: maxBatchRows, MaxBytes: maxBatchBytes, Size: func(r *request) int { return r.email.size() },
 		Timeout: writeTimeout})
 }
 
 // request is one Accept call's email and, once its batch is written, its answer.
 type request struct {
 	email    Email
-	size     int
 	id       uint64
 	inserted bool // false with a nil err: a repeat, the caller looks up the original
 	err      error
 }
 
-func newRequest(e Email) *request {
-	size := len(e.TicketID) + len(e.WebhookID) + len(e.DedupKey) + len(e.FromEmail) + len(e.FromName) +
+// size is about how many bytes e adds to a batch's INSERT.
+func (e Email) size() int {
+	return len(e.TicketID) + len(e.WebhookID) + len(e.DedupKey) + len(e.FromEmail) + len(e.FromName) +
 		len(e.Subject) + len(e.BodyHTML) + len(e.BodyText) + 256*(1+len(e.Attachments))
-	return &request{email: e, size: size}
 }
 
 // ErrUnavailable means PostgreSQL could not store the email; the caller
@@ -119,14 +119,14 @@ const (
 // Accept stores e once (a repeat returns the original id) and dispatches it.
 // The unique dedup index, not a check-then-insert, decides between
 // concurrent identical deliveries. Concurrent calls are written together
-// (group commit, see newBatcher); a call whose ctx ends while it waits gets an error, even
-// though its email may have been stored: Zendesk's retry then gets
-// "duplicate".
+// (group commit, see newBatcher); a call whose ctx ends while it waits gets
+// an error, even though its email may have been stored: Zendesk's retry then
+// gets "duplicate".
 func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	r := newRequest(e)
+	r := &request{email: e}
 	if err := s.batch.Do(ctx, r); err != nil {
 		return Result{}, fmt.Errorf("%w: waiting for the batch: %w", ErrUnavailable, err)
 	}
@@ -154,12 +154,14 @@ func (s *Service) writeBatch(ctx context.Context, batch []*request) (finish func
 		// only a row at fault fails.
 		ids, err = s.insertEach(ctx, rows), nil
 	}
+	if err != nil {
+		for _, r := range batch {
+			r.err = fmt.Errorf("%w: insert email: %w", ErrUnavailable, err)
+		}
+		return nil
+	}
 	var fresh []uint64
 	for _, r := range batch {
-		if err != nil {
-			r.err = fmt.Errorf("%w: insert email: %w", ErrUnavailable, err)
-			continue
-		}
 		// The first request of a key takes its new id; a later one in
 		// the same batch finds it gone and is a repeat.
 		if id, ok := ids[r.email.DedupKey]; ok {
@@ -208,7 +210,7 @@ func (s *Service) insert(ctx context.Context, rows []*request) (map[string]uint6
 		args = append(args, e.TicketID, webhookID, e.DedupKey, e.FromEmail, e.FromName,
 			e.Subject, e.BodyHTML, e.BodyText, e.ReceivedAt, models.MustJSON(nonNil(e.Attachments)))
 	}
-	res, err := s.db.ConnPool.QueryContext(ctx, insertStatements[len(rows)], args...)
+	res, err := s.db.ConnPool.QueryContext(ctx, insertStatements()[len(rows)], args...)
 	if err != nil {
 		return nil, err
 	}
@@ -260,10 +262,11 @@ func rowRefused(err error) bool {
 // insertArgs is the number of arguments per row of insertStatements.
 const insertArgs = 10
 
-// insertStatements[n] stores n emails as received; a repeated dedup key or
+// insertStatements()[n] stores n emails as received; a repeated dedup key or
 // webhook id inserts nothing and returns no row. Each batch size has its own
-// fixed text, so pgx prepares each once per connection.
-var insertStatements = func() []string {
+// fixed text, so pgx prepares each once per connection. Built on first use
+// (a few ms), not at start-up of every mode that links this package.
+var insertStatements = sync.OnceValue(func() []string {
 	stmts := make([]string, maxBatchRows+1)
 	for n := 1; n <= maxBatchRows; n++ {
 		var b strings.Builder
@@ -284,7 +287,7 @@ VALUES `)
 		stmts[n] = b.String()
 	}
 	return stmts
-}()
+})
 
 // duplicate finds the original of a repeated delivery and, if it is still
 // waiting for a worker, makes sure it is queued.

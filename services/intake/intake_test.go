@@ -127,74 +127,75 @@ func TestAcceptStoresAndQueues(t *testing.T) {
 	require.JSONEq(t, `[]`, string(row2.AttachmentURLs))
 }
 
-// concurrently holds the two ways the tests send emails at once: forced
-// into one batch, and free-running.
-var concurrently = map[string]func(*testing.T, *Service, []Email) []outcome{
-	"one batch": inOneBatch,
-	"free":      func(_ *testing.T, s *Service, in []Email) []outcome { return acceptAll(context.Background(), s, in) },
+// concurrently runs test in parallel subtests, once for each way of sending
+// emails at once: forced into one batch, and free-running. send stores the
+// emails through a fresh service on e.
+func concurrently(t *testing.T, test func(t *testing.T, e *env, send func([]Email) []outcome)) {
+	ways := map[string]func(*testing.T, *Service, []Email) []outcome{
+		"one batch": inOneBatch,
+		"free":      func(_ *testing.T, s *Service, in []Email) []outcome { return acceptAll(context.Background(), s, in) },
+	}
+	for name, way := range ways {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, 8)
+			s := e.service(e.queue())
+			test(t, e, func(in []Email) []outcome { return way(t, s, in) })
+		})
+	}
 }
 
 func TestAcceptConcurrentDistinct(t *testing.T) {
 	t.Parallel()
-	for name, run := range concurrently {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, 8)
-			s := e.service(e.queue())
-			emails := make([]Email, 64)
-			for i := range emails {
-				emails[i] = testEmail(fmt.Sprintf("distinct-%s-%d", apptest.RandomID(), i))
-			}
-			out := run(t, s, emails)
+	concurrently(t, func(t *testing.T, e *env, send func([]Email) []outcome) {
+		emails := make([]Email, 64)
+		for i := range emails {
+			emails[i] = testEmail(fmt.Sprintf("distinct-%s-%d", apptest.RandomID(), i))
+		}
+		out := send(emails)
 
-			ids := map[uint64]bool{}
-			for i, o := range out {
-				require.NoError(t, o.err, "email %d", i)
-				require.False(t, o.res.Duplicate, "email %d", i)
-				require.False(t, ids[o.res.ID], "id %d given twice", o.res.ID)
-				ids[o.res.ID] = true
-				row := storedEmail(t, e.durable, o.res.ID)
-				require.Equal(t, emails[i].DedupKey, row.DedupKey, "email %d got another's id", i)
-				require.Equal(t, models.StatusQueued, row.ProcessingStatus)
-				require.NotNil(t, row.LastDispatchedAt)
-			}
-			require.EqualValues(t, 64, countRows(t, e.durable))
-			ready := readyIDs(t, e)
-			require.Len(t, ready, 64)
-			for id := range ids {
-				require.Equal(t, 1, ready[id], "id %d pushed once", id)
-			}
-		})
-	}
+		ids := map[uint64]bool{}
+		for i, o := range out {
+			require.NoError(t, o.err, "email %d", i)
+			require.False(t, o.res.Duplicate, "email %d", i)
+			require.False(t, ids[o.res.ID], "id %d given twice", o.res.ID)
+			ids[o.res.ID] = true
+			row := storedEmail(t, e.durable, o.res.ID)
+			require.Equal(t, emails[i].DedupKey, row.DedupKey, "email %d got another's id", i)
+			require.Equal(t, models.StatusQueued, row.ProcessingStatus)
+			require.NotNil(t, row.LastDispatchedAt)
+		}
+		require.EqualValues(t, 64, countRows(t, e.durable))
+		ready := readyIDs(t, e)
+		require.Len(t, ready, 64)
+		for id := range ids {
+			require.Equal(t, 1, ready[id], "id %d pushed once", id)
+		}
+	})
 }
 
 func TestAcceptConcurrentIdentical(t *testing.T) {
 	t.Parallel()
-	for name, run := range concurrently {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, 8)
-			s := e.service(e.queue())
-			in := testEmail("same-" + apptest.RandomID())
-			emails := make([]Email, 20)
-			for i := range emails {
-				emails[i] = in
-			}
-			out := run(t, s, emails)
+	concurrently(t, func(t *testing.T, e *env, send func([]Email) []outcome) {
+		in := testEmail("same-" + apptest.RandomID())
+		emails := make([]Email, 20)
+		for i := range emails {
+			emails[i] = in
+		}
+		out := send(emails)
 
-			fresh := 0
-			for i, o := range out {
-				require.NoError(t, o.err, "delivery %d", i)
-				require.Equal(t, out[0].res.ID, o.res.ID, "delivery %d", i)
-				if !o.res.Duplicate {
-					fresh++
-				}
+		fresh := 0
+		for i, o := range out {
+			require.NoError(t, o.err, "delivery %d", i)
+			require.Equal(t, out[0].res.ID, o.res.ID, "delivery %d", i)
+			if !o.res.Duplicate {
+				fresh++
 			}
-			require.Equal(t, 1, fresh, "exactly one delivery is not a duplicate")
-			require.EqualValues(t, 1, countRows(t, e.durable))
-			require.Equal(t, models.StatusQueued, storedEmail(t, e.durable, out[0].res.ID).ProcessingStatus)
-		})
-	}
+		}
+		require.Equal(t, 1, fresh, "exactly one delivery is not a duplicate")
+		require.EqualValues(t, 1, countRows(t, e.durable))
+		require.Equal(t, models.StatusQueued, storedEmail(t, e.durable, out[0].res.ID).ProcessingStatus)
+	})
 }
 
 func TestAcceptRepeatOfStoredEmail(t *testing.T) {
