@@ -83,21 +83,13 @@ func AdvanceStages(ctx context.Context, db *gorm.DB, moves []StageMove) ([]error
 	if len(ids) == 0 {
 		return results, nil
 	}
-	rows, err := db.Statement.ConnPool.QueryContext(ctx, advanceStagesSQL, ids, tokens, prev, next, cleaned, before, after, extracted)
+	returned, err := column[string](ctx, db, advanceStagesSQL, ids, tokens, prev, next, cleaned, before, after, extracted)
 	if err != nil {
 		return nil, fmt.Errorf("advance stages: %w", err)
 	}
-	defer rows.Close()
-	moved := make(map[string]bool, len(ids))
-	for rows.Next() {
-		var token string
-		if err := rows.Scan(&token); err != nil {
-			return nil, fmt.Errorf("advance stages: %w", err)
-		}
+	moved := make(map[string]bool, len(returned))
+	for _, token := range returned {
 		moved[token] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("advance stages: %w", err)
 	}
 	for token, i := range sent {
 		if moved[token] {

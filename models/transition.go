@@ -100,20 +100,8 @@ func (c Change) ApplyAll(ctx context.Context, tx *gorm.DB, ids []uint64) ([]uint
 	c.set(&q)
 	q.add(" FROM "+LockedByID+" locked WHERE incoming_emails.id = locked.id"+
 		" AND locked.processing_status = ANY(?) RETURNING incoming_emails.id", from)
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, q.String(), q.args...)
+	moved, err := column[uint64](ctx, tx, q.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("move emails to %s: %w", c.To, err)
-	}
-	defer rows.Close()
-	var moved []uint64
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("move emails to %s: %w", c.To, err)
-		}
-		moved = append(moved, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("move emails to %s: %w", c.To, err)
 	}
 	return moved, nil
@@ -179,6 +167,25 @@ func (c Change) exec(ctx context.Context, tx *gorm.DB, q *query) (int64, error) 
 	var n int64
 	err := pool.QueryRowContext(ctx, q.String(), q.args...).Scan(&n)
 	return n, err
+}
+
+// column runs sql on tx's connection pool, past GORM like Apply, and
+// returns the single column of its rows.
+func column[T any](ctx context.Context, tx *gorm.DB, sql string, args ...any) ([]T, error) {
+	rows, err := tx.Statement.ConnPool.QueryContext(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // query builds a statement with PostgreSQL's numbered placeholders from
