@@ -167,8 +167,7 @@ func TestLostLeaseCannotCommit(t *testing.T) {
 
 	// The lease expires; the reaper takes the email back and another worker claims it.
 	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_until = now() - interval '1 second' WHERE id = ?", id).Error)
-	r := NewReaper(ReaperConfig{Interval: time.Hour, MaxRescues: 3}, b.db.DB, b.queue, b.m, b.log)
-	require.NoError(t, r.runOnce(ctx))
+	require.NoError(t, b.reaper(3).runOnce(ctx))
 	require.Equal(t, models.StatusQueued, b.email(t, id).ProcessingStatus)
 	fresh, err := claimOne(ctx, b.async, id, "worker-b", time.Minute)
 	require.NoError(t, err)
@@ -331,7 +330,7 @@ func TestRenewalSparesAttemptThatFinishedItself(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_until = now() - interval '1 second' WHERE id = ?",
 		rescued.Email.ID).Error)
-	require.NoError(t, NewReaper(ReaperConfig{Interval: time.Hour, MaxRescues: 3}, b.db.DB, b.queue, b.m, b.log).runOnce(ctx))
+	require.NoError(t, b.reaper(3).runOnce(ctx))
 	require.Equal(t, models.StatusQueued, b.email(t, rescued.Email.ID).ProcessingStatus)
 	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_token = 'someone-else' WHERE id = ?",
 		taken.Email.ID).Error)
