@@ -252,9 +252,7 @@ func TestStopRequeuesInterruptedJobs(t *testing.T) {
 	a := b.attempts(t, id)
 	require.Len(t, a, 1)
 	require.Equal(t, models.OutcomeInterrupted, *a[0].Outcome)
-	ready, err := b.redis.Client.LRange(context.Background(), b.queue.Keys().Ready(), 0, -1).Result()
-	require.NoError(t, err)
-	require.Contains(t, ready, itoa(id))
+	require.Contains(t, b.ready(t), itoa(id))
 	p.Stop() // safe twice
 }
 
