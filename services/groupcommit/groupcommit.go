@@ -98,11 +98,15 @@ type request[T any] struct {
 }
 
 // Do queues item and returns once its batch was written (nil, or
-// ErrPanicked) or ctx ends (ctx.Err()). An item abandoned while still
-// queued is never written; one abandoned after it was taken may still be.
-// The write itself runs detached from ctx's cancellation: a batch holds
-// other calls' items, which this caller going away must not fail.
+// ErrPanicked) or ctx ends (ctx.Err()). A call whose ctx has already ended
+// writes nothing. An item abandoned while still queued is never written;
+// one abandoned after it was taken may still be. The write itself runs
+// detached from ctx's cancellation: a batch holds other calls' items, which
+// this caller going away must not fail.
 func (b *Batcher[T]) Do(ctx context.Context, item T) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	r := &request[T]{item: item, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	if b.opt.Size != nil {
 		r.size = b.opt.Size(item)

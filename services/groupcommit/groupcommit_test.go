@@ -285,3 +285,15 @@ func TestAPanicBeforeTheFlusherOwnItemWasTakenDropsIt(t *testing.T) {
 	require.Zero(t, own.written, "the item of a call that panicked away is not written")
 	require.Equal(t, 1, after.written)
 }
+
+func TestACallWhoseContextEndedWritesNothing(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	b := groupcommit.New(rec.write, groupcommit.Options[*item]{MaxItems: 16})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	it := &item{}
+	require.ErrorIs(t, b.Do(ctx, it), context.Canceled)
+	require.Zero(t, rec.writtenOf(it))
+	require.True(t, b.Idle())
+}

@@ -123,9 +123,6 @@ const (
 // an error, even though its email may have been stored: Zendesk's retry then
 // gets "duplicate".
 func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
-	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
 	r := &request{email: e}
 	if err := s.batch.Do(ctx, r); err != nil {
 		return Result{}, fmt.Errorf("%w: waiting for the batch: %w", ErrUnavailable, err)
