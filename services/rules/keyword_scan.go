@@ -20,9 +20,8 @@ import (
 // a branch must start the text or follow a rune of the lead class, which
 // the match starts with.
 type branchScanner struct {
-	lead      *regexp.Regexp // `\A` + the lead class; nil for a plain alternation
-	asciiLead [utf8.RuneSelf]bool
-	branches  []*kwBranch // in pattern order
+	lead     *leadClass  // nil for a plain alternation
+	branches []*kwBranch // in pattern order
 	// byFirst[c] are the branches a literal of which starts with byte c
 	// (folded), in pattern order; ^-branches only match at 0 and are left out.
 	byFirst [256][]*kwBranch
@@ -73,7 +72,7 @@ func (k *branchScanner) next(t foldedText, pos int) (start, end int, ok bool) {
 		start := s
 		if k.lead != nil {
 			var ok bool
-			if start, ok = k.leadStart(t.s, s); !ok || start < pos {
+			if start, ok = k.lead.start(t.s, s); !ok || start < pos {
 				continue
 			}
 		}
@@ -105,18 +104,33 @@ func matchBranches(t foldedText, s int, branches []*kwBranch) (int, bool) {
 	return 0, false
 }
 
-// leadStart returns where a match whose branch starts at s begins: at s
-// at the start of the text (the ^, which RE2 tries first), else at the rune
-// before s, which must be in the lead class.
-func (k *branchScanner) leadStart(text string, s int) (int, bool) {
+// leadClass is the one-rune class of a `(?:^|class)` before the keywords
+// of a pattern (mustLeadKeywords) or before a reference label.
+type leadClass struct {
+	re    *regexp.Regexp // `\A` + the class
+	ascii [utf8.RuneSelf]bool
+}
+
+func newLeadClass(flags, class string) *leadClass {
+	l := &leadClass{re: regexp.MustCompile(flags + `\A(?:` + class + `)`)}
+	for c := range utf8.RuneSelf {
+		l.ascii[c] = l.re.MatchString(string(rune(c)))
+	}
+	return l
+}
+
+// start returns where a match whose keyword or label starts at s begins: at
+// s at the start of the text (the ^, which RE2 tries first), else at the
+// rune before s, which must be in the class.
+func (l *leadClass) start(text string, s int) (int, bool) {
 	if s == 0 {
 		return 0, true
 	}
 	if c := text[s-1]; c < utf8.RuneSelf {
-		return s - 1, k.asciiLead[c]
+		return s - 1, l.ascii[c]
 	}
 	_, size := utf8.DecodeLastRuneInString(text[:s])
-	return s - size, k.lead.MatchString(text[s-size : s])
+	return s - size, l.re.MatchString(text[s-size : s])
 }
 
 // matchAt returns the end of the branch's match at s.
@@ -172,10 +186,7 @@ func isWordByte(c byte) bool { return isASCIIAlnum(c) || c == '_' }
 func newBranchScanner(flags, lead, alternation, suffix string) *branchScanner {
 	k := &branchScanner{}
 	if lead != "" {
-		k.lead = regexp.MustCompile(flags + `\A(?:` + lead + `)`)
-		for c := range utf8.RuneSelf {
-			k.asciiLead[c] = k.lead.MatchString(string(rune(c)))
-		}
+		k.lead = newLeadClass(flags, lead)
 	}
 	for _, src := range splitAlternation(alternation) {
 		b, needles, ok := newKwBranch(flags, src, suffix, lead == "")

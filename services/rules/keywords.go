@@ -147,6 +147,13 @@ func foldRune(r rune) rune {
 	return r
 }
 
+func asciiLowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // isLatin1Capital: À to Þ except ×, whose small letters sit 32 higher and
 // take as many bytes.
 func isLatin1Capital(r rune) bool { return 0xC0 <= r && r <= 0xDE && r != 0xD7 }

@@ -189,22 +189,9 @@ func isRegexpSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
 }
 
-// labelBoundaryRe is refLabelRe's rune before a label.
-var labelBoundaryRe = regexp.MustCompile(`(?i)\A[^\p{L}\p{N}]`)
-
-// labelMatchStart returns where a refLabelRe match whose label starts at q
-// begins: at q at the start of the text, else at the rune before q, which
-// must be neither a letter nor a number.
-func labelMatchStart(text string, q int) (int, bool) {
-	if q == 0 {
-		return 0, true
-	}
-	if c := text[q-1]; c < utf8.RuneSelf {
-		return q - 1, !isASCIIAlnum(c)
-	}
-	_, size := utf8.DecodeLastRuneInString(text[:q])
-	return q - size, labelBoundaryRe.MatchString(text[q-size : q])
-}
+// labelLead is refLabelRe's rune before a label: neither a letter nor a
+// number.
+var labelLead = newLeadClass(`(?i)`, `[^\p{L}\p{N}]`)
 
 // scanLabels returns refLabelRe.FindAllStringSubmatchIndex(text, limit)
 // as refMatches. Like the regexp it searches from the end of the previous
@@ -240,7 +227,7 @@ func scanLabels(t foldedText, limit int) []refMatch {
 				continue
 			}
 			if !checked {
-				start, ok := labelMatchStart(text, q)
+				start, ok := labelLead.start(text, q)
 				if !ok || start < pos {
 					break
 				}
@@ -282,11 +269,4 @@ func regexpLabels(text string, pos, limit int) []refMatch {
 		out = append(out, r)
 	}
 	return out
-}
-
-func asciiLowerByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
