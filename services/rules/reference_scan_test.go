@@ -22,6 +22,12 @@ var scanLabelSeeds = []string{
 	"\u212aundennummer 12345", "ſteuernummer 1", "STRAẞE 1 Kundennummer 2", "Kundennummer\xff 1",
 	strings.Repeat("Kundennummer: 1 ", 400), strings.Repeat("-nummer", 2000),
 	"Telefonnummer 0221 IBAN DE12 3456 Kundenkonto 4711-0815 SP",
+	// Each of these fails when one guard of scanLabels is dropped: an odd
+	// rune at a label's start, a boundary rune inside the previous match, a
+	// letter beyond ASCII before a label, and the fallback resuming after a
+	// match where only the regexp without ^ is right.
+	"A\u212atenzeichen 12", "Az. 12-Ärztenummer 5", "xäKundennummer 5",
+	"Kundennummer 1ünummer 2" + strings.Repeat("-nummer", 2000),
 }
 
 // TestScanLabelsMatchesRegexp compares scanLabels with refLabelRe on the
