@@ -16,8 +16,8 @@ const maxScanBytes = 100 << 10
 func prepareText(s string) string {
 	s = strings.ToValidUTF8(prefixBytes(s, maxScanBytes), "\uFFFD")
 	// The replacer copies even a text it leaves alone, which most are.
-	for _, old := range spaceReplaced {
-		if strings.Contains(s, old) {
+	for i := 0; i < len(spaceReplacements); i += 2 {
+		if strings.Contains(s, spaceReplacements[i]) {
 			return spaceReplacer.Replace(s)
 		}
 	}
@@ -35,7 +35,8 @@ func prefixBytes(s string, n int) string {
 	return s[:n]
 }
 
-var spaceReplacer = strings.NewReplacer(
+// spaceReplacements are the old, new pairs prepareText replaces.
+var spaceReplacements = []string{
 	"\r\n", "\n",
 	"\r", "\n",
 	"\u00a0", " ",
@@ -44,10 +45,9 @@ var spaceReplacer = strings.NewReplacer(
 	"\u2007", " ",
 	"\u200b", "",
 	"\ufeff", "",
-)
+}
 
-// spaceReplaced holds what spaceReplacer replaces ("\r" covers "\r\n").
-var spaceReplaced = []string{"\r", "\u00a0", "\u202f", "\u2009", "\u2007", "\u200b", "\ufeff"}
+var spaceReplacer = strings.NewReplacer(spaceReplacements...)
 
 // splitLines returns the lines of s with surrounding blanks trimmed.
 func splitLines(s string) []string {
