@@ -3,7 +3,6 @@ package rules
 import (
 	"math/rand/v2"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -156,11 +155,7 @@ func TestFindNumbersMatchesRegexp(t *testing.T) {
 	pieces := []string{"1", "12", "123", "1234", "0", ".", ",", "-", "--", "–", "—", "€", " ", "a", ".5", ",50", ",-", "\xe2", "\x80"}
 	r := rand.New(rand.NewPCG(7, 8))
 	for range 20000 {
-		var b strings.Builder
-		for range 1 + r.IntN(12) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := randomText(r, pieces, 1+r.IntN(12), "")
 		require.Equal(t, toSpans(re.FindAllStringIndex(s, -1)), findNumbers(s), "%q", s)
 	}
 }
@@ -172,11 +167,7 @@ func TestUnitPriceTailMatchesRegexp(t *testing.T) {
 	pieces := []string{"je", "JE", "jeweils", "à", "À", "a", "pro", "each", "per", "zu je", "zu", "x", " ", "  ", "ä", "€", "\xff", "ſ", "1", ":"}
 	r := rand.New(rand.NewPCG(11, 12))
 	for range 20000 {
-		var b strings.Builder
-		for range 1 + r.IntN(8) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := randomText(r, pieces, 1+r.IntN(8), "")
 		require.Equal(t, unitPriceRe.re.MatchString(s), unitPriceRe.MatchString(s), "%q", s)
 	}
 }

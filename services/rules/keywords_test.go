@@ -1,8 +1,12 @@
 package rules
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"maps"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +25,35 @@ var keywordPatterns = map[string]keywordRe{
 	"clientTrigger": clientTriggerRe, "subjectTrigger": subjectTriggerRe, "matter": matterRe, "honorific": honorificRe,
 	"refusal": refusalRe, "openAfter": openAfterRe, "saldo": saldoRe, "inclusion": inclusionRe, "addOn": addOnRe,
 	"salutation": salutationRe, "yourContext": yourContextRe, "closingWords": closingWordsRe,
+}
+
+// TestKeywordPatternsListsAll keeps keywordPatterns complete: a keywordRe
+// missing from it would escape every comparison with its regexp below.
+func TestKeywordPatternsListsAll(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	calls := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(f, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok {
+				if id, ok := c.Fun.(*ast.Ident); ok && (id.Name == "mustKeywords" || id.Name == "mustLeadKeywords") {
+					calls++
+				}
+			}
+			return true
+		})
+	}
+	patterns := map[string]bool{}
+	for _, k := range keywordPatterns {
+		patterns[k.re.String()] = true
+	}
+	require.Len(t, patterns, calls, "keywordPatterns should list every keyword pattern once")
 }
 
 func TestKeywordNeedlesExist(t *testing.T) {
@@ -44,14 +77,7 @@ func TestKeywordPrefilterNeverMissesAMatch(t *testing.T) {
 		" ", "\n", ".", ",", "-", ":", "€", "123,45", "\xff", "x", "und", "the", "Ä", "ä", "ß", "ẞ"}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 5000 {
-		var b strings.Builder
-		for range 1 + r.IntN(8) {
-			b.WriteString(words[r.IntN(len(words))])
-			if r.IntN(3) > 0 {
-				b.WriteByte(' ')
-			}
-		}
-		s := b.String()
+		s := randomText(r, words, 1+r.IntN(8), " ")
 		text := foldText(s)
 		for name, k := range keywordPatterns {
 			if k.re.MatchString(s) {
@@ -83,11 +109,7 @@ func TestFoldedTextSlices(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	pieces := []string{"a", "B", "Ä", "ä", "ß", "€", " ", "\u212a", "ſ", "\xff", "EUR", "x"}
 	for range 2000 {
-		var b strings.Builder
-		for range r.IntN(8) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := randomText(r, pieces, r.IntN(8), "")
 		i := r.IntN(len(s) + 1)
 		j := i + r.IntN(len(s)-i+1)
 		got, want := foldText(s).slice(i, j), foldText(s[i:j])
@@ -136,14 +158,7 @@ func TestKeywordScanMatchesRegexp(t *testing.T) {
 		" ", "  ", "\n", ".", ",", "-", ":", "€", "123,45", "é", "Ä"}
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 1000 {
-		var b strings.Builder
-		for range 1 + r.IntN(10) {
-			b.WriteString(words[r.IntN(len(words))])
-			if r.IntN(3) > 0 {
-				b.WriteByte(" \n-.,"[r.IntN(5)])
-			}
-		}
-		s := b.String()
+		s := randomText(r, words, 1+r.IntN(10), " \n-.,")
 		text := foldText(s)
 		for name, k := range keywordPatterns {
 			require.Equal(t, toSpans(k.re.FindAllStringIndex(s, -1)), k.findAll(text), "%s on %q", name, s)
@@ -151,6 +166,20 @@ func TestKeywordScanMatchesRegexp(t *testing.T) {
 			require.Equal(t, k.re.MatchString(s), k.match(text), "%s on %q", name, s)
 		}
 	}
+}
+
+// randomText joins n pieces picked by r, each followed, two times in three,
+// by a byte of seps when there are any. The tests that compare a shortcut
+// with the regexp it stands in for feed it such texts.
+func randomText(r *rand.Rand, pieces []string, n int, seps string) string {
+	var b strings.Builder
+	for range n {
+		b.WriteString(pieces[r.IntN(len(pieces))])
+		if seps != "" && r.IntN(3) > 0 {
+			b.WriteByte(seps[r.IntN(len(seps))])
+		}
+	}
+	return b.String()
 }
 
 // FuzzKeywordScan compares a keyword scanner, picked by which, with its
