@@ -90,18 +90,12 @@ func signatureCompany(lines []string, start int, needMarker bool) string {
 	return ""
 }
 
+// closingLine returns the index of the first line closingRe matches. The
+// lines come from splitLines, one line each with its blanks trimmed, so
+// closingRe's ^ matches at 0 only and its words must start there.
 func closingLine(lines []string) int {
 	for i, l := range lines {
-		if strings.IndexByte(l, '\n') >= 0 {
-			if closingRe.MatchString(l) {
-				return i
-			}
-			continue
-		}
-		// On one line closingRe's ^ matches at 0 only, so its words must
-		// follow the leading blanks.
-		words := len(l) - len(strings.TrimLeft(l, " \t"))
-		if mayStartClosing(l, words) && closingAt(foldText(l), words) {
+		if mayStartClosing(l, 0) && closingAt(foldText(l), 0) {
 			return i
 		}
 	}

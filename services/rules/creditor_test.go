@@ -66,21 +66,17 @@ func TestSignatureShortcutsMatchRegexps(t *testing.T) {
 	pieces := []string{"Mit freundlichen Grüßen", "mit  freundlichem\nGruß", "MFG", "mfg2", "Best regards", "Regards,",
 		"i. A.", "i.V.", "Hochachtungsvoll", "ſincerely", "\u212aind regards", "Herr", "Max", "GmbH", " ", "  ", "\t", "\n",
 		" - ", " · ", " • ", " – ", ",", "|", "(", "]", "<", "-", "·", "x", "ä", "\xff",
-		"Ihr ", "your ", "Das", "the ", "Service-Team ", "\u212aundenservice ", "ſervice team", "Team der ", "Forderungsmanagement", "Customer Service at "}
+		"Ihr ", "your ", "Das", "the ", "Service-Team ", "Kundenservice ", "\u212aundenservice ", "ſervice team", "Team der ", "Forderungsmanagement", "Customer Service at "}
 	segmentSplitRe := regexp.MustCompile(segmentSeparators)
 	r := rand.New(rand.NewPCG(9, 10))
 	for range 5000 {
-		var b strings.Builder
-		for range 1 + r.IntN(20) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := randomText(r, pieces, 1+r.IntN(20), "")
 		want := len(s)
 		if loc := closingRe.FindStringIndex(s); loc != nil {
 			want = loc[0]
 		}
 		require.Equal(t, want, closingIndex(foldText(s)), "closingIndex(%q)", s)
-		lines := []string{s, strings.TrimSpace(s), strings.ReplaceAll(s, "\n", " ")}
+		lines := append(splitLines(s), strings.TrimSpace(strings.ReplaceAll(s, "\n", " ")))
 		wantLine := -1
 		for i, l := range lines {
 			if closingRe.MatchString(l) {
