@@ -78,7 +78,7 @@ func nearestKind(label foldedText) (kind amountKind, found bool) {
 		}
 	}
 	if found && kind == kindItem && lastTotalEnd >= 0 && lastTotalEnd < bestEnd &&
-		inclusionRe.MatchString(label.s[lastTotalEnd:bestEnd]) {
+		inclusionRe.match(label.slice(lastTotalEnd, bestEnd)) {
 		kind = kindTotal
 	}
 	return kind, found

@@ -23,7 +23,7 @@ var addOnRe = mustKeywords(`(?i)zzgl|zuzüglich|hinzu|zusätzlich|außerdem|fern
 // chooseAmount picks the debt amount: the last total, else the last claim,
 // else the sum of the breakdown, else an unlabelled amount. Settlement and
 // installment figures are never picked.
-func chooseAmount(text string, cls []classified) (*float64, amountBasis) {
+func chooseAmount(body foldedText, cls []classified) (*float64, amountBasis) {
 	var totals, claims, items, payments, bare []classified
 	settle := false
 	for _, c := range cls {
@@ -49,7 +49,7 @@ func chooseAmount(text string, cls []classified) (*float64, amountBasis) {
 	case len(totals) > 0:
 		return amountPtr(totals[len(totals)-1].value), basisTotal
 	case len(claims) > 0:
-		return claimAmount(text, claims[len(claims)-1], items)
+		return claimAmount(body, claims[len(claims)-1], items)
 	case len(items) > 0:
 		sum := 0.0
 		for _, it := range items {
@@ -83,7 +83,7 @@ func chooseAmount(text string, cls []classified) (*float64, amountBasis) {
 
 // claimAmount weighs a claim against the breakdown items: equal means
 // confirmed; items announced as coming on top are added.
-func claimAmount(text string, claim classified, items []classified) (*float64, amountBasis) {
+func claimAmount(body foldedText, claim classified, items []classified) (*float64, amountBasis) {
 	sum, after := 0.0, 0.0
 	firstAfter := -1
 	for _, it := range items {
@@ -98,7 +98,7 @@ func claimAmount(text string, claim classified, items []classified) (*float64, a
 	switch {
 	case len(items) > 0 && math.Abs(roundCents(sum)-claim.value) < 0.005:
 		return amountPtr(claim.value), basisClaimSum
-	case firstAfter > 0 && firstAfter-claim.end < 400 && addOnRe.MatchString(text[claim.end:firstAfter]):
+	case firstAfter > 0 && firstAfter-claim.end < 400 && addOnRe.match(body.slice(claim.end, firstAfter)):
 		if total := roundCents(claim.value + after); plausible(total) {
 			return amountPtr(total), basisSum
 		}
@@ -113,5 +113,5 @@ func amountPtr(v float64) *float64 {
 
 // extractAmount finds and chooses the debt amount in a cleaned body.
 func extractAmount(body foldedText) (*float64, amountBasis) {
-	return chooseAmount(body.s, classifyHits(body, findAmountHits(body.s)))
+	return chooseAmount(body, classifyHits(body, findAmountHits(body.s)))
 }

@@ -114,7 +114,7 @@ func clientFromMatter(t foldedText) string {
 	for _, m := range matterRe.findN(t, 20) {
 		parts := matterSplitRe.Split(restOfLine(text, m[1]), 3)
 		for _, p := range parts {
-			if companyMarkerRe.MatchString(p) || companyWordRe.MatchString(p) {
+			if pt := foldText(p); companyMarkerRe.match(pt) || companyWordRe.match(pt) {
 				continue
 			}
 			if n := parseName(p); n != "" {
@@ -133,7 +133,7 @@ func clientFromHonorific(t foldedText) string {
 		for from < m[0] && !utf8.RuneStart(text[from]) {
 			from++
 		}
-		if salutationRe.MatchString(text[from : m[0]+1]) {
+		if salutationRe.match(t.slice(from, m[0]+1)) {
 			continue
 		}
 		if n := parseName(restOfLine(text, m[1])); n != "" {
