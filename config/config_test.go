@@ -392,6 +392,33 @@ func TestRuleEdgesPass(t *testing.T) {
 	}
 }
 
+// TestEverySettingIsReadFromTheEnvironment sets each variable to a value
+// unlike its default and checks that its field took it: a setting left out
+// of the defaults would still be read from a file, never from the environment.
+func TestEverySettingIsReadFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	typ := reflect.TypeFor[config.Config]()
+	vars := map[string]string{}
+	for field := range typ.Fields() {
+		val := "from-env"
+		switch {
+		case field.Type == reflect.TypeFor[time.Duration]():
+			val = "7s"
+		case field.Type.Kind() == reflect.Bool:
+			val = "false" // AUTO_MIGRATE defaults to true
+		case field.Type.Kind() == reflect.Int || field.Type.Kind() == reflect.Int64:
+			val = "7"
+		case field.Type.Kind() == reflect.Float64:
+			val = "0.5"
+		}
+		vars[field.Tag.Get("mapstructure")] = val
+	}
+	def, got := reflect.ValueOf(*load(t, nil)), reflect.ValueOf(*load(t, vars))
+	for i := range typ.NumField() {
+		require.NotEqual(t, def.Field(i).Interface(), got.Field(i).Interface(), typ.Field(i).Tag.Get("mapstructure"))
+	}
+}
+
 // TestEnvExampleListsEverySettingWithItsDefault keeps the README's promise
 // that .env.example holds every variable with its default: the file names
 // exactly the settings of Config, and loading it changes nothing.
