@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
 // These tests run the real binary as separate processes, so they can kill,
@@ -216,12 +218,17 @@ func requireEffectsOnce(t *testing.T, db *apptest.DB, n int) {
 	require.EqualValues(t, n, debts, "one debt update per email")
 	require.NoError(t, db.Model(&models.OutboxMessage{}).Where("aggregate_type = ?", models.OutboxDebtNotification).Count(&notifications).Error)
 	require.EqualValues(t, n, notifications, "one notification per email")
-	// The attempt row is closed just after the terminal state commits.
+	// A killed process's attempt is closed by the reaper, after the rescue.
 	apptest.Eventually(t, 10*time.Second, func() bool {
 		var open int64
 		db.Model(&models.EmailAttempt{}).Where("finished_at IS NULL").Count(&open)
 		return open == 0
 	}, "no attempt left open")
+	// The unique keys above would hide a second run of the pipeline; the
+	// attempts show it.
+	var ran int64
+	require.NoError(t, db.Model(&models.EmailAttempt{}).Where("outcome = ?", models.OutcomeCompleted).Count(&ran).Error)
+	require.EqualValues(t, n, ran, "one completed attempt per email")
 }
 
 // fakeClaude speaks the Messages API, answering after delay so that jobs
@@ -315,18 +322,22 @@ func TestTwoWorkersAndAWebProcessApplyEachEmailOnce(t *testing.T) {
 	e.start(t, "worker")
 
 	// 16 senders; require may only stop the test from its own goroutine,
-	// so the senders hand their errors back.
+	// so the senders hand their errors (and the email ids) back.
 	var wg sync.WaitGroup
 	work := make(chan string)
 	errs := make(chan error, n)
+	ids := make(chan uint64, n)
 	for range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ticket := range work {
-				if _, err := postReply(web.addr, ticket); err != nil {
+				id, err := postReply(web.addr, ticket)
+				if err != nil {
 					errs <- err
+					continue
 				}
+				ids <- id
 			}
 		}()
 	}
@@ -343,10 +354,24 @@ func TestTwoWorkersAndAWebProcessApplyEachEmailOnce(t *testing.T) {
 	for _, ticket := range tk[:20] {
 		post(t, web.addr, ticket)
 	}
+	// Every id once more in Redis, as a reaper sweep or a failover may leave
+	// it: the two workers race for each email, most of them already finished,
+	// and only a claim of a queued email may run the pipeline.
+	close(ids)
+	var again []uint64
+	for id := range ids {
+		again = append(again, id)
+	}
+	queue := workers.NewQueue(e.redis.Client, e.redis.Namespace, "test")
+	require.NoError(t, queue.Push(context.Background(), again...))
+	apptest.Eventually(t, 60*time.Second, func() bool {
+		ready, err := queue.ReadyLen(context.Background())
+		return err == nil && ready == 0
+	}, "the workers took every id")
 
 	waitTerminal(t, e.db, n, 90*time.Second)
 	requireEffectsOnce(t, e.db, n)
-	var workers int64
-	require.NoError(t, e.db.Model(&models.EmailAttempt{}).Distinct("worker").Count(&workers).Error)
-	require.EqualValues(t, 2, workers, "both worker processes took jobs")
+	var takers int64
+	require.NoError(t, e.db.Model(&models.EmailAttempt{}).Distinct("worker").Count(&takers).Error)
+	require.EqualValues(t, 2, takers, "both worker processes took jobs")
 }
