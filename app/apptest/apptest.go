@@ -351,18 +351,12 @@ func StartRedisServer(t testing.TB) (url string, stop func(), restart func()) {
 // fails within two seconds.
 const UnreachableURL = "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"
 
-// ClosedDB returns a migrated *gorm.DB whose connection pool is closed:
-// every query fails at once, as when the pool was shut down.
+// ClosedDB returns a *gorm.DB whose connection pool is closed: every query
+// fails at once, before it reaches PostgreSQL, as when the pool was shut down.
 func ClosedDB(t testing.TB) *gorm.DB {
 	t.Helper()
-	db := NewDB(t).DB
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatalf("closed db: %v", err)
-	}
-	if err := sqlDB.Close(); err != nil {
-		t.Fatalf("closed db: %v", err)
-	}
+	db := openPool(t, databaseURL(t), 1)
+	closeDB(db)
 	return db
 }
 
