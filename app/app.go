@@ -36,6 +36,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
+	if len(args) > 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: %s takes no arguments, got %q", errUsage, cmd, args[0])
+	}
 	cfg, err := config.Load(getenv)
 	if err == nil {
 		err = cfg.Validate()

@@ -213,6 +213,15 @@ func TestUnknownCommandExitCode(t *testing.T) {
 	require.Contains(t, stderr.String(), "usage: matcher")
 	require.Equal(t, 2, app.ExitCode(err, io.Discard))
 
+	// serve and migrate take no arguments: an extra one is a mistake, not ignored.
+	for _, args := range [][]string{{"serve", "-bogus"}, {"migrate", "extra"}} {
+		stderr.Reset()
+		err = app.Run(context.Background(), args, getenvFrom(nil), io.Discard, &stderr)
+		require.ErrorContains(t, err, args[1])
+		require.Contains(t, stderr.String(), "usage: matcher")
+		require.Equal(t, 2, app.ExitCode(err, io.Discard), args)
+	}
+
 	// A flag send-sample does not know is a usage error too, and -h asks for usage.
 	for _, flag := range []string{"-bogus", "-h"} {
 		stderr.Reset()
