@@ -23,11 +23,11 @@ const (
 // keywordRes: most labels contain none of their words, which a substring
 // search finds out before the regexp would run.
 var (
-	totalRe      = mustKeywords(`(?i)gesamtforderung(?:en)?|gesamtbetrag|gesamtsumme|gesamtsaldo|gesamtschuld|gesamtrückstand|gesamtkosten|\bgesamt\b|insgesamt|endsumme|endbetrag|\bsumme\b|restschuld(?:en)?|restforderung|restbetrag|restsaldo|offene[rns]? (?:saldo|forderung(?:en)?|betrag|summe|posten|rechnungsbetrag)|noch offen|noch zu zahlen|noch zu begleichen|zu zahlende[rn]? betrag|zahlbetrag|forderungshöhe|forderungsstand|forderungssumme|forderungsbetrag|höhe der forderung|aktuelle[rn]? (?:forderung|saldo|kontostand|stand)|kontostand|sollsaldo|schuldsaldo|\bsaldo\b|ablösebetrag|ablösesumme|brutto|rückstand|rückstände|rückständig|total amount|total due|total outstanding|total balance|total claim|outstanding balance|outstanding amount|amount outstanding|balance due|amount due|amount owed|\btotal\b|\bbalance\b`)
-	itemRe       = mustKeywords(`(?i)hauptforderung|hauptsache|hauptbetrag|ursprungsforderung|ursprüngliche[rn]? (?:forderung|betrag)|zinsen|\bzins\b|kosten|gebühr(?:en)?|mahnspesen|inkassovergütung|auslagen|nebenforderung(?:en)?|rücklastschrift|\bporto\b|postentgelt|säumniszuschl(?:ag|äge)|zuschl(?:ag|äge)|rechnung(?:en)?|beitr(?:ag|äge)|prämie(?:n)?|entgelt|zwischensumme|\bnetto\b|\bust\b|mwst|mehrwertsteuer|umsatzsteuer|\w*steuer\b|kaufpreis|warenwert|bestellwert|vertragsstrafe|schadenersatz|schadensersatz|\bprincipal\b|\binterest\b|\bfees?\b|\bcharges?\b|\bcosts?\b|\binvoices?\b|\bsubtotal\b`)
+	totalRe      = mustKeywords(`(?i)gesamtforderung(?:en)?|gesamtbetrag|gesamtsumme|gesamtsaldo|gesamtschuld|gesamtrückstand|gesamtkosten|\bgesamt\b|insgesamt|endsumme|endbetrag|\bsumme\b|restschuld(?:en)?|restforderung|restbetrag|restsaldo|offene[rns]? (?:saldo|forderung(?:en)?|betrag|summe|posten|rechnungsbetrag)|noch offen|noch zu zahlen|noch zu begleichen|zu zahlende[rn]? betrag|zahlbetrag|forderungshöhe|forderungsstand|forderungssumme|forderungsbetrag|höhe der forderung|aktuelle[rn]? (?:forderung|saldo|kontostand|stand)|kontostand|sollsaldo|schuldsaldo|endsaldo|schlusssaldo|kontosaldo|\bsaldo\b|ablösebetrag|ablösesumme|brutto|rückstand|rückstände|rückständig|total amount|total due|total outstanding|total balance|total claim|outstanding balance|outstanding amount|amount outstanding|balance outstanding|balance due|amount due|amount owed|amount payable|total payable|\btotal\b|\bbalance\b`)
+	itemRe       = mustKeywords(`(?i)hauptforderung|hauptsache|hauptbetrag|ursprungsforderung|ursprüngliche[rn]? (?:forderung|betrag)|zinsen|\bzins\b|kosten|gebühr(?:en)?|mahnspesen|inkassovergütung|auslagen|nebenforderung(?:en)?|rücklastschrift|\bporto\b|postentgelt|säumniszuschl(?:ag|äge)|zuschl(?:ag|äge)|rechnung(?:en)?|beitr(?:ag|äge)|prämie(?:n)?|entgelt|zwischensumme|\bnetto\b|nettobetrag|\bust\b|mwst|mehrwertsteuer|umsatzsteuer|\w*steuer\b|kaufpreis|warenwert|bestellwert|vertragsstrafe|schadenersatz|schadensersatz|\bprincipal\b|\binterest\b|\bfees?\b|\bcharges?\b|\bcosts?\b|\binvoices?\b|\bsubtotal\b`)
 	settlementRe = mustKeywords(`(?i)vergleich\w*|angebot|anbieten|bieten\b|abgeltung|abgegolten|ratenzahlung(?:en)?|ratenplan|ratenvereinbarung|teilzahlungsvereinbarung|\braten?\b|monatsrate|mindestrate|einmalzahlung|einmalbetrag|einmalig\w*|nachlass|erlass|verzicht\w*|\bsettlement\b|\boffer\w*|\binstal+ments?\b|payment plan`)
-	paymentRe    = mustKeywords(`(?i)zahlungseing(?:ang|änge)|teilzahlung(?:en)?|gezahlt|bezahlt|überwiesen|gutschrift(?:en)?|abzgl\.?|abzüglich|geleistete[rn]? zahlung(?:en)?|zahlung(?:en)? (?:erhalten|eingegangen)|eingang einer zahlung|erhaltene[rn]? zahlung(?:en)?|\bpayments? received\b|\bpaid\b|\bless payments?\b`)
-	ignoreRe     = mustKeywords(`(?i)streitwert|gegenstandswert|freibetrag|pfändungsfrei\w*|einkommen|gehalt|\blohn\b|stammkapital|grundkapital|kreditrahmen|kreditlinie|dispo\w*|verfügungsrahmen|\blimit\b|kaution`)
+	paymentRe    = mustKeywords(`(?i)zahlungseing(?:ang|änge)|teilzahlung(?:en)?|gezahlt|bezahlt|überwiesen|gutschrift(?:en)?|abzgl\.?|abzüglich|geleistete[rn]? zahlung(?:en)?|zahlung(?:en)? (?:erhalten|eingegangen)|eingang einer zahlung|erhaltene[rn]? zahlung(?:en)?|\bzahlungen\b|zahlung vom|\bpayments? received\b|\bpaid\b|\bless payments?\b`)
+	ignoreRe     = mustKeywords(`(?i)streitwert|gegenstandswert|freibetrag|pfändungsfrei\w*|einkommen|gehalt|\blohn\b|stammkapital|grundkapital|kreditrahmen|kreditlinie|dispo\w*|verfügungsrahmen|\blimit\b|kaution|alter saldo|anfangssaldo|saldovortrag|übertrag|opening balance|previous balance|brought forward|bis zu|höchstens|mindestens|maximal|\bup to\b`)
 	referenceRe  = mustKeywords(`(?i)nummer|\bnr\b\.?|-nr\b|zeichen|\baz\b|iban|\bbic\b|\btel\b|telefon|\bfax\b|\bplz\b|datum|\bdate\b|\bno\b\.?|\bnumber\b|\bid\b`)
 	claimRe      = mustKeywords(`(?i)forderung(?:en)?|betrag|beträgt|betragen|beläuft|belaufen|schuldet|schulden|\bschuld\b|\boffen\b|fällig|ausstehend|außenst(?:and|ände)|verbindlichkeit(?:en)?|in höhe von|i\. ?h\. ?v\.|\bowes?\b|\bowed\b|\bdebt\b|\bamount\b|\boutstanding\b|\bdue\b`)
 	// monthlyRe after an amount marks an installment ("50 € monatlich").
@@ -88,12 +88,17 @@ func nearestKind(label foldedText) (kind amountKind, found bool) {
 type classified struct {
 	amountHit
 	kind amountKind
+	// labelStart and afterEnd bound the words classify read before and
+	// after the amount, where labelOf finds the label again.
+	labelStart, afterEnd int
 }
 
 // classifyHits gives every hit a kind from the words around it: the label
 // between the previous amount (or the sentence start) and this one, then the
-// words after it, then the whole sentence for settlement talk.
-func classifyHits(body foldedText, hits []amountHit) []classified {
+// words after it, then the whole sentence for settlement talk. With rows
+// (statements, tables), the words after an amount end with its line: the
+// next line is the next row, and its label names the next amount.
+func classifyHits(body foldedText, hits []amountHit, rows bool) []classified {
 	text := body.s
 	out := make([]classified, 0, len(hits))
 	for i, h := range hits {
@@ -105,6 +110,9 @@ func classifyHits(body foldedText, hits []amountHit) []classified {
 		afterEnd := sentenceEnd(text, h.end, 120)
 		if i+1 < len(hits) && hits[i+1].start < afterEnd {
 			afterEnd = hits[i+1].start
+		}
+		if nl := strings.IndexByte(text[h.end:afterEnd], '\n'); rows && nl >= 0 {
+			afterEnd = h.end + nl
 		}
 		label := body.slice(labelStart, h.start)
 		after := body.slice(h.end, afterEnd)
@@ -121,7 +129,7 @@ func classifyHits(body foldedText, hits []amountHit) []classified {
 		case unitPriceRe.MatchString(trimmed):
 			k = kindIgnore // "je 18,36 €": a unit price, not a sum
 		}
-		out = append(out, classified{amountHit: h, kind: k})
+		out = append(out, classified{amountHit: h, kind: k, labelStart: labelStart, afterEnd: afterEnd})
 	}
 	return out
 }

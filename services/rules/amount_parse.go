@@ -21,29 +21,39 @@ const numberPattern = `\d{1,3}(?:\.\d{3})+(?:,(?:\d{1,2}|--?|–))?|\d{1,3}(?:,\
 var numberAtRe = regexp.MustCompile(`\A(?:` + numberPattern + `)`)
 
 // findNumbers returns what FindAllStringIndex(text, -1) of numberPattern
-// would, without an unanchored search: every match starts at a digit (the
-// last branch, \d+, matches any), so the next match starts at the next
-// digit. A match holds only digits, '.', ',', '-' and '–', so the regexp
-// anchored there needs no more than that run of bytes, and a run of digits
-// alone is the match.
+// would (see nextNumber).
 func findNumbers(text string) [][2]int {
 	var out [][2]int
-	for i := 0; i < len(text); {
-		d := strings.IndexAny(text[i:], "0123456789")
-		if d < 0 {
-			break
-		}
-		start, end, digitsOnly := i+d, i+d, true
-		for ; end < len(text) && isNumberByte(text[end]); end++ {
-			digitsOnly = digitsOnly && isDigit(text[end])
-		}
-		if !digitsOnly {
-			end = start + numberAtRe.FindStringIndex(text[start:end])[1]
+	for i := 0; ; {
+		start, end, ok := nextNumber(text, i)
+		if !ok {
+			return out
 		}
 		out = append(out, [2]int{start, end})
 		i = end
 	}
-	return out
+}
+
+// nextNumber returns the next match of numberPattern at or after i without
+// an unanchored search: every match starts at a digit (the last branch,
+// \d+, matches any), so the next match starts at the next digit. A match
+// holds only digits, '.', ',', '-' and '–', so the regexp anchored there
+// needs no more than that run of bytes, and a run of digits alone is the
+// match.
+func nextNumber(text string, i int) (start, end int, ok bool) {
+	d := strings.IndexAny(text[i:], "0123456789")
+	if d < 0 {
+		return 0, 0, false
+	}
+	start, end = i+d, i+d
+	digitsOnly := true
+	for ; end < len(text) && isNumberByte(text[end]); end++ {
+		digitsOnly = digitsOnly && isDigit(text[end])
+	}
+	if !digitsOnly {
+		end = start + numberAtRe.FindStringIndex(text[start:end])[1]
+	}
+	return start, end, true
 }
 
 // isNumberByte: digits, '.', ',', '-' and the bytes of '–' (E2 80 93).
@@ -53,8 +63,13 @@ func isNumberByte(c byte) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// maxAmountHits bounds the candidates considered in one body.
-const maxAmountHits = 300
+// maxAmountHits bounds the candidates considered in one body;
+// maxAttachmentAmountHits in one attachment, where statements list many
+// bookings.
+const (
+	maxAmountHits           = 300
+	maxAttachmentAmountHits = 1000
+)
 
 // amountHit is one number in the text that may be money.
 type amountHit struct {
@@ -67,20 +82,37 @@ type amountHit struct {
 
 // findAmountHits returns numbers that look like money: not part of a date,
 // phone number, IBAN, postcode, percentage or case number. A hit without a
-// currency marker is kept only when money-formatted; the classifier decides
-// whether its label makes it an amount.
-func findAmountHits(text string) []amountHit {
-	var hits []amountHit
-	for _, loc := range findNumbers(text) {
-		if len(hits) >= maxAmountHits {
+// currency marker is kept only when money-formatted or alone in a table
+// cell; the classifier decides whether its label makes it an amount. Past
+// limit hits it keeps the first and the last limit/2: a long statement ends
+// with its total.
+func findAmountHits(text string, limit int) []amountHit {
+	var head, tail []amountHit
+	headCap, tailCap := limit-limit/2, limit/2
+	next := 0 // where the oldest hit of a full tail is
+	for i := 0; ; {
+		start, end, ok := nextNumber(text, i)
+		if !ok {
 			break
 		}
-		h, ok := readHit(text, loc[0], loc[1])
-		if ok {
-			hits = append(hits, h)
+		i = end
+		h, ok := readHit(text, start, end)
+		switch {
+		case !ok:
+		case len(head) < headCap:
+			head = append(head, h)
+		case len(tail) < tailCap:
+			tail = append(tail, h)
+		case tailCap > 0:
+			tail[next] = h
+			next = (next + 1) % tailCap
 		}
 	}
-	return hits
+	if len(tail) == 0 {
+		return head
+	}
+	hits := append(head, tail[next:]...)
+	return append(hits, tail[:next]...)
 }
 
 func readHit(text string, start, end int) (amountHit, bool) {
@@ -97,10 +129,28 @@ func readHit(text string, start, end int) (amountHit, bool) {
 	}
 	h.value, h.formatted = v, formatted
 	h.currency = currencyAfter(text, end) || currencyBefore(text, start)
-	if !h.currency && !h.formatted {
+	if !h.currency && !h.formatted && !aloneInCell(text, start, end) {
 		return h, false
 	}
 	return h, true
+}
+
+// aloneInCell reports whether text[start:end] is all of a " | " table cell
+// ("Gesamt | 1212", as spreadsheet rows are written): the number follows a
+// bar and ends the line or the cell.
+func aloneInCell(text string, start, end int) bool {
+	i := start
+	for i > 0 && (text[i-1] == ' ' || text[i-1] == '\t') {
+		i--
+	}
+	if i == 0 || text[i-1] != '|' {
+		return false
+	}
+	j := end
+	for j < len(text) && (text[j] == ' ' || text[j] == '\t') {
+		j++
+	}
+	return j == len(text) || text[j] == '\n' || text[j] == '|'
 }
 
 // checkBefore rejects numbers glued to letters, digits or reference

@@ -16,14 +16,34 @@ const (
 	basisTotal                // a total keyword
 )
 
+// labelled reports whether a word in the text named the amount the claim
+// or its total, rather than the rules adding up or guessing.
+func (b amountBasis) labelled() bool {
+	return b == basisClaim || b == basisClaimSum || b == basisTotal
+}
+
 // addOnRe between a claim and the items after it means the items come on
 // top ("500 € zzgl. Mahngebühren von 10 €").
 var addOnRe = mustKeywords(`(?i)zzgl|zuzüglich|hinzu|zusätzlich|außerdem|ferner|\bplus\b|nebst|additionally|in addition|on top`)
 
+// amountChoice is the amount one text gives and how it was found.
+type amountChoice struct {
+	value *float64
+	basis amountBasis
+	// hit is the amount that gave value; for a sum, its last item. It is
+	// unset (end 0) when value is nil.
+	hit classified
+	// label, when set, names the amount instead of the words around hit
+	// (a table column's heading).
+	label string
+}
+
 // chooseAmount picks the debt amount: the last total, else the last claim,
 // else the sum of the breakdown, else an unlabelled amount. Settlement and
-// installment figures are never picked.
-func chooseAmount(body foldedText, cls []classified) (*float64, amountBasis) {
+// installment figures are never picked. strict (for attachments, whose
+// tables and terms hold many figures) takes only totals and claims, as they
+// stand: no sum the rules compute, no unlabelled amount.
+func chooseAmount(body foldedText, cls []classified, strict bool) amountChoice {
 	var totals, claims, items, payments, bare []classified
 	settle := false
 	for _, c := range cls {
@@ -47,9 +67,10 @@ func chooseAmount(body foldedText, cls []classified) (*float64, amountBasis) {
 	}
 	switch {
 	case len(totals) > 0:
-		return amountPtr(totals[len(totals)-1].value), basisTotal
+		return choice(totals[len(totals)-1], totals[len(totals)-1].value, basisTotal)
 	case len(claims) > 0:
-		return claimAmount(body, claims[len(claims)-1], items)
+		return claimAmount(body, claims[len(claims)-1], items, strict)
+	case strict:
 	case len(items) > 0:
 		sum := 0.0
 		for _, it := range items {
@@ -59,31 +80,37 @@ func chooseAmount(body foldedText, cls []classified) (*float64, amountBasis) {
 			sum -= math.Abs(p.value)
 		}
 		if sum = roundCents(sum); plausible(sum) {
-			return amountPtr(sum), basisSum
+			return choice(items[len(items)-1], sum, basisSum)
 		}
 	case len(bare) > 0:
-		best := bare[0].value
+		best := bare[0]
 		distinct := false
 		for _, b := range bare[1:] {
-			if b.value != best {
+			if b.value != best.value {
 				distinct = true
 			}
-			best = max(best, b.value)
+			if b.value > best.value {
+				best = b
+			}
 		}
 		if distinct {
-			return amountPtr(best), basisBareMany
+			return choice(best, best.value, basisBareMany)
 		}
-		return amountPtr(best), basisBare
+		return choice(best, best.value, basisBare)
 	}
 	if settle {
-		return nil, basisSettle
+		return amountChoice{basis: basisSettle}
 	}
-	return nil, basisNone
+	return amountChoice{basis: basisNone}
+}
+
+func choice(hit classified, v float64, basis amountBasis) amountChoice {
+	return amountChoice{value: amountPtr(v), basis: basis, hit: hit}
 }
 
 // claimAmount weighs a claim against the breakdown items: equal means
-// confirmed; items announced as coming on top are added.
-func claimAmount(body foldedText, claim classified, items []classified) (*float64, amountBasis) {
+// confirmed; items announced as coming on top are added, unless strict.
+func claimAmount(body foldedText, claim classified, items []classified, strict bool) amountChoice {
 	sum, after := 0.0, 0.0
 	firstAfter := -1
 	for _, it := range items {
@@ -97,13 +124,13 @@ func claimAmount(body foldedText, claim classified, items []classified) (*float6
 	}
 	switch {
 	case len(items) > 0 && math.Abs(roundCents(sum)-claim.value) < 0.005:
-		return amountPtr(claim.value), basisClaimSum
-	case firstAfter > 0 && firstAfter-claim.end < 400 && addOnRe.match(body.slice(claim.end, firstAfter)):
+		return choice(claim, claim.value, basisClaimSum)
+	case !strict && firstAfter > 0 && firstAfter-claim.end < 400 && addOnRe.match(body.slice(claim.end, firstAfter)):
 		if total := roundCents(claim.value + after); plausible(total) {
-			return amountPtr(total), basisSum
+			return choice(claim, total, basisSum)
 		}
 	}
-	return amountPtr(claim.value), basisClaim
+	return choice(claim, claim.value, basisClaim)
 }
 
 func amountPtr(v float64) *float64 {
@@ -111,7 +138,25 @@ func amountPtr(v float64) *float64 {
 	return &v
 }
 
+// readAmount finds and chooses the debt amount in a text: a cleaned body,
+// or (attachment) the text read from an attachment, where a table column
+// headed "Saldo" may give the total as well.
+func readAmount(t foldedText, attachment bool) amountChoice {
+	limit := maxAmountHits
+	if attachment {
+		limit = maxAttachmentAmountHits
+	}
+	c := chooseAmount(t, classifyHits(t, findAmountHits(t.s, limit), attachment), attachment)
+	if attachment && c.basis != basisTotal {
+		if col, ok := columnBalance(t); ok {
+			return col
+		}
+	}
+	return c
+}
+
 // extractAmount finds and chooses the debt amount in a cleaned body.
 func extractAmount(body foldedText) (*float64, amountBasis) {
-	return chooseAmount(body, classifyHits(body, findAmountHits(body.s)))
+	c := readAmount(body, false)
+	return c.value, c.basis
 }

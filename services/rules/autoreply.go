@@ -26,8 +26,10 @@ var (
 
 // classifyReply decides whether a mail is a creditor's reply; strong is true
 // when headers, sender or subject decided it. hasAmount tells whether an
-// amount was found, which overrules soft body phrases.
-func classifyReply(in headerView, subject, fromName, fromEmail string, text foldedText, hasAmount bool) (kind replyKind, strong bool) {
+// amount was found in the body or an attachment, which overrules soft body
+// phrases; debt wording in an attachment saves a mail with an unsubscribe
+// link as well.
+func classifyReply(in headerView, subject, fromName, fromEmail string, text foldedText, hasAmount bool, atts []textSource) (kind replyKind, strong bool) {
 	if k, ok := headerKind(in); ok {
 		return k, true
 	}
@@ -48,7 +50,7 @@ func classifyReply(in headerView, subject, fromName, fromEmail string, text fold
 		return replyBounce, false
 	case !hasAmount && autoBodyRe.match(text):
 		return replyAutoReply, false
-	case unsubscribeRe.match(text) && !debtWordsRe.match(text):
+	case unsubscribeRe.match(text) && !debtWordsRe.match(text) && !attachmentsMention(debtWordsRe, atts):
 		return replyNewsletter, false
 	}
 	return replyCreditor, false
@@ -93,4 +95,14 @@ func localPart(email string) string {
 		return email[:at]
 	}
 	return email
+}
+
+// attachmentsMention reports whether re matches the text of an attachment.
+func attachmentsMention(re keywordRe, atts []textSource) bool {
+	for _, a := range atts {
+		if re.match(a.text) {
+			return true
+		}
+	}
+	return false
 }

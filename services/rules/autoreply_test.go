@@ -35,7 +35,7 @@ func TestClassifyReply(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, _ := classifyReply(newHeaderView(tc.headers), tc.subject, tc.fromName, tc.fromMail, foldText(tc.body), tc.hasAmount)
+			got, _ := classifyReply(newHeaderView(tc.headers), tc.subject, tc.fromName, tc.fromMail, foldText(tc.body), tc.hasAmount, nil)
 			require.Equal(t, tc.want, got)
 		})
 	}

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
 var (
 	// clientTriggerRe: words after which the debtor's name follows.
 	clientTriggerRe = mustLeadKeywords(`(?i)`, `[^\p{L}]`,
-		`ihr(?:e|es|er|em|en)?\s+mandant(?:in|innen|en)?|ihr(?:e|es|er|em|en)?\s+kund(?:e|in|en|innen)|unser(?:e|es|er|em|en)?\s+kund(?:e|in|en|innen)|ihr(?:e|es|er|em|en)?\s+mandantschaft|your\s+client|our\s+customer|(?:schuldner(?:in)?|kunde|kundin|debtor|customer|client|mandant(?:in)?|versicherungsnehmer(?:in)?|kontoinhaber(?:in)?|vertragspartner(?:in)?|name)\s*:`,
+		`ihr(?:e|es|er|em|en)?\s+mandant(?:in|innen|en)?|ihr(?:e|es|er|em|en)?\s+kund(?:e|in|en|innen)|unser(?:e|es|er|em|en)?\s+kund(?:e|in|en|innen)|ihr(?:e|es|er|em|en)?\s+mandantschaft|your\s+client|our\s+customer|(?:schuldner(?:in)?|kunde|kundin|debtor|customer|client|mandant(?:in)?|versicherungsnehmer(?:in)?|kontoinhaber(?:in)?|vertragspartner(?:in)?|name)\s*[:|]`,
 		`[ \t,:]*`)
 	// subjectTriggerRe: the firm's own subject names its client without a colon
 	// ("Forderungsanfrage Mandantin Sabine Wolf", "our client Emily Wood").
@@ -42,7 +44,8 @@ var nameStopwords = wordSet(`Ihr Ihre Ihren Ihrem Ihres Ihrer Sehr Mit Die Der D
 		Nach Auf Für Bei Zu Von Aus In Im Am An Um Ist Hat Wird Wurde Noch Nicht Kein Keine Und Oder Aber Als Wie Per
 		Vertragskonto Rechnungsnummer Forderungsnummer Mitgliedsnummer Versicherungsnummer Kassenzeichen Steuernummer
 		Ticket Referenz Vorgang Mandantschaft Schuldnerberatung Insolvenz Verbraucherinsolvenz Re AW WG Fwd Antwort
-		Aktuell Offen Offene Telefon Tel Fax E-Mail Email Mail Internet Web IBAN BIC Straße Postfach Sitz is has was`)
+		Aktuell Offen Offene Telefon Tel Fax E-Mail Email Mail Internet Web IBAN BIC Straße Postfach Sitz is has was
+		Rechtsanwalt Rechtsanwältin Rechtsanwälte Kanzlei Anwalt Anwältin Notar Notarin`)
 
 // wordSet builds a lookup set from whitespace-separated words.
 func wordSet(words string) map[string]bool {
@@ -65,34 +68,67 @@ var titleWords = map[string]bool{
 }
 
 // extractClient finds the debtor's name, normalised to "Nachname, Vorname"
-// when both are known.
-func extractClient(subj, body foldedText) string {
+// when both are known, and says where it was read. Attachments are read
+// only when the body and subject name nobody, and only for names a label
+// or "in Sachen" introduces: a letter's address block greets the firm's
+// lawyer as "Herrn".
+func extractClient(subj, body foldedText, atts []textSource) (name, source string) {
 	closing := closingIndex(body)
-	candidates := []func() string{
-		func() string { return clientAfter(body, clientTriggerRe) },
-		func() string { return clientAfter(subj, clientTriggerRe) },
-		func() string { return clientAfter(subj, subjectTriggerRe) },
-		func() string { return clientFromMatter(body) },
-		func() string { return clientFromMatter(subj) },
-		func() string { return clientFromHonorific(body.slice(0, closing)) },
-		func() string { return clientFromHonorific(subj) },
-	}
 	// A full name anywhere beats a bare surname ("Herrn Yilmaz" in the body,
 	// "Herr Ali Yilmaz" in the subject).
-	first := ""
-	for _, find := range candidates {
-		n := find()
-		if n == "" {
+	var first clientName
+	for i := range 7 {
+		n := bodyClient(i, subj, body, closing)
+		if n.name == "" {
 			continue
 		}
-		if strings.Contains(n, ", ") {
-			return n
+		if n.full() {
+			return n.name, n.source
 		}
-		if first == "" {
+		if first.name == "" {
 			first = n
 		}
 	}
-	return first
+	if first.name != "" {
+		return first.name, first.source
+	}
+	for _, a := range atts {
+		for _, n := range [2]string{clientAfter(a.text, clientTriggerRe), clientFromMatter(a.text)} {
+			c := clientName{n, a.name}
+			if c.full() {
+				return c.name, c.source
+			}
+			if first.name == "" && n != "" {
+				first = c
+			}
+		}
+	}
+	return first.name, first.source
+}
+
+// clientName is a name found and where.
+type clientName struct{ name, source string }
+
+func (n clientName) full() bool { return strings.Contains(n.name, ", ") }
+
+// bodyClient tries the i-th way of finding the client in the body and
+// subject, strongest first.
+func bodyClient(i int, subj, body foldedText, closing int) clientName {
+	switch i {
+	case 0:
+		return clientName{clientAfter(body, clientTriggerRe), models.SourceBody}
+	case 1:
+		return clientName{clientAfter(subj, clientTriggerRe), models.SourceSubject}
+	case 2:
+		return clientName{clientAfter(subj, subjectTriggerRe), models.SourceSubject}
+	case 3:
+		return clientName{clientFromMatter(body), models.SourceBody}
+	case 4:
+		return clientName{clientFromMatter(subj), models.SourceSubject}
+	case 5:
+		return clientName{clientFromHonorific(body.slice(0, closing)), models.SourceBody}
+	}
+	return clientName{clientFromHonorific(subj), models.SourceSubject}
 }
 
 func clientAfter(t foldedText, re keywordRe) string {

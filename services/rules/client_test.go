@@ -29,7 +29,8 @@ func TestClientNames(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tc.want, extractClient(foldText(tc.subject), foldText(tc.body)))
+			got, _ := extractClient(foldText(tc.subject), foldText(tc.body), nil)
+			require.Equal(t, tc.want, got)
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
 var (
@@ -49,10 +51,36 @@ const closingWords = `mit\s+freundlichen\s+grüßen|mit\s+freundlichem\s+gruß|f
 var noCreditorLabels = wordSet(`gmail googlemail gmx web t-online outlook hotmail live msn yahoo icloud me mac aol
 	freenet posteo mailbox protonmail proton arcor online mail email gmx-topmail zendesk vodafonemail kabelmail`)
 
-// extractCreditor names the creditor from the signature, the sender's name,
-// a company line in the body or, last, the sender's domain.
-func extractCreditor(body, fromName, fromEmail string) string {
+// extractCreditor names the creditor and says where it was read: the body's
+// signature, the sender's name, a company line in the body, an attachment's
+// signature or letterhead or, last, the sender's domain.
+func extractCreditor(body, fromName, fromEmail string, atts []textSource) (name, source string) {
 	lines := splitLines(body)
+	if c := signatureCreditor(lines); c != "" {
+		return c, models.SourceBody
+	}
+	if c := companyFromLine(fromName); c != "" {
+		return c, models.SourceSender
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if c := companyFromLine(lines[i]); c != "" && companyMarkerRe.MatchString(c) {
+			return c, models.SourceBody
+		}
+	}
+	for _, a := range atts {
+		if c := attachmentCreditor(a.text.s); c != "" {
+			return c, a.name
+		}
+	}
+	if c := companyFromDomain(fromEmail); c != "" {
+		return c, models.SourceSender
+	}
+	return "", ""
+}
+
+// signatureCreditor returns the company in the signature that follows the
+// closing greeting, if any.
+func signatureCreditor(lines []string) string {
 	if start := closingLine(lines); start >= 0 {
 		// A legal form beats a bare institution word ("Ihr Telekom Team").
 		for _, needMarker := range []bool{true, false} {
@@ -61,15 +89,38 @@ func extractCreditor(body, fromName, fromEmail string) string {
 			}
 		}
 	}
-	if c := companyFromLine(fromName); c != "" {
+	return ""
+}
+
+// letterheadLines is how many non-blank lines at the top of an attachment
+// may hold its letterhead.
+const letterheadLines = 15
+
+// recipientLineRe: the firm's lawyers, whom a creditor's letter is
+// addressed to; their line in the address block names no creditor.
+var recipientLineRe = mustKeywords(`(?i)kanzlei|rechtsanw|anwält|anwalt|notar|law firm|solicitor|schuldnerberatung`)
+
+// attachmentCreditor names the company that wrote an attachment: its
+// signature, else a line with a legal form in its letterhead. Lines naming
+// lawyers are skipped: the attachment is addressed to the firm.
+func attachmentCreditor(text string) string {
+	lines := splitLines(text)
+	if c := signatureCreditor(lines); c != "" && !recipientLineRe.MatchString(c) {
 		return c
 	}
-	for i := len(lines) - 1; i >= 0; i-- {
+	for i, n := 0, 0; i < len(lines) && n < letterheadLines; i++ {
+		if lines[i] == "" {
+			continue
+		}
+		n++
+		if recipientLineRe.MatchString(lines[i]) {
+			continue
+		}
 		if c := companyFromLine(lines[i]); c != "" && companyMarkerRe.MatchString(c) {
 			return c
 		}
 	}
-	return companyFromDomain(fromEmail)
+	return ""
 }
 
 // signatureCompany scans the lines after the closing greeting.

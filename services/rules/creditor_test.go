@@ -54,7 +54,8 @@ func TestCreditorName(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tc.want, extractCreditor(tc.body, tc.fromName, tc.fromEmail))
+			got, _ := extractCreditor(tc.body, tc.fromName, tc.fromEmail, nil)
+			require.Equal(t, tc.want, got)
 		})
 	}
 }

@@ -25,6 +25,7 @@ var keywordPatterns = map[string]keywordRe{
 	"clientTrigger": clientTriggerRe, "subjectTrigger": subjectTriggerRe, "matter": matterRe, "honorific": honorificRe,
 	"refusal": refusalRe, "openAfter": openAfterRe, "saldo": saldoRe, "inclusion": inclusionRe, "addOn": addOnRe,
 	"salutation": salutationRe, "yourContext": yourContextRe, "closingWords": closingWordsRe,
+	"recipientLine": recipientLineRe,
 }
 
 // TestKeywordPatternsListsAll keeps keywordPatterns complete: a keywordRe
@@ -155,6 +156,8 @@ func TestKeywordScanMatchesRegexp(t *testing.T) {
 		"incl", "zzgl.", "plus", "mit", "samt", "in addition", "Sehr geehrte", "Hallo", "lieber", "Guten  Tag", "Dear", "Hi",
 		"grüße", "Grüßen", "i. A.", "i.v.", "your  advisor", "Ihr", "IHRES", "yours", "Mit freundlichen Grüßen", "MFG",
 		"Kind regards", "yours faithfully",
+		"Saldovortrag", "Alter Saldo", "Endsaldo", "Übertrag", "Übertragung", "bis zu", "höchstens", "up to", "Zahlungen",
+		"Ratenzahlungen", "Zahlung vom", "Nettobetrag", "amount payable", "Kanzlei", "Rechtsanwälte", "Schuldnerberatung",
 		" ", "  ", "\n", ".", ",", "-", ":", "€", "123,45", "é", "Ä"}
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 1000 {

@@ -3,6 +3,8 @@ package rules
 import (
 	"regexp"
 	"strings"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
 // refRole says whose reference a labelled number is.
@@ -71,8 +73,13 @@ var (
 	prefixRe    = regexp.MustCompile(`^[A-Z]{2,5}$`)
 	suffixRe    = regexp.MustCompile(`^[A-Z]{1,3}$`)
 	dateRe      = regexp.MustCompile(`^\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})$`)
-	// firmShapeRe: how the firm writes its Aktenzeichen ("12345/24", "MA-2024-0815", "2024_123").
-	firmShapeRe = regexp.MustCompile(`^(?:\d{3,6}/\d{2}|[A-Z]{2}-\d{4}-\d{3,5}|\d{4}_\d{1,6})$`)
+	// firmShapeRe: how the firm writes its Aktenzeichen ("12345/24", "355/26",
+	// "MA-2024-0815", "2024_123", "417_26", "512344_71020").
+	firmShapeRe = regexp.MustCompile(`^(?:\d{3,6}/\d{2}|[A-Z]{2}-\d{4}-\d{3,5}|\d{3,6}_\d{1,6})$`)
+	// slashAfterRe continues a number written with blanks around its slash
+	// ("355 / 26", "355 /26"); slashedAfterRe one whose blank follows it ("355/ 26").
+	slashAfterRe   = regexp.MustCompile(`^ ?/ ?(\d{2,4})(?:$|[^\d/])`)
+	slashedAfterRe = regexp.MustCompile(`^ (\d{2,4})(?:$|[^\d/])`)
 	// excludedLabelRe: numbers that are contact data or addresses, not references.
 	excludedLabelRe = regexp.MustCompile(`(?i)^(?:telefon|tel|fax|handy|mobil|ruf|haus|seiten|durchwahl|ust|steuer-?id|iban|bic|bankleitzahl|blz|postleitzahl|plz|personalausweis|zimmer|anlagen?)`)
 	// ibanRe: an IBAN, compact or in groups of four.
@@ -87,55 +94,106 @@ var (
 type references struct {
 	firm     string   // client_aktenzeichen
 	creditor []string // reference_numbers
+	// firmSource and creditorSource say where firm and the first of
+	// creditor were read (see models.ExtractedData.Sources).
+	firmSource, creditorSource string
 }
 
-// extractReferences reads labelled case numbers from the subject and body.
-// In the subject (written by the firm, echoed back) a bare "Az." is the
-// firm's; in the body it is the firm's only with "Ihr …" context or the
-// firm's number shape.
-func extractReferences(subjectText, body foldedText) references {
+// maxAttachmentRefs bounds the creditor references one attachment adds:
+// a statement may label every booking with an invoice number.
+const maxAttachmentRefs = 10
+
+// extractReferences reads labelled case numbers from the subject, the body
+// and then the attachments; the first firm number found is the firm's. In
+// the subject (written by the firm, echoed back) a bare "Az." is the
+// firm's; in the body and attachments it is the firm's only with "Ihr …"
+// context or the firm's number shape.
+func extractReferences(subjectText, body foldedText, atts []textSource) references {
 	subject := subjectText.s
 	var refs references
 	seen := map[string]bool{}
+	source, added := models.SourceSubject, 0
 	add := func(role refRole, v string) {
 		key := refKey(v)
 		if role == roleFirm {
 			if refs.firm == "" {
-				refs.firm = v
+				refs.firm, refs.firmSource = v, source
 			}
 			return
 		}
 		if !seen[key] {
 			seen[key] = true
 			refs.creditor = append(refs.creditor, v)
+			added++
 		}
 	}
+	// ends[i] is how many creditor references sources[i] and those before
+	// it gave.
+	sourcesBuf, endsBuf := [2]string{models.SourceSubject, models.SourceBody}, [2]int{}
+	sources, ends := sourcesBuf[:], endsBuf[:]
 	scanRefs(subjectText, subjectVoice(subject), add)
+	ends[0] = len(refs.creditor)
+	source = models.SourceBody
 	scanRefs(body, voiceCreditor, add)
+	ends[1] = len(refs.creditor)
+	for _, a := range atts {
+		source, added = a.name, 0
+		scanRefs(a.text, voiceCreditor, func(role refRole, v string) {
+			if role == roleFirm || added < maxAttachmentRefs {
+				add(role, v)
+			}
+		})
+		sources, ends = append(sources, a.name), append(ends, len(refs.creditor))
+	}
 	if refs.firm == "" {
-		// The firm's subject often carries its number without a label.
-		for _, tok := range strings.FieldsFunc(subject, func(r rune) bool { return strings.ContainsRune(" \t,;()[]", r) }) {
-			tok = strings.TrimRight(tok, ".:")
-			if firmShapeRe.MatchString(tok) {
-				refs.firm = tok
-				break
-			}
+		refs.firm = unlabelledFirmRef(subject)
+		refs.firmSource = models.SourceSubject
+	}
+	if refs.firm == "" {
+		refs.firmSource = ""
+	}
+	first := -1 // the first creditor reference that is not the firm's
+	refs.creditor, first = dropRef(refs.creditor, refs.firm)
+	for i, end := range ends {
+		if first >= 0 && first < end {
+			refs.creditorSource = sources[i]
+			break
 		}
 	}
-	if refs.firm != "" {
-		key := refKey(refs.firm)
-		kept := refs.creditor[:0]
-		for _, r := range refs.creditor {
-			if refKey(r) != key {
-				kept = append(kept, r)
-			}
-		}
-		refs.creditor = kept
-	}
-	if refs.creditor == nil {
+	if len(refs.creditor) == 0 {
 		refs.creditor = []string{}
 	}
 	return refs
+}
+
+// unlabelledFirmRef returns the first token of the firm's subject in the
+// firm's number shape: its subject often carries the number without a label.
+func unlabelledFirmRef(subject string) string {
+	for _, tok := range strings.FieldsFunc(subject, func(r rune) bool { return strings.ContainsRune(" \t,;()[]", r) }) {
+		tok = strings.TrimRight(tok, ".:")
+		if firmShapeRe.MatchString(tok) {
+			return tok
+		}
+	}
+	return ""
+}
+
+// dropRef removes the firm's number from the creditor's and returns the
+// index the first one kept had, or -1.
+func dropRef(creditor []string, firm string) (kept []string, first int) {
+	key := refKey(firm)
+	first = -1
+	kept = creditor[:0]
+	for i, r := range creditor {
+		if firm != "" && refKey(r) == key {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		kept = append(kept, r)
+	}
+	return kept, first
 }
 
 // voice says who wrote a text, which decides whose "Ihr Zeichen" it is.
@@ -164,7 +222,7 @@ func scanRefs(t foldedText, v voice, add func(refRole, string)) {
 			continue
 		}
 		value, ok := refValueAt(text, m.valueStart, m.valueEnd)
-		if !ok || footerRe.MatchString(lineAt(text, m.valueStart)) || ibanRe.MatchString(text[m.valueStart:min(m.valueStart+40, len(text))]) {
+		if !ok || moneyAfter(text, m.valueEnd) || footerRe.MatchString(lineAt(text, m.valueStart)) || ibanRe.MatchString(text[m.valueStart:min(m.valueStart+40, len(text))]) {
 			continue
 		}
 		add(resolveRole(text, m, v, value), value)
@@ -199,9 +257,21 @@ func resolveRole(text string, m refMatch, v voice, value string) refRole {
 	return role
 }
 
+// moneyAfter reports whether the value ending at end goes on as money:
+// "laut Rechnung 1.980,00 €" labels an amount, not a reference.
+func moneyAfter(text string, end int) bool {
+	if end+1 < len(text) && text[end] == ',' && (isDigit(text[end+1]) || text[end+1] == 'O' || text[end+1] == 'o') {
+		return true
+	}
+	return currencyAfter(text, end)
+}
+
 // refValueAt validates and completes the value captured at text[start:end].
 func refValueAt(text string, start, end int) (string, bool) {
 	v := text[start:end]
+	if v, ok := slashedValue(v, text[end:min(end+10, len(text))]); ok {
+		return finishRefValue(v)
+	}
 	for range 3 {
 		m := nextTokenRe.FindStringSubmatch(text[end:min(end+43, len(text))])
 		if m == nil {
@@ -221,6 +291,23 @@ func refValueAt(text string, start, end int) (string, bool) {
 		end += len(m[0])
 	}
 	return finishRefValue(v)
+}
+
+// slashedValue joins the digits v and the digits after a slash with blanks
+// around it in rest, the text after v: "355 / 26" is "355/26".
+func slashedValue(v, rest string) (string, bool) {
+	re, head := slashAfterRe, v
+	if strings.HasSuffix(v, "/") {
+		re, head = slashedAfterRe, v[:len(v)-1]
+	}
+	if !isDigits(head) || rest == "" || rest[0] != ' ' && rest[0] != '/' {
+		return "", false
+	}
+	m := re.FindStringSubmatch(rest)
+	if m == nil {
+		return "", false
+	}
+	return head + "/" + m[1], true
 }
 
 // finishRefValue trims and validates a reference value.

@@ -63,7 +63,7 @@ func TestReferenceRoles(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			refs := extractReferences(foldText(tc.subject), foldText(tc.body))
+			refs := extractReferences(foldText(tc.subject), foldText(tc.body), nil)
 			require.Equal(t, tc.firm, refs.firm)
 			if tc.creditor == nil {
 				tc.creditor = []string{}

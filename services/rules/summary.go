@@ -90,3 +90,37 @@ func formatEuro(v float64) string {
 	}
 	return b.String() + "," + frac + " €"
 }
+
+// sourceNote tells staff which attachment the amount came from and, when
+// labelled amounts disagree, which ones.
+func sourceNote(cands []amountCandidate, chosen int, disagree bool) string {
+	var b strings.Builder
+	if c := cands[chosen]; c.src.attachment() {
+		b.WriteString(" Der Betrag stammt aus dem Anhang " + quoteName(c.src.filename) + ".")
+	}
+	if disagree {
+		var parts []string
+		for _, c := range cands {
+			if c.countsAsTotal() {
+				parts = append(parts, formatEuro(*c.value)+" "+sourcePhrase(c.src))
+			}
+		}
+		b.WriteString(" Die genannten Beträge weichen voneinander ab (" + strings.Join(parts, ", ") + "); bitte prüfen.")
+	}
+	return b.String()
+}
+
+// sourcePhrase names a source in a German sentence.
+func sourcePhrase(s textSource) string {
+	if s.attachment() {
+		return "im Anhang " + quoteName(s.filename)
+	}
+	return "in der E-Mail"
+}
+
+func quoteName(name string) string {
+	if name == "" {
+		return "ohne Namen"
+	}
+	return "„" + name + "“"
+}

@@ -13,8 +13,11 @@ const maxScanBytes = 100 << 10
 // prepareText makes s safe and uniform to scan: valid UTF-8, at most
 // maxScanBytes, Unix newlines and plain spaces instead of the no-break and
 // thin spaces HTML mail uses inside amounts ("1.234,56&nbsp;€").
-func prepareText(s string) string {
-	s = strings.ToValidUTF8(prefixBytes(s, maxScanBytes), "\uFFFD")
+func prepareText(s string) string { return prepareTextN(s, maxScanBytes) }
+
+// prepareTextN is prepareText with at most n bytes.
+func prepareTextN(s string, n int) string {
+	s = strings.ToValidUTF8(prefixBytes(s, n), "\uFFFD")
 	// The replacer copies even a text it leaves alone, which most are.
 	for i := 0; i < len(spaceReplacements); i += 2 {
 		if strings.Contains(s, spaceReplacements[i]) {
@@ -39,11 +42,13 @@ func prefixBytes(s string, n int) string {
 var spaceReplacements = []string{
 	"\r\n", "\n",
 	"\r", "\n",
+	"\f", "\n\n", // pdftotext's page break
 	"\u00a0", " ",
 	"\u202f", " ",
 	"\u2009", " ",
 	"\u2007", " ",
 	"\u200b", "",
+	"\u00ad", "", // soft hyphen
 	"\ufeff", "",
 }
 
@@ -124,10 +129,14 @@ func sentenceEnd(s string, pos, limit int) int {
 }
 
 // endsSentence reports whether the dot at s[i] ends a sentence: it must be
-// followed by whitespace or the end, and not close a number or abbreviation.
+// followed by whitespace or the end, follow a word, and not close a number
+// or abbreviation.
 func endsSentence(s string, i int) bool {
 	if i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\n' && s[i+1] != '\t' {
 		return false
+	}
+	if i > 0 && (s[i-1] == ' ' || s[i-1] == '.') {
+		return false // dot leaders ("Gesamtforderung . . . . 1.212,40") or an ellipsis
 	}
 	j := i
 	for j > 0 && isASCIIAlnum(s[j-1]) || j > 0 && s[j-1] >= 0x80 {
