@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,17 +21,27 @@ import (
 )
 
 // corpusCase is one email of testdata/corpus: an .eml-like file with From,
-// Subject, Content-Type, any forwarded headers, Expect-* fields and a body.
+// Subject, Content-Type, any forwarded headers, Attachment lines, Expect-*
+// fields and a body. An attachment is given as
+//
+//	Attachment: <position> | <filename> | <text file in testdata/corpus/attachments>
+//
+// the text file holding what a reader made of it (pdftotext -layout, DOCX
+// paragraphs, XLSX rows as "cell | cell", OCR output).
 type corpusCase struct {
-	file        string
-	input       models.EmailInput
-	html, text  string
-	wantReply   bool
-	wantAmount  *float64
-	wantAz      string
-	wantRefs    []string
-	wantClient  string
-	wantCreditr string
+	file         string
+	input        models.EmailInput
+	html, text   string
+	wantReply    bool
+	wantAmount   *float64
+	wantAz       string
+	wantRefs     []string
+	wantClient   string
+	wantCreditr  string
+	wantDisagree bool
+	// wantAmountSource, when set, is where the amount must come from
+	// (models.ExtractedData.Sources["debt_amount"]).
+	wantAmountSource string
 }
 
 func loadCorpus(t testing.TB) []corpusCase {
@@ -86,6 +97,12 @@ func readCorpusFile(t testing.TB, path string) corpusCase {
 			c.wantClient = val
 		case "Expect-Creditor":
 			c.wantCreditr = val
+		case "Expect-Disagree":
+			c.wantDisagree = val == "true"
+		case "Expect-Amount-Source":
+			c.wantAmountSource = val
+		case "Attachment":
+			c.input.Attachments = append(c.input.Attachments, readCorpusAttachment(t, path, val))
 		default:
 			c.input.Headers[key] = val
 		}
@@ -96,6 +113,18 @@ func readCorpusFile(t testing.TB, path string) corpusCase {
 		c.text = body
 	}
 	return c
+}
+
+// readCorpusAttachment reads "<position> | <filename> | <text file>".
+func readCorpusAttachment(t testing.TB, path, val string) models.AttachmentText {
+	t.Helper()
+	parts := strings.Split(val, "|")
+	require.Len(t, parts, 3, "%s: bad Attachment %q", path, val)
+	pos, err := strconv.Atoi(strings.TrimSpace(parts[0]))
+	require.NoError(t, err, path)
+	text, err := os.ReadFile(filepath.Join(filepath.Dir(path), "attachments", strings.TrimSpace(parts[2])))
+	require.NoError(t, err, path)
+	return models.AttachmentText{Position: pos, Filename: strings.TrimSpace(parts[1]), Text: string(text)}
 }
 
 func parseFrom(v string) (name, email string) {
@@ -134,7 +163,7 @@ func TestCorpusAccuracy(t *testing.T) {
 	t.Parallel()
 	cases := loadCorpus(t)
 	require.GreaterOrEqual(t, len(cases), 60)
-	fields := []string{"is_creditor_reply", "debt_amount", "case_numbers", "client_aktenzeichen", "reference_numbers", "client_name", "creditor_name"}
+	fields := []string{"is_creditor_reply", "debt_amount", "sources_disagree", "case_numbers", "client_aktenzeichen", "reference_numbers", "client_name", "creditor_name"}
 	hits := map[string]int{}
 	ex := New()
 	for _, c := range cases {
@@ -144,7 +173,8 @@ func TestCorpusAccuracy(t *testing.T) {
 		require.NotNil(t, got.ReferenceNumbers)
 		ok := map[string]bool{
 			"is_creditor_reply":   got.IsCreditorReply == c.wantReply,
-			"debt_amount":         sameAmount(c.wantAmount, got.DebtAmount),
+			"debt_amount":         sameAmount(c.wantAmount, got.DebtAmount) && (c.wantAmountSource == "" || got.Sources[models.FieldDebtAmount] == c.wantAmountSource),
+			"sources_disagree":    got.SourcesDisagree == c.wantDisagree,
 			"client_aktenzeichen": got.ClientAktenzeichen == c.wantAz,
 			"reference_numbers":   equalRefs(c.wantRefs, got.ReferenceNumbers),
 			"client_name":         got.ClientName == c.wantClient,
@@ -164,7 +194,7 @@ func TestCorpusAccuracy(t *testing.T) {
 		acc[f] = float64(hits[f]) / float64(len(cases))
 		t.Logf("accuracy %-20s %5.1f %% (%d/%d)", f, 100*acc[f], hits[f], len(cases))
 	}
-	for _, f := range []string{"is_creditor_reply", "debt_amount", "case_numbers"} {
+	for _, f := range []string{"is_creditor_reply", "debt_amount", "sources_disagree", "case_numbers"} {
 		require.GreaterOrEqual(t, acc[f], 0.95, "accuracy of %s", f)
 	}
 }
@@ -192,7 +222,9 @@ func describe(field string, c corpusCase, got models.ExtractedData) string {
 	case "is_creditor_reply":
 		return "want " + strconv.FormatBool(c.wantReply) + ", got " + strconv.FormatBool(got.IsCreditorReply)
 	case "debt_amount":
-		return "want " + amount(c.wantAmount) + ", got " + amount(got.DebtAmount)
+		return "want " + amount(c.wantAmount) + " from " + strconv.Quote(c.wantAmountSource) + ", got " + amount(got.DebtAmount) + " from " + strconv.Quote(got.Sources[models.FieldDebtAmount])
+	case "sources_disagree":
+		return "want " + strconv.FormatBool(c.wantDisagree) + ", got " + strconv.FormatBool(got.SourcesDisagree)
 	case "client_aktenzeichen":
 		return "want " + strconv.Quote(c.wantAz) + ", got " + strconv.Quote(got.ClientAktenzeichen)
 	case "reference_numbers", "case_numbers":
@@ -221,4 +253,84 @@ func corpusInputs(tb testing.TB) []models.EmailInput {
 		inputs[i] = c.cleanedInput()
 	}
 	return inputs
+}
+
+// corpusInputsWith returns the corpus emails as cleanedInput that have
+// attachments (with true) or have none (with false).
+func corpusInputsWith(tb testing.TB, attachments bool) []models.EmailInput {
+	tb.Helper()
+	var inputs []models.EmailInput
+	for _, in := range corpusInputs(tb) {
+		if (len(in.Attachments) > 0) == attachments {
+			inputs = append(inputs, in)
+		}
+	}
+	return inputs
+}
+
+// TestCorpusAttachments holds every corpus email with attachments to all
+// its Expect-* fields: they specify how body and attachments combine (an
+// attachment's labelled total beats the body's unlabelled amount, differing
+// labelled totals disagree, no amount stays none, case numbers, names and
+// the creditor come from attachments when the body lacks them).
+func TestCorpusAttachments(t *testing.T) {
+	t.Parallel()
+	ex := New()
+	n := 0
+	for _, c := range loadCorpus(t) {
+		if len(c.input.Attachments) == 0 {
+			continue
+		}
+		n++
+		got, err := ex.Extract(context.Background(), c.cleanedInput())
+		require.NoError(t, err)
+		for _, f := range []string{"is_creditor_reply", "debt_amount", "sources_disagree", "client_aktenzeichen", "reference_numbers", "client_name", "creditor_name"} {
+			ok := map[string]bool{
+				"is_creditor_reply":   got.IsCreditorReply == c.wantReply,
+				"debt_amount":         sameAmount(c.wantAmount, got.DebtAmount) && (c.wantAmountSource == "" || got.Sources[models.FieldDebtAmount] == c.wantAmountSource),
+				"sources_disagree":    got.SourcesDisagree == c.wantDisagree,
+				"client_aktenzeichen": got.ClientAktenzeichen == c.wantAz,
+				"reference_numbers":   equalRefs(c.wantRefs, got.ReferenceNumbers),
+				"client_name":         got.ClientName == c.wantClient,
+				"creditor_name":       sameCompany(c.wantCreditr, got.CreditorName),
+			}[f]
+			if !ok {
+				t.Errorf("%s: %s wrong: %s", c.file, f, describe(f, c, got))
+			}
+		}
+		checkEvidence(t, c.file, got)
+	}
+	require.GreaterOrEqual(t, n, 20, "attachment cases in the corpus")
+}
+
+// checkEvidence holds an extraction's evidence to its promises: the chosen
+// candidate is the amount, each excerpt shows its amount's line, and a
+// disagreement shows both sides.
+func checkEvidence(t *testing.T, file string, got models.ExtractedData) {
+	t.Helper()
+	if got.DebtAmount == nil {
+		require.Empty(t, got.AmountEvidence, file)
+		require.False(t, got.SourcesDisagree, file)
+		return
+	}
+	chosen := 0
+	for _, e := range got.AmountEvidence {
+		require.NotEmpty(t, e.Excerpt, file)
+		require.LessOrEqual(t, utf8.RuneCountInString(e.Excerpt), maxExcerptRunes, file)
+		if e.Chosen {
+			chosen++
+			require.InDelta(t, *got.DebtAmount, e.Amount, 0.001, file)
+			require.Equal(t, got.Sources[models.FieldDebtAmount], e.Source, file)
+		}
+	}
+	require.Equal(t, 1, chosen, "%s: one chosen evidence", file)
+	if got.SourcesDisagree {
+		amounts := map[float64]bool{}
+		for _, e := range got.AmountEvidence {
+			if e.Label != "" {
+				amounts[e.Amount] = true
+			}
+		}
+		require.GreaterOrEqual(t, len(amounts), 2, "%s: both sides of the disagreement", file)
+	}
 }

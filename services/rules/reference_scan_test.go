@@ -31,12 +31,15 @@ var scanLabelSeeds = []string{
 }
 
 // TestScanLabelsMatchesRegexp compares scanLabels with refLabelRe on the
-// corpus and the seeds.
+// corpus (attachment texts included) and the seeds.
 func TestScanLabelsMatchesRegexp(t *testing.T) {
 	t.Parallel()
 	texts := append([]string{}, scanLabelSeeds...)
 	for _, c := range loadCorpus(t) {
 		texts = append(texts, c.text+c.html, prepareText(c.input.Subject))
+		for _, a := range c.input.Attachments {
+			texts = append(texts, a.Text, repairOCR(prepareText(a.Text)))
+		}
 	}
 	for _, in := range corpusInputs(t) {
 		texts = append(texts, prepareText(in.CleanedBody))
