@@ -3,14 +3,14 @@ package rules
 import "strings"
 
 // balanceHeadings name a table column that holds the running balance of an
-// account; compared after balanceHeading has cut currency marks.
-var balanceHeadings = wordSet(`saldo kontostand stand offen restbetrag restforderung restschuld forderungsstand
-	balance outstanding`)
+// account; compared after balanceHeading has cut currency marks. Headings
+// such as "offen" or "Restbetrag" are left out: in a list of invoices they
+// head each invoice's own open amount, not a running total.
+var balanceHeadings = wordSet(`saldo kontostand stand restforderung restschuld forderungsstand balance`)
 
 // balanceHeadingPhrases are the headings of more than one word.
 var balanceHeadingPhrases = map[string]bool{
-	"offener betrag": true, "offener saldo": true, "neuer saldo": true, "saldo neu": true,
-	"aktueller saldo": true, "offene forderung": true, "running balance": true,
+	"neuer saldo": true, "saldo neu": true, "aktueller saldo": true, "running balance": true,
 }
 
 // columnBalance reads a table written as " | " rows (spreadsheets, DOCX

@@ -159,6 +159,8 @@ Buchungstag | Valuta | Buchungstext | Betrag | Saldo (EUR)
 	// its balance column is read gives nothing.
 	requireAmount(t, 700, extractWith(t, "x", att+"\n\nNeuer Saldo: -700,00 EUR"))
 	require.Nil(t, extractWith(t, "x", "Buchungstag | Text | Saldo\n02.01.2024 | Saldovortrag").DebtAmount)
+	// Each invoice's open amount is no running balance.
+	require.Nil(t, extractWith(t, "x", "Rechnung | Datum | Betrag | offen\nR-1 | 01.01.2024 | 100,00 | 100,00\nR-2 | 01.02.2024 | 50,00 | 50,00").DebtAmount)
 }
 
 func TestIsCreditorReplyFromAttachment(t *testing.T) {

@@ -171,16 +171,7 @@ func TestCorpusAccuracy(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, models.ExtractorRules, got.Extractor)
 		require.NotNil(t, got.ReferenceNumbers)
-		ok := map[string]bool{
-			"is_creditor_reply":   got.IsCreditorReply == c.wantReply,
-			"debt_amount":         sameAmount(c.wantAmount, got.DebtAmount) && (c.wantAmountSource == "" || got.Sources[models.FieldDebtAmount] == c.wantAmountSource),
-			"sources_disagree":    got.SourcesDisagree == c.wantDisagree,
-			"client_aktenzeichen": got.ClientAktenzeichen == c.wantAz,
-			"reference_numbers":   equalRefs(c.wantRefs, got.ReferenceNumbers),
-			"client_name":         got.ClientName == c.wantClient,
-			"creditor_name":       sameCompany(c.wantCreditr, got.CreditorName),
-		}
-		ok["case_numbers"] = ok["client_aktenzeichen"] && ok["reference_numbers"]
+		ok := c.fieldsRight(got)
 		for _, f := range fields {
 			if ok[f] {
 				hits[f]++
@@ -197,6 +188,22 @@ func TestCorpusAccuracy(t *testing.T) {
 	for _, f := range []string{"is_creditor_reply", "debt_amount", "sources_disagree", "case_numbers"} {
 		require.GreaterOrEqual(t, acc[f], 0.95, "accuracy of %s", f)
 	}
+}
+
+// fieldsRight tells for each field whether the extraction got it right;
+// case_numbers are the firm's and the creditor's together.
+func (c corpusCase) fieldsRight(got models.ExtractedData) map[string]bool {
+	ok := map[string]bool{
+		"is_creditor_reply":   got.IsCreditorReply == c.wantReply,
+		"debt_amount":         sameAmount(c.wantAmount, got.DebtAmount) && (c.wantAmountSource == "" || got.Sources[models.FieldDebtAmount] == c.wantAmountSource),
+		"sources_disagree":    got.SourcesDisagree == c.wantDisagree,
+		"client_aktenzeichen": got.ClientAktenzeichen == c.wantAz,
+		"reference_numbers":   equalRefs(c.wantRefs, got.ReferenceNumbers),
+		"client_name":         got.ClientName == c.wantClient,
+		"creditor_name":       sameCompany(c.wantCreditr, got.CreditorName),
+	}
+	ok["case_numbers"] = ok["client_aktenzeichen"] && ok["reference_numbers"]
+	return ok
 }
 
 func equalRefs(want, got []string) bool {
@@ -284,16 +291,7 @@ func TestCorpusAttachments(t *testing.T) {
 		n++
 		got, err := ex.Extract(context.Background(), c.cleanedInput())
 		require.NoError(t, err)
-		for _, f := range []string{"is_creditor_reply", "debt_amount", "sources_disagree", "client_aktenzeichen", "reference_numbers", "client_name", "creditor_name"} {
-			ok := map[string]bool{
-				"is_creditor_reply":   got.IsCreditorReply == c.wantReply,
-				"debt_amount":         sameAmount(c.wantAmount, got.DebtAmount) && (c.wantAmountSource == "" || got.Sources[models.FieldDebtAmount] == c.wantAmountSource),
-				"sources_disagree":    got.SourcesDisagree == c.wantDisagree,
-				"client_aktenzeichen": got.ClientAktenzeichen == c.wantAz,
-				"reference_numbers":   equalRefs(c.wantRefs, got.ReferenceNumbers),
-				"client_name":         got.ClientName == c.wantClient,
-				"creditor_name":       sameCompany(c.wantCreditr, got.CreditorName),
-			}[f]
+		for f, ok := range c.fieldsRight(got) {
 			if !ok {
 				t.Errorf("%s: %s wrong: %s", c.file, f, describe(f, c, got))
 			}
