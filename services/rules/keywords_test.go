@@ -156,7 +156,7 @@ func TestKeywordScanMatchesRegexp(t *testing.T) {
 		"incl", "zzgl.", "plus", "mit", "samt", "in addition", "Sehr geehrte", "Hallo", "lieber", "Guten  Tag", "Dear", "Hi",
 		"grüße", "Grüßen", "i. A.", "i.v.", "your  advisor", "Ihr", "IHRES", "yours", "Mit freundlichen Grüßen", "MFG",
 		"Kind regards", "yours faithfully",
-		"Saldovortrag", "Alter Saldo", "Endsaldo", "Übertrag", "Übertragung", "bis zu", "höchstens", "up to", "Zahlungen",
+		"Saldovortrag", "Alter Saldo", "Endsaldo", "Kontosaldo", "Zahlungen",
 		"Ratenzahlungen", "Zahlung vom", "Nettobetrag", "amount payable", "Kanzlei", "Rechtsanwälte", "Schuldnerberatung",
 		" ", "  ", "\n", ".", ",", "-", ":", "€", "123,45", "é", "Ä"}
 	r := rand.New(rand.NewPCG(5, 6))
