@@ -37,7 +37,7 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	port, _ := strconv.Atoi(portText)
 	pattern, ok := d.hosts.match(host, port)
 	if !ok {
-		return nil, refusedf("%s is not in ATTACHMENT_ALLOWED_HOSTS", addr)
+		return nil, refusedf("dial %s: not in ATTACHMENT_ALLOWED_HOSTS", addr)
 	}
 	addrs, err := d.resolve(ctx, host)
 	if err != nil {
@@ -76,7 +76,7 @@ func (d *dialer) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 	var out []netip.Addr
 	for _, ip := range ips {
 		if a, ok := netip.AddrFromSlice(ip.IP); ok {
-			out = append(out, a.WithZone(ip.Zone))
+			out = append(out, a.Unmap().WithZone(ip.Zone)) // Go hands IPv4 over in 16 bytes
 		}
 	}
 	if len(out) == 0 {

@@ -106,6 +106,12 @@ func (f *Fetcher) FetchTo(ctx context.Context, rawURL string, w io.Writer) (Down
 		}
 	}
 	d, err := f.stream(ctx, resp, final, w)
+	if err == nil && ctx.Err() != nil {
+		// Go's transport returns a response that raced the deadline: a
+		// server answering the closed connection (an empty 200, say) is
+		// not a download.
+		err = transportError(ctx, final, ctx.Err())
+	}
 	if err != nil {
 		return Download{}, err
 	}
