@@ -27,7 +27,7 @@ var reserved = []netip.Prefix{
 // Prefixes whose addresses carry an IPv4 address a gateway will reach for
 // us: the IPv4 address is checked as if it were dialled.
 var (
-	nat64    = netip.MustParsePrefix("64:ff9b::/96")
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 	sixToFour = netip.MustParsePrefix("2002::/16")
 )
 
