@@ -92,26 +92,36 @@ func (f *Fetcher) FetchTo(ctx context.Context, rawURL string, w io.Writer) (Down
 	ctx, cancel := context.WithTimeoutCause(ctx, f.timeoutAfter, f.timeout)
 	defer cancel()
 
+	d, err := f.download(ctx, u, w)
+	if ctx.Err() != nil && !errors.As(err, new(*models.TransientError)) {
+		// Past the deadline nothing that came back counts: Go's transport
+		// hands over a response that raced it (a server answering the
+		// closed connection, with an empty 200, say).
+		err = transportError(u, context.Cause(ctx))
+	}
+	if err != nil {
+		return Download{}, err
+	}
+	return d, nil
+}
+
+// download requests u, follows an attachment record to its file, and
+// streams the file into w.
+func (f *Fetcher) download(ctx context.Context, u *url.URL, w io.Writer) (Download, error) {
 	resp, final, err := f.get(ctx, u)
 	if err != nil {
 		return Download{}, err
 	}
 	var rec attachmentRecord
 	if f.isRecord(u) {
-		if rec, err = f.readRecord(ctx, resp, final); err != nil {
+		if rec, err = readRecord(resp, final); err != nil {
 			return Download{}, err
 		}
 		if resp, final, err = f.followRecord(ctx, rec, final); err != nil {
 			return Download{}, err
 		}
 	}
-	d, err := f.stream(ctx, resp, final, w)
-	if err == nil && ctx.Err() != nil {
-		// Go's transport returns a response that raced the deadline: a
-		// server answering the closed connection (an empty 200, say) is
-		// not a download.
-		err = transportError(ctx, final, ctx.Err())
-	}
+	d, err := f.stream(resp, final, w)
 	if err != nil {
 		return Download{}, err
 	}
@@ -123,7 +133,7 @@ func (f *Fetcher) FetchTo(ctx context.Context, rawURL string, w io.Writer) (Down
 
 // stream checks the response's status and size and copies its body into w,
 // counting and hashing; it reads at most maxBytes+1 bytes.
-func (f *Fetcher) stream(ctx context.Context, resp *http.Response, u *url.URL, w io.Writer) (Download, error) {
+func (f *Fetcher) stream(resp *http.Response, u *url.URL, w io.Writer) (Download, error) {
 	defer resp.Body.Close() // unread bytes are not drained: closing cuts the server off
 	if err := statusError(resp, u); err != nil {
 		return Download{}, err
@@ -142,7 +152,7 @@ func (f *Fetcher) stream(ctx context.Context, resp *http.Response, u *url.URL, w
 	case sink.err != nil:
 		return Download{}, models.Transient(fmt.Errorf("storing the attachment: %w", sink.err), 0)
 	case err != nil:
-		return Download{}, transportError(ctx, u, err)
+		return Download{}, transportError(u, err)
 	}
 	return Download{
 		Size:        n,

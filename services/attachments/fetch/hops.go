@@ -79,19 +79,18 @@ func (f *Fetcher) do(ctx context.Context, u *url.URL) (*http.Response, error) {
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, transportError(ctx, u, err)
+		return nil, transportError(u, err)
 	}
 	return resp, nil
 }
 
 // transportError classifies a failed request or body read. It drops
-// url.Error's wrapping, which quotes the whole URL with its query.
-func transportError(ctx context.Context, u *url.URL, err error) error {
+// url.Error's wrapping, which quotes the whole URL with its query. When the
+// context ended, Go's transport reports its cause: the file's timeout
+// ("download took longer than …") or the caller's deadline or cancel.
+func transportError(u *url.URL, err error) error {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
-	}
-	if ctx.Err() != nil && !errors.Is(err, ErrRefused) {
-		err = context.Cause(ctx) // the file's timeout, or the caller's deadline or cancel
 	}
 	err = fmt.Errorf("GET %s: %w", redact(u), err)
 	if permanentTransportError(err) {

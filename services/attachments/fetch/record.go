@@ -40,14 +40,14 @@ func (f *Fetcher) isRecord(u *url.URL) bool {
 }
 
 // readRecord reads an attachment record response.
-func (f *Fetcher) readRecord(ctx context.Context, resp *http.Response, u *url.URL) (attachmentRecord, error) {
+func readRecord(resp *http.Response, u *url.URL) (attachmentRecord, error) {
 	defer resp.Body.Close()
 	if err := statusError(resp, u); err != nil {
 		return attachmentRecord{}, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRecordBytes+1))
 	if err != nil {
-		return attachmentRecord{}, transportError(ctx, u, err)
+		return attachmentRecord{}, transportError(u, err)
 	}
 	var doc struct {
 		Attachment *attachmentRecord `json:"attachment"`

@@ -177,3 +177,20 @@ func TestRedirectsAreBounded(t *testing.T) {
 	require.ErrorContains(t, err, "more than 3 redirects")
 	require.Len(t, api.authorizations(), 4)
 }
+
+// TestNoProxyFromTheEnvironment: a proxy would be a host outside the rules
+// (and would resolve names itself), so the environment's is ignored. Not
+// parallel: it sets the environment, which Go reads once per process.
+func TestNoProxyFromTheEnvironment(t *testing.T) {
+	t.Setenv("HTTPS_PROXY", "http://proxy.example:3128")
+	t.Setenv("HTTP_PROXY", "http://proxy.example:3128")
+	content := newServer(t, true, serveFile)
+	dns := &resolver{names: map[string][]string{"files.example.com": {"127.0.0.1"}, "proxy.example": {"127.0.0.1"}}}
+	host := "files.example.com:" + content.port()
+	f := newFetcher(t, content, fetch.Config{AllowedHosts: host, LookupIPAddr: dns.lookup})
+
+	d, err := f.Fetch(context.Background(), "https://"+host+"/file")
+	require.NoError(t, err)
+	require.Equal(t, int64(len(statement)), d.Size)
+	require.Equal(t, int32(1), dns.lookups.Load(), "only the file's host was resolved")
+}
