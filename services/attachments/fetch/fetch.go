@@ -37,8 +37,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/mail"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -103,10 +105,10 @@ type Fetcher struct {
 // New builds a Fetcher. Without credentials it succeeds and every Fetch
 // returns ErrNotConfigured; with some but not all of them it fails.
 func New(cfg Config) (*Fetcher, error) {
-	cfg = withDefaults(cfg)
-	if err := checkCredentials(cfg); err != nil {
-		return nil, err
+	if p := Problems(cfg); len(p) > 0 {
+		return nil, errors.New(strings.Join(p, "; "))
 	}
+	cfg = withDefaults(cfg)
 	f := &Fetcher{
 		configured: cfg.APIToken != "",
 		email:      cfg.Email, token: cfg.APIToken,
@@ -119,10 +121,7 @@ func New(cfg Config) (*Fetcher, error) {
 	if !f.configured {
 		return f, nil
 	}
-	hosts, err := ParseAllowedHosts(cfg.AllowedHosts)
-	if err != nil {
-		return nil, fmt.Errorf("ATTACHMENT_ALLOWED_HOSTS: %w", err)
-	}
+	hosts, _ := ParseAllowedHosts(cfg.AllowedHosts) // checked by Problems
 	if len(hosts) == 0 {
 		hosts = DefaultAllowedHosts(cfg.Subdomain)
 	}
@@ -166,22 +165,30 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-// checkCredentials refuses a half-set Zendesk configuration; messages name
-// the settings, never their values.
-func checkCredentials(cfg Config) error {
+// Problems lists what is wrong with cfg's settings, each line naming its
+// environment variable and never quoting a value: config.Validate reports
+// them at start-up, New refuses them.
+func Problems(cfg Config) []string {
+	var p []string
 	set := 0
 	for _, v := range []string{cfg.Subdomain, cfg.Email, cfg.APIToken} {
 		if v != "" {
 			set++
 		}
 	}
-	switch {
-	case set != 0 && set != 3:
-		return errors.New("ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN: set all three or none")
-	case cfg.Subdomain != "" && !ValidLabel(cfg.Subdomain):
-		return errors.New("ZENDESK_SUBDOMAIN: must be the subdomain alone (firm for firm.zendesk.com)")
+	if set != 0 && set != 3 {
+		p = append(p, "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN: set all three or none")
 	}
-	return nil
+	if cfg.Subdomain != "" && !ValidLabel(cfg.Subdomain) {
+		p = append(p, "ZENDESK_SUBDOMAIN: must be the subdomain alone (firm for firm.zendesk.com)")
+	}
+	if addr, err := mail.ParseAddress(cfg.Email); cfg.Email != "" && (err != nil || addr.Address != cfg.Email) {
+		p = append(p, "ZENDESK_EMAIL: must be a plain e-mail address")
+	}
+	if _, err := ParseAllowedHosts(cfg.AllowedHosts); err != nil {
+		p = append(p, "ATTACHMENT_ALLOWED_HOSTS: "+err.Error())
+	}
+	return p
 }
 
 // newTransport is an HTTP transport that dials only through d, trusts

@@ -162,6 +162,7 @@ func TestNewRefusesBadSettings(t *testing.T) {
 		{fetch.Config{APIToken: testToken}, "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN: set all three or none"},
 		{fetch.Config{Subdomain: "kanzlei.zendesk.com", Email: testEmail, APIToken: testToken}, "ZENDESK_SUBDOMAIN: must be the subdomain alone"},
 		{fetch.Config{Subdomain: "kanzlei", Email: testEmail, APIToken: testToken, AllowedHosts: "*.com"}, "ATTACHMENT_ALLOWED_HOSTS: entry 1:"},
+		{fetch.Config{Subdomain: "kanzlei", Email: "Agent <" + testEmail + ">", APIToken: testToken}, "ZENDESK_EMAIL: must be a plain e-mail address"},
 		{fetch.Config{Subdomain: "kanzlei", Email: testEmail, APIToken: testToken, AllowedHosts: "a.example, https://b.example"}, "ATTACHMENT_ALLOWED_HOSTS: entry 2:"},
 	} {
 		_, err := fetch.New(tc.cfg)
