@@ -103,15 +103,17 @@ type Fetcher struct {
 }
 
 // New builds a Fetcher. Without credentials it succeeds and every Fetch
-// returns ErrNotConfigured; with some but not all of them it fails.
+// returns ErrNotConfigured; settings Problems lists make it fail. A
+// configured Fetcher owns a private temporary directory until Close.
 func New(cfg Config) (*Fetcher, error) {
 	if p := Problems(cfg); len(p) > 0 {
 		return nil, errors.New(strings.Join(p, "; "))
 	}
 	cfg = withDefaults(cfg)
 	f := &Fetcher{
-		configured: cfg.APIToken != "",
-		email:      cfg.Email, token: cfg.APIToken,
+		configured:   cfg.APIToken != "",
+		email:        cfg.Email,
+		token:        cfg.APIToken,
 		allowHTTP:    cfg.AllowHTTP,
 		maxBytes:     cfg.MaxBytes,
 		maxRedirects: cfg.MaxRedirects,
