@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+
+	"github.com/lawfirm/creditor-email-matcher/services/attachments/fetch"
 )
 
 // Modes of APP_MODE.
@@ -56,6 +58,11 @@ type Config struct {
 	AnthropicAPIKey  string `mapstructure:"ANTHROPIC_API_KEY"`
 	AnthropicModel   string `mapstructure:"ANTHROPIC_MODEL"`
 	AnthropicBaseURL string `mapstructure:"ANTHROPIC_BASE_URL"`
+
+	ZendeskSubdomain       string `mapstructure:"ZENDESK_SUBDOMAIN"`
+	ZendeskEmail           string `mapstructure:"ZENDESK_EMAIL"`
+	ZendeskAPIToken        string `mapstructure:"ZENDESK_API_TOKEN"`
+	AttachmentAllowedHosts string `mapstructure:"ATTACHMENT_ALLOWED_HOSTS"`
 
 	MatchAutoThreshold   float64 `mapstructure:"MATCH_AUTO_THRESHOLD"`
 	MatchReviewThreshold float64 `mapstructure:"MATCH_REVIEW_THRESHOLD"`
@@ -128,6 +135,12 @@ var defaults = map[string]any{
 	"AUTO_MIGRATE":           true,
 	"LOG_LEVEL":              "info",
 	"LOG_FORMAT":             "json",
+
+	"ZENDESK_SUBDOMAIN": "",
+	"ZENDESK_EMAIL":     "",
+	"ZENDESK_API_TOKEN": "",
+	// Empty: <ZENDESK_SUBDOMAIN>.zendesk.com and *.zdusercontent.com.
+	"ATTACHMENT_ALLOWED_HOSTS": "",
 }
 
 // Load reads settings from getenv, over an optional file (CONFIG_FILE: .env,
@@ -208,6 +221,7 @@ func (c *Config) Validate() error {
 			p = append(p, r.problem)
 		}
 	}
+	p = append(p, fetch.Problems(c.AttachmentFetch())...)
 	if len(p) > 0 {
 		return &Problems{List: sortStrings(p)}
 	}
@@ -291,6 +305,18 @@ func parsedURL(raw string) *url.URL {
 func optionalAddress(addr string) bool {
 	_, err := mail.ParseAddress(addr)
 	return addr == "" || err == nil
+}
+
+// AttachmentFetch is the attachment downloader's configuration from these
+// settings. The caller adds the size and time limits.
+func (c *Config) AttachmentFetch() fetch.Config {
+	return fetch.Config{
+		Subdomain:    c.ZendeskSubdomain,
+		Email:        c.ZendeskEmail,
+		APIToken:     c.ZendeskAPIToken,
+		AllowedHosts: c.AttachmentAllowedHosts,
+		AllowHTTP:    !c.Production(),
+	}
 }
 
 // Production reports whether ENVIRONMENT=production.

@@ -56,6 +56,8 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "rules", cfg.LLMProvider)
 	require.Empty(t, cfg.WebhookSecret)
 	require.Empty(t, cfg.AdminAPIToken)
+	require.Empty(t, cfg.ZendeskAPIToken)
+	require.Empty(t, cfg.AttachmentAllowedHosts, "empty: the Zendesk hosts")
 	require.True(t, cfg.RunsWeb())
 	require.True(t, cfg.RunsWorker())
 }
@@ -281,11 +283,14 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		"ANTHROPIC_API_KEY": apiKey, "SMTP_PASSWORD": smtpPw,
 		"DATABASE_URL": "mysql://admin:TOPSECRET@db/x", "REDIS_URL": "ftp://:TOPSECRET@r",
 		"ANTHROPIC_BASE_URL": "TOPSECRET", "MONGODB_URL": "mongodb://u:TOPSECRET@m",
+		"ZENDESK_API_TOKEN": "zd-TOPSECRET-5", "ZENDESK_EMAIL": "TOPSECRET", "ATTACHMENT_ALLOWED_HOSTS": "TOPSECRET/x",
 	}
 	cfg := load(t, base)
 	err := cfg.Validate()
 	noSecrets(t, err)
 	require.Contains(t, err.Error(), "ADMIN_API_TOKEN: must be at least 16 characters")
+	require.Contains(t, err.Error(), "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN: set all three or none")
+	require.Contains(t, err.Error(), "ATTACHMENT_ALLOWED_HOSTS: entry 1:")
 
 	bad := maps.Clone(base)
 	bad["PORT"] = "TOPSECRET"
@@ -362,6 +367,19 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		}},
 		{map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL: must be debug, info, warn or error"}},
 		{map[string]string{"LOG_FORMAT": "xml"}, []string{"LOG_FORMAT: must be json or text"}},
+		{map[string]string{"ZENDESK_API_TOKEN": "t"}, []string{"ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN: set all three or none"}},
+		{map[string]string{"ZENDESK_SUBDOMAIN": "kanzlei", "ZENDESK_EMAIL": "a@kanzlei.example"},
+			[]string{"ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN: set all three or none"}},
+		{map[string]string{"ZENDESK_SUBDOMAIN": "kanzlei.zendesk.com", "ZENDESK_EMAIL": "a@kanzlei.example", "ZENDESK_API_TOKEN": "t"},
+			[]string{"ZENDESK_SUBDOMAIN: must be the subdomain alone (firm for firm.zendesk.com)"}},
+		{map[string]string{"ZENDESK_SUBDOMAIN": "kanzlei", "ZENDESK_EMAIL": "Agent <a@kanzlei.example>", "ZENDESK_API_TOKEN": "t"},
+			[]string{"ZENDESK_EMAIL: must be a plain e-mail address"}},
+		{map[string]string{"ATTACHMENT_ALLOWED_HOSTS": "kanzlei.zendesk.com,*.com"}, []string{
+			"ATTACHMENT_ALLOWED_HOSTS: entry 2: must be a comma-separated list of host, host:port, *.domain or *.domain:port",
+		}},
+		{map[string]string{"ATTACHMENT_ALLOWED_HOSTS": "https://files.example"}, []string{
+			"ATTACHMENT_ALLOWED_HOSTS: entry 1: must be a comma-separated list of host, host:port, *.domain or *.domain:port",
+		}},
 	}
 	for name, val := range outOfRange {
 		cases = append(cases, ruleCase{map[string]string{name: val}, []string{name + ": out of range"}})
@@ -387,6 +405,8 @@ func TestRuleEdgesPass(t *testing.T) {
 		{"MONGODB_URL": "mongodb://m", "MONGODB_DATABASE": "portal"},
 		{"SMTP_FROM": "Matcher <matcher@kanzlei.example>", "ADMIN_EMAIL": "a@kanzlei.example", "NOTIFY_EMAIL": "n@kanzlei.example"},
 		{"LOG_LEVEL": "WARN"}, {"LOG_FORMAT": "text"},
+		{"ZENDESK_SUBDOMAIN": "kanzlei-1", "ZENDESK_EMAIL": "a@kanzlei.example", "ZENDESK_API_TOKEN": "t"},
+		{"ATTACHMENT_ALLOWED_HOSTS": "kanzlei.zendesk.com, *.zdusercontent.com, 127.0.0.1:8443, [::1]:9443,"},
 	} {
 		require.NoError(t, load(t, ok).Validate(), "%v", ok)
 	}
@@ -450,4 +470,24 @@ func TestEnvExampleListsEverySettingWithItsDefault(t *testing.T) {
 	copied := filepath.Join(t.TempDir(), ".env")
 	require.NoError(t, os.WriteFile(copied, raw, 0o600))
 	require.Equal(t, load(t, nil), load(t, map[string]string{"CONFIG_FILE": copied}))
+}
+
+// TestAttachmentFetch maps the Zendesk settings into the downloader's
+// configuration; plain http is for development only.
+func TestAttachmentFetch(t *testing.T) {
+	t.Parallel()
+	zendesk := map[string]string{
+		"ZENDESK_SUBDOMAIN": "kanzlei", "ZENDESK_EMAIL": "a@kanzlei.example", "ZENDESK_API_TOKEN": "t",
+		"ATTACHMENT_ALLOWED_HOSTS": "kanzlei.zendesk.com",
+	}
+	dev := load(t, zendesk).AttachmentFetch()
+	require.Equal(t, "kanzlei", dev.Subdomain)
+	require.Equal(t, "a@kanzlei.example", dev.Email)
+	require.Equal(t, "t", dev.APIToken)
+	require.Equal(t, "kanzlei.zendesk.com", dev.AllowedHosts)
+	require.True(t, dev.AllowHTTP)
+
+	prod := maps.Clone(zendesk)
+	prod["ENVIRONMENT"] = "production"
+	require.False(t, load(t, prod).AttachmentFetch().AllowHTTP)
 }
