@@ -3,12 +3,14 @@ package read_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"sync"
 	"testing"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -94,12 +96,23 @@ var letterLines = [][2]string{
 // letterImage renders the letter as a page image (1654×2339, A4 at 200
 // dpi) with Go's own font at 48 px (a 17-point print at that resolution),
 // dark text on paper-grey: what a scanner or a phone makes of a letter.
+// It is drawn once per test binary: font rendering is slow under -race.
 func letterImage(t testing.TB) image.Image {
 	t.Helper()
+	img, err := drawLetter()
+	require.NoError(t, err)
+	return img
+}
+
+var drawLetter = sync.OnceValues(func() (image.Image, error) {
 	ttf, err := opentype.Parse(goregular.TTF)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	face, err := opentype.NewFace(ttf, &opentype.FaceOptions{Size: 48, DPI: 72, Hinting: font.HintingFull})
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	defer face.Close()
 	img := image.NewGray(image.Rect(0, 0, 1654, 2339))
 	draw.Draw(img, img.Bounds(), image.NewUniform(color.Gray{Y: 240}), image.Point{}, draw.Src)
@@ -113,8 +126,8 @@ func letterImage(t testing.TB) image.Image {
 			d.DrawString(line[1])
 		}
 	}
-	return img
-}
+	return img, nil
+})
 
 func pngBytes(t testing.TB, img image.Image) []byte {
 	t.Helper()
@@ -123,12 +136,23 @@ func pngBytes(t testing.TB, img image.Image) []byte {
 	return buf.Bytes()
 }
 
-func jpegBytes(t testing.TB, img image.Image) []byte {
+// letterJPEG is the letter as a JPEG, encoded once.
+func letterJPEG(t testing.TB) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	require.NoError(t, jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}))
-	return buf.Bytes()
+	data, err := encodeLetterJPEG()
+	require.NoError(t, err)
+	return data
 }
+
+var encodeLetterJPEG = sync.OnceValues(func() ([]byte, error) {
+	img, err := drawLetter()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80})
+	return buf.Bytes(), err
+})
 
 func tiffBytes(t testing.TB, img image.Image) []byte {
 	t.Helper()
@@ -142,7 +166,7 @@ func tiffBytes(t testing.TB, img image.Image) []byte {
 func scannedPDF(t testing.TB, pages int) []byte {
 	t.Helper()
 	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.RegisterImageOptionsReader("scan", fpdf.ImageOptions{ImageType: "JPG"}, bytes.NewReader(jpegBytes(t, letterImage(t))))
+	pdf.RegisterImageOptionsReader("scan", fpdf.ImageOptions{ImageType: "JPG"}, bytes.NewReader(letterJPEG(t)))
 	for range pages {
 		pdf.AddPage()
 		pdf.ImageOptions("scan", 0, 0, 210, 297, false, fpdf.ImageOptions{ImageType: "JPG"}, 0, "")
@@ -208,4 +232,90 @@ func statementTable() string {
 		s += "<w:tr><w:tc>" + para(row[0]) + "</w:tc><w:tc>" + para("") + "</w:tc><w:tc>" + para(row[1]) + "</w:tc></w:tr>"
 	}
 	return s + "</w:tbl>"
+}
+
+// multiFrameTIFF is a TIFF of frames images: a real one-frame TIFF whose
+// first image directory is chained frames times (each copy points at the
+// same pixels, which is all a frame count looks at).
+func multiFrameTIFF(t testing.TB, frames int) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 64, 64))
+	data := tiffBytes(t, img)
+	require.Equal(t, "II*\x00", string(data[:4]))
+	first := binary.LittleEndian.Uint32(data[4:8])
+	n := binary.LittleEndian.Uint16(data[first:])
+	ifd := append([]byte(nil), data[first:first+2+12*uint32(n)+4]...)
+	nextAt := first + 2 + 12*uint32(n) // offset of "next IFD" in the first directory
+	for range frames - 1 {
+		if len(data)%2 == 1 {
+			data = append(data, 0)
+		}
+		binary.LittleEndian.PutUint32(data[nextAt:], uint32(len(data)))
+		nextAt = uint32(len(data)) + 2 + 12*uint32(n)
+		data = append(data, ifd...)
+		binary.LittleEndian.PutUint32(data[nextAt:], 0)
+	}
+	return data
+}
+
+// deflateFill is a raw deflate stream of prefix followed by n copies of
+// fill, written by hand with the fixed Huffman code: one literal, then
+// back-references of 258 bytes at distance 1, 13 bits each. A 64 MiB
+// bomb costs 0.4 MB and no compression time (flate under -race is slow).
+func deflateFill(prefix string, fill byte, n int) []byte {
+	var w bitWriter
+	w.bits(1, 1) // BFINAL
+	w.bits(1, 2) // BTYPE 01: fixed Huffman
+	literal := func(c byte) { w.code(0x30+uint32(c), 8) } // literals 0–143: 8-bit codes from 00110000
+	for i := range len(prefix) {
+		literal(prefix[i])
+	}
+	literal(fill)
+	for left := n - 1; left > 0; {
+		switch {
+		case left >= 258:
+			w.code(0xc5, 8) // length symbol 285: 258 bytes, code 11000101
+			w.code(0, 5)    // distance symbol 0: distance 1
+			left -= 258
+		default:
+			literal(fill)
+			left--
+		}
+	}
+	w.code(0, 7) // end of block, symbol 256: 0000000
+	return w.flush()
+}
+
+// bitWriter packs deflate's LSB-first bit stream.
+type bitWriter struct {
+	out  []byte
+	acc  uint64
+	nacc uint
+}
+
+// bits writes the n low bits of v, least significant first (header fields).
+func (w *bitWriter) bits(v uint32, n uint) {
+	w.acc |= uint64(v) << w.nacc
+	w.nacc += n
+	for w.nacc >= 8 {
+		w.out = append(w.out, byte(w.acc))
+		w.acc >>= 8
+		w.nacc -= 8
+	}
+}
+
+// code writes a Huffman code of n bits, most significant first.
+func (w *bitWriter) code(c uint32, n uint) {
+	var rev uint32
+	for i := range n {
+		rev |= (c >> i & 1) << (n - 1 - i)
+	}
+	w.bits(rev, n)
+}
+
+func (w *bitWriter) flush() []byte {
+	if w.nacc > 0 {
+		w.out = append(w.out, byte(w.acc))
+	}
+	return w.out
 }

@@ -47,7 +47,15 @@ func formatNumber(v float64, code string, date1904 bool) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return ""
 	}
+	if code == "" {
+		code = "General"
+	}
 	sec, neg := pickSection(splitSections(code), v)
+	return strings.TrimSpace(render(v, sec, neg, date1904))
+}
+
+// render formats v with one section; neg adds the minus sign it lacks.
+func render(v float64, sec string, neg, date1904 bool) string {
 	f := parseSection(sec)
 	switch {
 	case f.date || f.time:

@@ -17,8 +17,8 @@ var (
 
 // looksLikeText reports whether head is text: UTF-16 with a byte-order
 // mark, or bytes without control characters (tab, newlines, form feed and
-// DOS's end-of-file mark aside) that are UTF-8 or plausibly Windows-1252,
-// which is German text with a few high bytes, not binary with many.
+// DOS's end-of-file mark aside) that are UTF-8 or plausibly Windows-1252:
+// binary data has control bytes in any 4 KB, and rarely mostly high bytes.
 func looksLikeText(head []byte) bool {
 	if bytes.HasPrefix(head, bomUTF16LE) || bytes.HasPrefix(head, bomUTF16BE) {
 		return true
@@ -36,7 +36,7 @@ func looksLikeText(head []byte) bool {
 	if validUTF8Prefix(head) {
 		return true
 	}
-	return high*10 < len(head) // Windows-1252: under 10 % umlauts and signs
+	return high*10 < len(head)*3 // Windows-1252: umlauts and signs, under 30 %
 }
 
 // validUTF8Prefix is utf8.Valid, allowing the head to end inside a rune.

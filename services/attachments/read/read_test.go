@@ -148,7 +148,7 @@ func TestImagesAreReadByOCR(t *testing.T) {
 		name, typ string
 		data      []byte
 	}{
-		{"foto.jpg", "image/jpeg", jpegBytes(t, img)},
+		{"foto.jpg", "image/jpeg", letterJPEG(t)},
 		{"brief.png", "image/png", pngBytes(t, img)},
 		// TIFF goes to OCR too (tesseract reads it natively; a model
 		// Transcriber has to convert or refuse it).
