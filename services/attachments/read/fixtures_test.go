@@ -264,8 +264,8 @@ func multiFrameTIFF(t testing.TB, frames int) []byte {
 // bomb costs 0.4 MB and no compression time (flate under -race is slow).
 func deflateFill(prefix string, fill byte, n int) []byte {
 	var w bitWriter
-	w.bits(1, 1) // BFINAL
-	w.bits(1, 2) // BTYPE 01: fixed Huffman
+	w.bits(1, 1)                                          // BFINAL
+	w.bits(1, 2)                                          // BTYPE 01: fixed Huffman
 	literal := func(c byte) { w.code(0x30+uint32(c), 8) } // literals 0–143: 8-bit codes from 00110000
 	for i := range len(prefix) {
 		literal(prefix[i])
