@@ -69,11 +69,12 @@ func pdfBytes(t testing.TB, pdf *fpdf.Fpdf) []byte {
 	return buf.Bytes()
 }
 
-// encryptedPDF is a statement that needs a user password to open.
-func encryptedPDF(t testing.TB) []byte {
+// encryptedPDF is a statement encrypted with an owner password and
+// userPass ("" opens without a password, with copying "not allowed").
+func encryptedPDF(t testing.TB, userPass string) []byte {
 	t.Helper()
 	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetProtection(fpdf.CnProtectPrint, "geheim", "owner-secret")
+	pdf.SetProtection(fpdf.CnProtectPrint, userPass, "owner-secret")
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "", 12)
 	pdf.CellFormat(0, 8, "Gesamtforderung 1.212,40 EUR", "", 1, "L", false, 0, "")
