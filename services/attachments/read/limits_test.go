@@ -66,7 +66,7 @@ func TestATranscriberReplacesOCR(t *testing.T) {
 	// A transcriber's own refusal (a model takes no TIFF) is the file's reason.
 	refusing := &fakeTranscriber{err: &read.UnreadableError{Reason: "unsupported type image/tiff"}}
 	d = newReader(t, read.Config{Transcriber: refusing})
-	_, err = readBytes(t, d, "fax.tif", tiffBytes(t, letterImage(t)))
+	_, err = readBytes(t, d, "fax.tif", letterTIFF(t))
 	requireUnreadable(t, err, "unsupported type image/tiff")
 }
 

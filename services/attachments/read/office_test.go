@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/lawfirm/creditor-email-matcher/services/attachments/read"
+	"github.com/lawfirm/creditor-email-matcher/services/attachments/read/readtest"
 )
 
 func TestDOCXParagraphsTablesAndHeader(t *testing.T) {
@@ -240,4 +241,16 @@ func TestDeflateFillInflates(t *testing.T) {
 	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(deflateFill("<a>", ' ', 1000))))
 	require.NoError(t, err)
 	require.Equal(t, "<a>"+strings.Repeat(" ", 1000), string(got))
+}
+
+func TestXLSXAccountStatementOfAHundredRows(t *testing.T) {
+	t.Parallel()
+	d := newReader(t, read.Config{})
+	res, err := readBytes(t, d, "konto.xlsx", must(t)(readtest.StatementXLSX(100)))
+	require.NoError(t, err)
+	lines := strings.Split(res.Text, "\n")
+	require.Equal(t, []string{"=== Konto ===", "Datum | Buchung | Betrag", "01.01.2025 | Rate 1, Az. 512344_71020 | 10,50 €"}, lines[:3])
+	require.Equal(t, "10.04.2025 | Rate 100, Az. 512344_71020 | 109,50 €", lines[101])
+	require.Equal(t, "Gesamtforderung | 1.212,40 €", lines[102])
+	require.Len(t, lines, 103)
 }
