@@ -60,6 +60,9 @@ type Config struct {
 	TextMaxChars int           // ATTACHMENT_TEXT_MAX_CHARS: Result.Text is cut here
 	// TempDir holds each read's private working directory ("" = os.TempDir()).
 	TempDir string
+	// MaxChildren bounds the reader programs running at once across all
+	// reads (≤ 0: the number of CPUs); a read waits for a slot within Timeout.
+	MaxChildren int
 	// Transcriber reads scans and images; nil means tesseract OCR (NewOCR).
 	Transcriber Transcriber
 }
@@ -105,7 +108,7 @@ type pdfTools struct{ pdfinfo, pdftotext string }
 // processes can be cut off from the network here (Sandbox.Isolation).
 func New(ctx context.Context, cfg Config) (*Dispatcher, error) {
 	cfg = cfg.withDefaults()
-	box, err := NewSandbox(ctx, cfg.TempDir)
+	box, err := NewSandbox(ctx, cfg.TempDir, cfg.MaxChildren)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -41,21 +42,30 @@ const (
 //   - is cut off from the network as Isolation says;
 //   - has its stdout kept up to a cap and the rest dropped, stderr likewise.
 //
-// Arguments are passed as a vector, never through a shell.
+// Arguments are passed as a vector, never through a shell. At most
+// maxChildren run at once, so that the machine's memory bounds what eight
+// workers reading scans at once cost (each tesseract takes up to ~150 MB);
+// a read waits for a slot within its own time limit.
 type Sandbox struct {
 	tempDir   string
 	prlimit   string
 	isolation Isolation
+	slots     chan struct{}
 }
 
 // NewSandbox finds prlimit and the best isolation that works here, by
-// running prlimit itself under each in turn.
-func NewSandbox(ctx context.Context, tempDir string) (*Sandbox, error) {
+// running prlimit itself under each in turn. Children's working
+// directories go under tempDir ("" = os.TempDir()); at most maxChildren
+// (≤ 0: the number of CPUs) run at once.
+func NewSandbox(ctx context.Context, tempDir string, maxChildren int) (*Sandbox, error) {
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		return nil, fmt.Errorf("read: prlimit (util-linux) not found: %w", err)
 	}
-	s := &Sandbox{tempDir: tempDir, prlimit: prlimit}
+	if maxChildren <= 0 {
+		maxChildren = runtime.NumCPU()
+	}
+	s := &Sandbox{tempDir: tempDir, prlimit: prlimit, slots: make(chan struct{}, maxChildren)}
 	for _, iso := range []Isolation{IsolationUserNet, IsolationNet, IsolationNone} {
 		s.isolation = iso
 		probe := command{program: prlimit, args: []string{"--version"}, memory: 64 << 20, maxOut: 256}
@@ -112,6 +122,12 @@ const (
 // ended it, an *exitError when it failed on its own, and a transient error
 // when it could not be started or was killed from outside (OOM killer).
 func (s *Sandbox) run(ctx context.Context, c command) (output, error) {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return output{}, ctx.Err()
+	}
 	stdout := &capWriter{max: c.maxOut}
 	stderr := &capWriter{max: stderrMax}
 	cmd := exec.CommandContext(ctx, s.prlimit, s.limitArgs(ctx, c)...)

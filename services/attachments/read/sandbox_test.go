@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -12,7 +13,7 @@ import (
 // runIn runs program in a fresh sandbox's working directory.
 func runIn(t *testing.T, c command) (output, error) {
 	t.Helper()
-	box, err := NewSandbox(context.Background(), t.TempDir())
+	box, err := NewSandbox(context.Background(), t.TempDir(), 1)
 	require.NoError(t, err)
 	dir, remove, err := box.workDir()
 	require.NoError(t, err)
@@ -41,7 +42,7 @@ func TestChildHasLimitsAndAnEmptyEnvironment(t *testing.T) {
 
 func TestChildHasNoNetwork(t *testing.T) {
 	t.Parallel()
-	box, err := NewSandbox(context.Background(), t.TempDir())
+	box, err := NewSandbox(context.Background(), t.TempDir(), 1)
 	require.NoError(t, err)
 	if box.Isolation() == IsolationNone {
 		t.Skip("namespaces are not permitted here: children run without network isolation")
@@ -84,4 +85,30 @@ func TestChildFailuresAreClassified(t *testing.T) {
 	// Over its memory limit a program fails on its own, the same way each time.
 	_, err = runIn(t, command{program: "sh", args: []string{"-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}"}, memory: 64 << 20, maxOut: 100})
 	require.ErrorAs(t, err, &ee)
+}
+
+func TestChildrenWaitForASlot(t *testing.T) {
+	t.Parallel()
+	box, err := NewSandbox(context.Background(), t.TempDir(), 1)
+	require.NoError(t, err)
+	sleep, err := exec.LookPath("sleep")
+	require.NoError(t, err)
+	long := command{program: sleep, args: []string{"30"}, memory: 64 << 20, maxOut: 100}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := box.run(ctx, long)
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return len(box.slots) == 1 }, 10*time.Second, 5*time.Millisecond)
+
+	short, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer stop()
+	_, err = box.run(short, command{program: sleep, args: []string{"0"}, memory: 64 << 20, maxOut: 100})
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the second child waited for the slot")
+
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	require.Empty(t, box.slots, "the slot is given back")
 }
