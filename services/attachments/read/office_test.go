@@ -34,6 +34,7 @@ func TestDOCXParagraphsTablesAndHeader(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, read.ReaderOffice, res.Reader)
 	require.Equal(t, "application/zip", res.Type)
+	require.Zero(t, res.Usage, "read in-process")
 	require.Equal(t, strings.Join([]string{
 		"Ihr Zeichen 417_26",
 		"",

@@ -50,6 +50,15 @@ type Result struct {
 	Text      string // the text, at most TextMaxChars runes
 	Pages     int    // pages (PDF, TIFF frames), sheets (XLSX) or 1; 0 for DOCX and text
 	Truncated bool   // Text was cut at TextMaxChars
+	Usage     Usage  // what the read's reader programs cost
+}
+
+// Usage is the cost of the reader programs one read ran: their CPU time
+// together, and the largest peak resident memory among them (they run one
+// after another). Zero for readers that run no program (DOCX, XLSX, text).
+type Usage struct {
+	CPU       time.Duration
+	PeakBytes int64
 }
 
 // Config bounds every read. Zero fields take the defaults of DESIGN.md §5.
@@ -138,6 +147,8 @@ func (d *Dispatcher) Sandbox() *Sandbox { return d.box }
 func (d *Dispatcher) Read(ctx context.Context, f File) (Result, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.Timeout, ErrTimeout)
 	defer cancel()
+	usage := &Usage{}
+	ctx = context.WithValue(ctx, usageKey{}, usage)
 	src, err := openSource(f)
 	if err != nil {
 		return Result{}, err
@@ -154,7 +165,7 @@ func (d *Dispatcher) Read(ctx context.Context, f File) (Result, error) {
 	if err != nil {
 		return Result{}, timeoutCause(ctx, err)
 	}
-	res.Type = typ
+	res.Type, res.Usage = typ, *usage
 	res.Text, res.Truncated = capText(res.Text, d.cfg.TextMaxChars, res.Truncated)
 	return res, nil
 }

@@ -78,6 +78,8 @@ func TestTextPDFKeepsTableRowsOnOneLine(t *testing.T) {
 	require.Equal(t, "application/pdf", res.Type)
 	require.Equal(t, 1, res.Pages)
 	require.False(t, res.Truncated)
+	require.Positive(t, res.Usage.PeakBytes, "pdfinfo's and pdftotext's memory")
+	require.Less(t, res.Usage.PeakBytes, int64(512<<20))
 	requireLine(t, res.Text, `^Hauptforderung\s+1\.000,00 €$`)
 	requireLine(t, res.Text, `^Gesamtforderung\s+1\.212,40 €$`)
 	requireLine(t, res.Text, `Inkasso Süd GmbH · Hauptstraße 1 · 80331 München`)

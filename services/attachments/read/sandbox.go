@@ -138,6 +138,7 @@ func (s *Sandbox) run(ctx context.Context, c command) (output, error) {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	err := cmd.Run()
+	addUsage(ctx, cmd.ProcessState)
 	out := output{stdout: stdout.buf, cut: stdout.dropped > 0, stderr: string(stderr.buf)}
 	if ctx.Err() != nil {
 		return out, ctx.Err()
@@ -216,4 +217,20 @@ func (w *capWriter) Write(p []byte) (int, error) {
 	w.buf = append(w.buf, p[:keep]...)
 	w.dropped += int64(len(p) - keep)
 	return len(p), nil
+}
+
+// usageKey carries a read's *Usage in its context, so that every program
+// the read runs, the Transcriber's included, adds to it.
+type usageKey struct{}
+
+// addUsage adds an ended child's CPU time and peak memory to the read's Usage.
+func addUsage(ctx context.Context, ps *os.ProcessState) {
+	u, _ := ctx.Value(usageKey{}).(*Usage)
+	if u == nil || ps == nil {
+		return
+	}
+	u.CPU += ps.UserTime() + ps.SystemTime()
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		u.PeakBytes = max(u.PeakBytes, ru.Maxrss<<10) // Linux reports KiB
+	}
 }
