@@ -179,6 +179,7 @@ func TestZipArchivesAreUnreadable(t *testing.T) {
 		{"missing document", docxFiles(para("x"))[:2], "corrupt document (a part is missing)"},
 		{"bad XML", docxFiles(`<w:p><w:r><w:t>offen</w:r></w:p>`), "corrupt document"},
 		{"entity", docxFiles(para("&xxe;")), "corrupt document"},
+		{"bad package rels", append(docxFiles(para("x"))[:1], zipFile{"_rels/.rels", "<Relationships><Relationship"}), "corrupt document"},
 	} {
 		_, err := readBytes(t, d, "anhang.zip", zipBytes(t, tc.files...))
 		requireUnreadable(t, err, tc.reason)

@@ -2,12 +2,12 @@ package read
 
 import (
 	"archive/zip"
-	"compress/flate"
 	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"strings"
 )
@@ -53,7 +53,7 @@ func (d *Dispatcher) readZip(ctx context.Context, src *source) (Result, error) {
 	}
 	rels, err := p.rels(ctx, "")
 	if err != nil {
-		return Result{}, err
+		return Result{}, zipError(err)
 	}
 	main := rels.first(relOfficeDocument)
 	var res Result
@@ -262,13 +262,15 @@ func attr(el xml.StartElement, local string) string {
 	return ""
 }
 
-// zipError turns a part reader's failure into its reason; ctx errors and
-// other failures pass through.
+// zipError turns a part reader's failure into its reason. Context errors
+// and the file system's own (reading File.Path failed) pass through; any
+// other failure comes from the archive's bytes (archive/zip following an
+// offset out of the file, say), so the file is corrupt.
 func zipError(err error) error {
-	var syntax *xml.SyntaxError
-	var corrupt flate.CorruptInputError
+	var fsErr *fs.PathError
 	switch {
-	case errors.Is(err, ErrUnreadable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, ErrUnreadable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &fsErr):
 		return err
 	case errors.Is(err, errZipBomb):
 		return unreadable("ZIP bomb (the entries inflate past %d MiB)", maxInflated>>20)
@@ -276,10 +278,6 @@ func zipError(err error) error {
 		return unreadable("corrupt document (an XML token over %d MiB)", maxXMLRun>>20)
 	case errors.Is(err, errNoPart):
 		return unreadable("corrupt document (a part is missing)")
-	case errors.As(err, &syntax), errors.As(err, &corrupt),
-		errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrAlgorithm),
-		errors.Is(err, io.ErrUnexpectedEOF):
-		return unreadable("corrupt document")
 	}
-	return err
+	return unreadable("corrupt document") // XML syntax, flate data, ZIP structure, checksum
 }
