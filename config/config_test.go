@@ -50,6 +50,10 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, 60*time.Second, cfg.LeaseDuration)
 	require.Equal(t, 30*time.Second, cfg.ReaperInterval)
 	require.Equal(t, 587, cfg.SMTPPort)
+	require.Equal(t, int64(20<<20), cfg.AttachmentMaxBytes)
+	require.Equal(t, 50, cfg.AttachmentMaxPages)
+	require.Equal(t, 60*time.Second, cfg.AttachmentTimeout)
+	require.Equal(t, 200000, cfg.AttachmentTextMaxChars)
 	require.True(t, cfg.AutoMigrate)
 	require.Equal(t, "info", cfg.LogLevel)
 	require.Equal(t, "json", cfg.LogFormat)
@@ -330,6 +334,8 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		"LEASE_DURATION": "999ms", "REAPER_INTERVAL": "0s", "JOB_MAX_RESCUES": "0", "SHUTDOWN_TIMEOUT": "-1s",
 		"DB_MAX_OPEN_CONNS": "0", "REDIS_POOL_SIZE": "0", "REDIS_DIAL_TIMEOUT": "0s", "REDIS_SOCKET_TIMEOUT": "0s",
 		"OUTBOX_INTERVAL": "0s", "OUTBOX_MAX_ATTEMPTS": "0", "RECONCILE_INTERVAL": "0s", "SMTP_PORT": "65536",
+		"ATTACHMENT_MAX_BYTES": "1073741825", "ATTACHMENT_MAX_PAGES": "1001", "ATTACHMENT_TIMEOUT": "999ms",
+		"ATTACHMENT_TEXT_MAX_CHARS": "0",
 	}
 	type ruleCase struct {
 		env  map[string]string
@@ -407,6 +413,8 @@ func TestRuleEdgesPass(t *testing.T) {
 		{"LOG_LEVEL": "WARN"}, {"LOG_FORMAT": "text"},
 		{"ZENDESK_SUBDOMAIN": "kanzlei-1", "ZENDESK_EMAIL": "a@kanzlei.example", "ZENDESK_API_TOKEN": "t"},
 		{"ATTACHMENT_ALLOWED_HOSTS": "kanzlei.zendesk.com, *.zdusercontent.com, 127.0.0.1:8443, [::1]:9443,"},
+		{"ATTACHMENT_MAX_BYTES": "1073741824"}, {"ATTACHMENT_MAX_PAGES": "1000"}, {"ATTACHMENT_MAX_PAGES": "1"},
+		{"ATTACHMENT_TIMEOUT": "1s"}, {"ATTACHMENT_TEXT_MAX_CHARS": "10000000"},
 	} {
 		require.NoError(t, load(t, ok).Validate(), "%v", ok)
 	}
