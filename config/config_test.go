@@ -42,6 +42,9 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "creditor_matcher", cfg.RedisNamespace)
 	require.Equal(t, 5*time.Minute, cfg.WebhookTolerance)
 	require.Equal(t, int64(5<<20), cfg.WebhookMaxBodyBytes)
+	require.Equal(t, int64(32<<20), cfg.WebhookUnverifiedMaxBytes)
+	require.Equal(t, 20, cfg.AuthFailuresPerMinute)
+	require.Empty(t, cfg.Proxies())
 	require.Equal(t, 4, cfg.WorkerConcurrency)
 	require.Equal(t, 5, cfg.JobMaxRetries)
 	require.Equal(t, 15*time.Second, cfg.JobMinBackoff)
@@ -325,6 +328,7 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		"LEASE_DURATION": "999ms", "REAPER_INTERVAL": "0s", "JOB_MAX_RESCUES": "0", "SHUTDOWN_TIMEOUT": "-1s",
 		"DB_MAX_OPEN_CONNS": "0", "REDIS_POOL_SIZE": "0", "REDIS_DIAL_TIMEOUT": "0s", "REDIS_SOCKET_TIMEOUT": "0s",
 		"OUTBOX_INTERVAL": "0s", "OUTBOX_MAX_ATTEMPTS": "0", "RECONCILE_INTERVAL": "0s", "SMTP_PORT": "65536",
+		"AUTH_FAILURES_PER_MINUTE": "0",
 	}
 	type ruleCase struct {
 		env  map[string]string
@@ -362,6 +366,14 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		}},
 		{map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL: must be debug, info, warn or error"}},
 		{map[string]string{"LOG_FORMAT": "xml"}, []string{"LOG_FORMAT: must be json or text"}},
+		{map[string]string{"WEBHOOK_UNVERIFIED_MAX_BYTES": "1024"}, []string{
+			"WEBHOOK_UNVERIFIED_MAX_BYTES: must be at least WEBHOOK_MAX_BODY_BYTES (one body must fit)"}},
+		{map[string]string{"WEBHOOK_UNVERIFIED_MAX_BYTES": "0", "WEBHOOK_MAX_BODY_BYTES": "0"}, []string{
+			"WEBHOOK_MAX_BODY_BYTES: out of range", "WEBHOOK_UNVERIFIED_MAX_BYTES: out of range"}},
+		{map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, render"}, []string{
+			"TRUSTED_PROXIES: must be comma-separated IP addresses or CIDR ranges"}},
+		{map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, []string{
+			"TRUSTED_PROXIES: must be comma-separated IP addresses or CIDR ranges"}},
 	}
 	for name, val := range outOfRange {
 		cases = append(cases, ruleCase{map[string]string{name: val}, []string{name + ": out of range"}})
@@ -387,6 +399,8 @@ func TestRuleEdgesPass(t *testing.T) {
 		{"MONGODB_URL": "mongodb://m", "MONGODB_DATABASE": "portal"},
 		{"SMTP_FROM": "Matcher <matcher@kanzlei.example>", "ADMIN_EMAIL": "a@kanzlei.example", "NOTIFY_EMAIL": "n@kanzlei.example"},
 		{"LOG_LEVEL": "WARN"}, {"LOG_FORMAT": "text"},
+		{"WEBHOOK_UNVERIFIED_MAX_BYTES": "5242880"}, {"AUTH_FAILURES_PER_MINUTE": "1"},
+		{"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8,"},
 	} {
 		require.NoError(t, load(t, ok).Validate(), "%v", ok)
 	}
@@ -450,4 +464,11 @@ func TestEnvExampleListsEverySettingWithItsDefault(t *testing.T) {
 	copied := filepath.Join(t.TempDir(), ".env")
 	require.NoError(t, os.WriteFile(copied, raw, 0o600))
 	require.Equal(t, load(t, nil), load(t, map[string]string{"CONFIG_FILE": copied}))
+}
+
+func TestProxiesList(t *testing.T) {
+	t.Parallel()
+	cfg := load(t, map[string]string{"TRUSTED_PROXIES": " 10.0.0.0/8, ,192.168.1.7 ,"})
+	require.NoError(t, cfg.Validate())
+	require.Equal(t, []string{"10.0.0.0/8", "192.168.1.7"}, cfg.Proxies())
 }
