@@ -67,6 +67,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Webhook: handlers.WebhookConfig{
 			Secret: cfg.WebhookSecret, Tolerance: cfg.WebhookTolerance,
 			MaxBodyBytes: cfg.WebhookMaxBodyBytes, Timeout: 8 * time.Second,
+			UnverifiedMaxBytes: cfg.WebhookUnverifiedMaxBytes,
 		},
 		AdminToken: cfg.AdminAPIToken,
 	}

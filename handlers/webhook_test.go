@@ -51,6 +51,7 @@ type whOptions struct {
 	pusher   intake.Pusher // default: the queue on the env's Redis namespace
 	checks   map[string]Pinger
 	noIntake bool
+	webhook  func(*WebhookConfig) // changes the webhook settings
 }
 
 func newWHEnv(t *testing.T, o whOptions) *whEnv {
@@ -75,10 +76,13 @@ func newWHEnv(t *testing.T, o whOptions) *whEnv {
 		checks = map[string]Pinger{"postgres": pingDB(e.db), "redis": pingRedis(e.redis.Client)}
 	}
 	reg := prometheus.NewRegistry()
+	wh := WebhookConfig{Secret: e.secret, Tolerance: whTolerance, MaxBodyBytes: whMaxBody, Timeout: 5 * time.Second}
+	if o.webhook != nil {
+		o.webhook(&wh)
+	}
 	d := Deps{
-		Log: log, Metrics: NewMetrics(reg), Gatherer: reg, Checks: checks,
-		Webhook: WebhookConfig{Secret: e.secret, Tolerance: whTolerance, MaxBodyBytes: whMaxBody, Timeout: 5 * time.Second},
-		Now:     func() time.Time { return e.now },
+		Log: log, Metrics: NewMetrics(reg), Gatherer: reg, Checks: checks, Webhook: wh,
+		Now: func() time.Time { return e.now },
 	}
 	if !o.noIntake {
 		d.Intake = intake.New(e.db, e.db, pusher, log)
