@@ -46,9 +46,24 @@ func requestLog(log *slog.Logger, m *Metrics) gin.HandlerFunc {
 		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
 			level = slog.LevelDebug
 		}
-		log.Log(c.Request.Context(), level, "request", "request_id", id, "method", c.Request.Method,
-			"route", route, "status", status, "duration_ms", float64(d.Microseconds())/1000)
+		attrs := []any{"request_id", id, "method", c.Request.Method, "route", route, "status", status,
+			"duration_ms", float64(d.Microseconds()) / 1000}
+		if more, ok := c.Get(logAttrsKey); ok {
+			attrs = append(attrs, more.([]any)...)
+		}
+		log.Log(c.Request.Context(), level, "request", attrs...)
 	}
+}
+
+// logAttrsKey holds attributes a handler adds to its request's log line.
+const logAttrsKey = "log_attrs"
+
+// addLogAttrs adds key-value pairs (ids and counts only) to the request's
+// one log line.
+func addLogAttrs(c *gin.Context, kv ...any) {
+	prev, _ := c.Get(logAttrsKey)
+	list, _ := prev.([]any)
+	c.Set(logAttrsKey, append(list, kv...))
 }
 
 // requireToken admits requests bearing the admin token, compared in constant

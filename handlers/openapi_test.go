@@ -228,7 +228,7 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	calls := []apiCall{
 		{hook, "post", webhook(good), nil, 200},
 		{hook, "post", webhook(`{"ticket_id":"dup","from_email":"a@creditor.example","body_text":"x"}`), nil, 200},
-		{hook, "post", webhook(`{"from_email":"nope"}`), nil, 400},
+		{hook, "post", webhook(`[{"from_email":"a@creditor.example"}]`), nil, 400},
 		{hook, "post", req(http.MethodPost, hook, "", good), nil, 401},
 		{hook, "post", webhook(`{"body_text":"` + strings.Repeat("x", 5000) + `"}`), nil, 413},
 		{hook, "post", webhook(`{"ticket_id":"down","from_email":"a@creditor.example","body_text":"x"}`), nil, 503},

@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,7 +90,7 @@ func (h *webhook) serve(c *gin.Context) {
 		c.JSON(http.StatusOK, testBody{Status: "test", Message: "Zendesk test delivery verified; nothing was stored"})
 		return
 	}
-	email, err := decodeWebhook(body, c.GetHeader(headerInvocationID), h.now().UTC())
+	email, err := decodeWebhook(body, h.now().UTC())
 	if err != nil {
 		h.m.webhook("invalid_payload")
 		writeError(c, h.log, err)
@@ -96,19 +99,31 @@ func (h *webhook) serve(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), h.cfg.Timeout)
 	defer cancel()
 	res, err := h.svc.Accept(ctx, email)
-	if err != nil {
+	// The invocation id is not signed: logged to trace a delivery, never a key.
+	inv := c.GetHeader(headerInvocationID)
+	if !validRequestID.MatchString(inv) {
+		inv = ""
+	}
+	switch {
+	case errors.Is(err, intake.ErrUnusable):
+		// Until intake stores such emails as failed (issue 14, step two) a
+		// 503 makes Zendesk deliver it again rather than drop it.
+		h.m.webhook("unusable")
+		h.log.WarnContext(ctx, "webhook content unusable, not stored", "invocation_id", inv, "fields", slices.Sorted(maps.Keys(email.Problems)))
+		writeError(c, h.log, models.Errorf(models.EUNAVAILABLE, "delivery cannot be stored yet, retry later"))
+	case err != nil:
 		h.m.webhook("unavailable")
-		h.log.ErrorContext(ctx, "webhook store failed", "error", err)
+		h.log.ErrorContext(ctx, "webhook store failed", "invocation_id", inv, "error", err)
 		writeError(c, h.log, models.Errorf(models.EUNAVAILABLE, "storage unavailable, retry later"))
-		return
-	}
-	if res.Duplicate {
+	case res.Duplicate:
 		h.m.webhook("duplicate")
+		addLogAttrs(c, "email_id", res.ID, "invocation_id", inv)
 		c.JSON(http.StatusOK, acceptedBody{Status: "duplicate", Message: "email already received", EmailID: res.ID})
-		return
+	default:
+		h.m.webhook("accepted")
+		addLogAttrs(c, "email_id", res.ID, "invocation_id", inv, "warnings", len(email.Warnings))
+		c.JSON(http.StatusOK, acceptedBody{Status: "accepted", Message: "email queued for processing", EmailID: res.ID})
 	}
-	h.m.webhook("accepted")
-	c.JSON(http.StatusOK, acceptedBody{Status: "accepted", Message: "email queued for processing", EmailID: res.ID})
 }
 
 // receive returns the body of a delivery whose signature verifies, in the
