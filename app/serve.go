@@ -69,7 +69,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			MaxBodyBytes: cfg.WebhookMaxBodyBytes, Timeout: 8 * time.Second,
 			UnverifiedMaxBytes: cfg.WebhookUnverifiedMaxBytes,
 		},
-		AdminToken: cfg.AdminAPIToken,
+		AdminToken:            cfg.AdminAPIToken,
+		AuthFailuresPerMinute: cfg.AuthFailuresPerMinute,
+		TrustedProxies:        cfg.Proxies(),
 	}
 	if cfg.RunsWeb() {
 		deps.Intake = intake.New(db, async, queue, log)

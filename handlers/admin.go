@@ -24,6 +24,8 @@ type adminPages struct {
 	sess  *sessions
 	pages map[string]*template.Template
 	now   func() time.Time
+	// throttle counts failed sign-ins, together with wrong bearer tokens.
+	throttle *authThrottle
 }
 
 func newAdminPages(log *slog.Logger, svc JobService, token string, ttl time.Duration, now func() time.Time) *adminPages {
@@ -97,7 +99,15 @@ func (a *adminPages) login(c *gin.Context) {
 		a.showLogin(c, http.StatusForbidden, next, "The sign-in form expired. Please try again.")
 		return
 	}
+	addr := c.ClientIP()
+	if wait, blocked := a.throttle.blocked(addr); blocked {
+		a.log.WarnContext(c.Request.Context(), "admin sign-in refused: too many failed authentications")
+		c.Header("Retry-After", retryAfter(wait))
+		a.showLogin(c, http.StatusTooManyRequests, next, "Too many failed sign-ins from your address. Please wait a minute, then try again.")
+		return
+	}
 	if !tokenMatches(a.token, c.PostForm("token")) {
+		a.throttle.fail(addr)
 		a.log.WarnContext(c.Request.Context(), "admin sign-in refused")
 		a.showLogin(c, http.StatusUnauthorized, next, "That token is not valid.")
 		return

@@ -110,9 +110,11 @@ func randomToken() string {
 }
 
 // secureRequest reports whether the browser reached us over TLS, directly
-// or through a proxy that terminates it (Render does); cookies get Secure then.
+// or through a proxy that terminates it (Render does); cookies get Secure
+// then. Unlike HSTS it believes X-Forwarded-Proto from any peer: a forged
+// "https" only makes the forger's own cookie stricter.
 func secureRequest(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	return r.TLS != nil || forwardedProto(r) == "https"
 }
 
 func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge time.Duration) {

@@ -82,14 +82,15 @@ type jobsEnv struct {
 	down   *atomic.Bool // makes /readyz report postgres down
 }
 
-func newJobsEnv(t *testing.T) *jobsEnv {
+// newJobsEnv starts the server; change adjusts its dependencies first.
+func newJobsEnv(t *testing.T, change ...func(*handlers.Deps)) *jobsEnv {
 	t.Helper()
 	db := apptest.NewDB(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	env := &jobsEnv{db: db, pusher: &recordingPusher{}, clock: &clock{}, down: &atomic.Bool{}}
 	reg.MustRegister(jobs.NewCollector(db.DB, nil, log))
-	h := handlers.NewServer(handlers.Deps{
+	d := handlers.Deps{
 		Log:      log,
 		Metrics:  handlers.NewMetrics(reg),
 		Gatherer: reg,
@@ -104,8 +105,14 @@ func newJobsEnv(t *testing.T) *jobsEnv {
 		AdminToken: adminToken,
 		Now:        env.clock.now,
 		Jobs:       jobs.New(db.DB, env.pusher, log),
-	})
-	env.srv = httptest.NewServer(h)
+		// Tests send many wrong tokens from 127.0.0.1; the throttle's own
+		// tests set their limit.
+		AuthFailuresPerMinute: 1 << 20,
+	}
+	for _, f := range change {
+		f(&d)
+	}
+	env.srv = httptest.NewServer(handlers.NewServer(d))
 	t.Cleanup(env.srv.Close)
 	return env
 }
