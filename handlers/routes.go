@@ -27,6 +27,9 @@ type Deps struct {
 	Jobs JobService
 	// AdminSessionTTL is how long an admin page sign-in lasts (default 12h).
 	AdminSessionTTL time.Duration
+	// Sessions keeps admin page sessions on the server; nil keeps this
+	// process's sign-outs in memory only (see memorySessions).
+	Sessions SessionStore
 	// AuthFailuresPerMinute is how many failed admin authentications one
 	// client address may make per minute before it gets 429 (default 20).
 	AuthFailuresPerMinute int
@@ -77,8 +80,7 @@ func NewServer(d Deps) http.Handler {
 		admin.GET("/jobs/:id", handleGetJob(d.Log, d.Jobs))
 		admin.POST("/jobs/:id/retry", handleRetryJob(d.Log, d.Jobs))
 
-		pages := newAdminPages(d.Log, d.Jobs, d.AdminToken, d.AdminSessionTTL, d.Now)
-		pages.throttle = throttle
+		pages := newAdminPages(d, throttle)
 		signin := r.Group("/admin/login", pageHeaders)
 		signin.GET("", pages.loginForm)
 		signin.POST("", pages.login)
