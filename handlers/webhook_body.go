@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -34,22 +35,33 @@ const (
 // reading and gives it back right after the signature check. Waiters are
 // served first come, first served (semaphore.Weighted is FIFO), each for at
 // most wait.
+//
+// The budget has two lanes. Zendesk's replies are mostly a few kilobytes,
+// and in one FIFO queue they would wait behind every multi-megabyte body
+// ahead of them, forged or not: bodies up to smallBody take the small lane
+// (a quarter of the budget), larger ones the large lane (the rest, at least
+// one whole body). The two together never exceed the budget.
 type bodyBudget struct {
-	sem      *semaphore.Weighted
-	size     int64
-	wait     time.Duration
-	grace    time.Duration
-	minRate  int64
-	maxBytes int64 // WEBHOOK_MAX_BODY_BYTES
+	small, large *semaphore.Weighted // small is nil when the budget is too small to split
+	smallBody    int64
+	wait         time.Duration
+	grace        time.Duration
+	minRate      int64
+	maxBytes     int64 // WEBHOOK_MAX_BODY_BYTES
+	buffers      sync.Pool
 }
 
+// maxSmallBody is the largest body of the small lane: a reply with quoted
+// history and HTML markup, but no embedded files.
+const maxSmallBody = 64 << 10
+
 func newBodyBudget(cfg WebhookConfig) *bodyBudget {
-	b := &bodyBudget{size: cfg.UnverifiedMaxBytes, wait: cfg.BudgetWait, grace: cfg.BodyGrace,
-		minRate: cfg.MinBodyRate, maxBytes: cfg.MaxBodyBytes}
-	if b.size <= 0 {
-		b.size = defaultUnverifiedMaxBytes
+	b := &bodyBudget{wait: cfg.BudgetWait, grace: cfg.BodyGrace, minRate: cfg.MinBodyRate, maxBytes: cfg.MaxBodyBytes}
+	size := cfg.UnverifiedMaxBytes
+	if size <= 0 {
+		size = defaultUnverifiedMaxBytes
 	}
-	b.size = max(b.size, b.maxBytes) // one body always fits
+	size = max(size, b.maxBytes) // one body always fits
 	if b.wait <= 0 {
 		b.wait = defaultBudgetWait
 	}
@@ -59,14 +71,21 @@ func newBodyBudget(cfg WebhookConfig) *bodyBudget {
 	if b.minRate <= 0 {
 		b.minRate = defaultMinBodyRate
 	}
-	b.sem = semaphore.NewWeighted(b.size)
+	b.smallBody = min(maxSmallBody, b.maxBytes/8)
+	smallLane := min(size/4, size-b.maxBytes)
+	if b.smallBody > 0 && smallLane >= b.smallBody {
+		b.small = semaphore.NewWeighted(smallLane)
+		size -= smallLane
+	}
+	b.large = semaphore.NewWeighted(size)
 	return b
 }
 
 var errBudgetFull = models.Errorf(models.EUNAVAILABLE, "too many webhook bodies in flight, retry shortly")
 
 // reserve waits up to b.wait for room for a body of n bytes (-1: unknown,
-// chunked) and returns the reservation's release. Nothing is read.
+// chunked) in its lane and returns the reservation's release. Nothing is
+// read.
 func (b *bodyBudget) reserve(ctx context.Context, n int64) (release func(), err error) {
 	if n < 0 {
 		n = b.maxBytes
@@ -74,18 +93,49 @@ func (b *bodyBudget) reserve(ctx context.Context, n int64) (release func(), err 
 	if n == 0 {
 		return func() {}, nil
 	}
+	lane := b.large
+	if b.small != nil && n <= b.smallBody {
+		lane = b.small
+	}
 	ctx, cancel := context.WithTimeout(ctx, b.wait)
 	defer cancel()
-	if err := b.sem.Acquire(ctx, n); err != nil {
+	if err := lane.Acquire(ctx, n); err != nil {
 		return nil, errBudgetFull
 	}
 	var done bool
 	return func() {
 		if !done {
 			done = true
-			b.sem.Release(n)
+			lane.Release(n)
 		}
 	}, nil
+}
+
+// Large buffers of bodies that failed their check are reused, so a flood
+// of forged bodies allocates nothing once warm and the heap does not grow
+// with garbage between collections. Only buffers whose body was never
+// handed on are recycled. sync.Pool drops them when the flood is over.
+const (
+	minPooledBuffer = 256 << 10
+	bufferRounding  = 64 << 10
+)
+
+// buffer returns a buffer of n bytes, reused when one fits.
+func (b *bodyBudget) buffer(n int64) []byte {
+	if n >= minPooledBuffer {
+		if p, ok := b.buffers.Get().(*[]byte); ok && int64(cap(*p)) >= n {
+			return (*p)[:n]
+		}
+		return make([]byte, n, (n+bufferRounding-1)/bufferRounding*bufferRounding)
+	}
+	return make([]byte, n)
+}
+
+// recycle takes back the buffer of a body nobody holds any more.
+func (b *bodyBudget) recycle(body []byte) {
+	if cap(body) >= minPooledBuffer {
+		b.buffers.Put(&body)
+	}
 }
 
 // read reads the body of r, which has a reservation: exactly Content-Length
@@ -103,8 +153,10 @@ func (b *bodyBudget) read(w http.ResponseWriter, r *http.Request) ([]byte, error
 	var body []byte
 	var err error
 	if r.ContentLength >= 0 {
-		body = make([]byte, r.ContentLength)
-		_, err = io.ReadFull(pace, body)
+		body = b.buffer(r.ContentLength)
+		if _, err = io.ReadFull(pace, body); err != nil {
+			b.recycle(body)
+		}
 	} else {
 		body, err = readChunked(http.MaxBytesReader(w, io.NopCloser(pace), b.maxBytes), b.maxBytes)
 	}

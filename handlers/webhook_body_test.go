@@ -171,55 +171,76 @@ func holdBudget(t *testing.T, e *whEnv, addr string, n int) *rawConn {
 	return conn
 }
 
+// requireRefused sends signed headers announcing n bytes and expects a 503
+// with Retry-After in seconds, before the body is asked for.
+func requireRefused(t *testing.T, e *whEnv, addr string, n int) {
+	t.Helper()
+	conn := dialRaw(t, addr)
+	h := signedHeaders(whSecret, e.now.Format(time.RFC3339), []byte("never sent"))
+	h["Expect"] = "100-continue"
+	conn.head(n, h)
+	status, header, answer := conn.response()
+	require.Equal(t, http.StatusServiceUnavailable, status, string(answer))
+	_, err := strconv.Atoi(header.Get("Retry-After"))
+	require.NoError(t, err, "Retry-After in seconds: %q", header.Get("Retry-After"))
+	var eb errorBody
+	require.NoError(t, json.Unmarshal(answer, &eb))
+	require.Equal(t, models.EUNAVAILABLE, eb.Error.Code)
+}
+
 // TestWebhookUnverifiedBytesBounded: bodies waiting for their signature
-// check hold at most UnverifiedMaxBytes together; a request that finds no
-// room within BudgetWait gets 503 with Retry-After (Zendesk retries it) and
-// is not read; room given back lets the next one through.
+// check hold at most UnverifiedMaxBytes together, in two lanes: small
+// bodies (up to 1/8 of the body limit, at most 64 KiB) in a quarter of it,
+// so a queue of large ones does not hold up Zendesk's usual few-kilobyte
+// replies, and large ones in the rest. A request that finds no room in its
+// lane within BudgetWait gets 503 with Retry-After (Zendesk retries it)
+// without being read; room given back lets the next one through.
 func TestWebhookUnverifiedBytesBounded(t *testing.T) {
 	t.Parallel()
+	const small = whMaxBody / 8 // the small lane's largest body here
 	e := newWHEnv(t, whOptions{webhook: func(c *WebhookConfig) {
-		c.UnverifiedMaxBytes = 2 * whMaxBody
+		c.UnverifiedMaxBytes = 4 * whMaxBody // small lane: 1 body limit; large lane: 3
 		c.BudgetWait = 200 * time.Millisecond
 		c.BodyGrace = time.Minute // the holders below do not time out
 	}})
 	srv := httptest.NewServer(e.handler)
 	t.Cleanup(srv.Close)
 	addr := srv.Listener.Addr().String()
-	first := holdBudget(t, e, addr, whMaxBody)
-	second := holdBudget(t, e, addr, whMaxBody)
+	var large []*rawConn
+	for range 3 {
+		large = append(large, holdBudget(t, e, addr, whMaxBody))
+	}
+	requireRefused(t, e, addr, whMaxBody)
+	requireRefused(t, e, addr, small+1)
+	smallBody := func() []byte { return whPayload(nil) }
+	requireAcceptedSoon(t, srv.URL, e, smallBody) // the small lane is free
 
-	// The budget is full: a third body is refused without being asked for.
-	third := dialRaw(t, addr)
-	body := whPayload(nil)
-	h := signedHeaders(whSecret, e.now.Format(time.RFC3339), body)
-	h["Expect"] = "100-continue"
-	third.head(len(body), h)
-	status, header, answer := third.response()
-	require.Equal(t, http.StatusServiceUnavailable, status, string(answer))
-	require.NotEmpty(t, header.Get("Retry-After"))
-	_, err := strconv.Atoi(header.Get("Retry-After"))
-	require.NoError(t, err, "Retry-After in seconds")
-	var eb errorBody
-	require.NoError(t, json.Unmarshal(answer, &eb))
-	require.Equal(t, models.EUNAVAILABLE, eb.Error.Code)
+	var smalls []*rawConn
+	for range 8 {
+		smalls = append(smalls, holdBudget(t, e, addr, small))
+	}
+	requireRefused(t, e, addr, 100)
 
 	// A holder that goes away gives its room back.
-	require.NoError(t, first.c.Close())
-	requireAcceptedSoon(t, srv.URL, e)
-	require.NoError(t, second.c.Close())
-	require.Equal(t, int64(1), e.count(t))
+	require.NoError(t, smalls[0].c.Close())
+	requireAcceptedSoon(t, srv.URL, e, smallBody)
+	require.NoError(t, large[0].c.Close())
+	requireAcceptedSoon(t, srv.URL, e, func() []byte {
+		return whPayload(map[string]any{"body_text": strings.Repeat("x", whMaxBody-1000)})
+	})
+	require.Equal(t, int64(3), e.count(t))
 }
 
-// requireAcceptedSoon posts a fresh signed webhook until it is accepted:
-// the room a closed connection gives back comes a moment later.
-func requireAcceptedSoon(t *testing.T, base string, e *whEnv) {
+// requireAcceptedSoon posts fresh signed bodies until one is accepted: the
+// room a closed connection gives back comes a moment later.
+func requireAcceptedSoon(t *testing.T, base string, e *whEnv, body func() []byte) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		body := whPayload(nil)
-		req, err := http.NewRequest(http.MethodPost, base+webhookPath, bytes.NewReader(body))
+		b := body()
+		req, err := http.NewRequest(http.MethodPost, base+webhookPath, bytes.NewReader(b))
 		require.NoError(t, err)
-		for k, v := range signedHeaders(whSecret, e.now.Format(time.RFC3339), body) {
+		for k, v := range signedHeaders(whSecret, e.now.Format(time.RFC3339), b) {
 			req.Header.Set(k, v)
 		}
 		res, err := http.DefaultClient.Do(req)
@@ -253,7 +274,9 @@ func TestWebhookSlowSenderLosesItsRoom(t *testing.T) {
 	status, _, answer := slow.response()
 	require.Equal(t, http.StatusBadRequest, status, string(answer))
 	require.Contains(t, string(answer), "too slowly")
-	requireAcceptedSoon(t, srv.URL, e)
+	requireAcceptedSoon(t, srv.URL, e, func() []byte {
+		return whPayload(map[string]any{"body_text": strings.Repeat("x", whMaxBody-1000)})
+	})
 }
 
 // TestWebhookChunkedBodyLimit: a body without Content-Length reserves the
