@@ -67,8 +67,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Webhook: handlers.WebhookConfig{
 			Secret: cfg.WebhookSecret, Tolerance: cfg.WebhookTolerance,
 			MaxBodyBytes: cfg.WebhookMaxBodyBytes, Timeout: 8 * time.Second,
+			UnverifiedMaxBytes: cfg.WebhookUnverifiedMaxBytes,
 		},
-		AdminToken: cfg.AdminAPIToken,
+		AdminToken:            cfg.AdminAPIToken,
+		AuthFailuresPerMinute: cfg.AuthFailuresPerMinute,
+		TrustedProxies:        cfg.Proxies(),
 	}
 	if cfg.RunsWeb() {
 		deps.Intake = intake.New(db, async, queue, log)

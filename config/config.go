@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -43,6 +44,17 @@ type Config struct {
 	WebhookMaxBodyBytes int64         `mapstructure:"WEBHOOK_MAX_BODY_BYTES"`
 	AdminAPIToken       string        `mapstructure:"ADMIN_API_TOKEN"`
 	PublicBaseURL       string        `mapstructure:"PUBLIC_BASE_URL"`
+
+	// WebhookUnverifiedMaxBytes bounds the bytes of webhook bodies held at
+	// once before their signature is checked (DESIGN.md §5, §6.6).
+	WebhookUnverifiedMaxBytes int64 `mapstructure:"WEBHOOK_UNVERIFIED_MAX_BYTES"`
+	// AuthFailuresPerMinute is how many failed admin authentications one
+	// client address may make per minute before it gets 429.
+	AuthFailuresPerMinute int `mapstructure:"AUTH_FAILURES_PER_MINUTE"`
+	// TrustedProxies lists the addresses (IPs or CIDRs, comma-separated)
+	// whose X-Forwarded-For and X-Forwarded-Proto are believed; empty
+	// believes nobody.
+	TrustedProxies string `mapstructure:"TRUSTED_PROXIES"`
 
 	WorkerConcurrency int           `mapstructure:"WORKER_CONCURRENCY"`
 	JobMaxRetries     int           `mapstructure:"JOB_MAX_RETRIES"`
@@ -151,6 +163,10 @@ var defaults = map[string]any{
 	"ZENDESK_API_TOKEN": "",
 	// Empty: <ZENDESK_SUBDOMAIN>.zendesk.com and *.zdusercontent.com.
 	"ATTACHMENT_ALLOWED_HOSTS": "",
+
+	"WEBHOOK_UNVERIFIED_MAX_BYTES": 32 << 20,
+	"AUTH_FAILURES_PER_MINUTE":     20,
+	"TRUSTED_PROXIES":              "",
 }
 
 // Load reads settings from getenv, over an optional file (CONFIG_FILE: .env,
@@ -272,6 +288,9 @@ func (c *Config) rules() []rule {
 		{optionalAddress(c.NotifyEmail), "NOTIFY_EMAIL: not a valid e-mail address"},
 		{oneOf(strings.ToLower(c.LogLevel), "debug", "info", "warn", "error"), "LOG_LEVEL: must be debug, info, warn or error"},
 		{oneOf(c.LogFormat, "json", "text"), "LOG_FORMAT: must be json or text"},
+		{c.WebhookUnverifiedMaxBytes >= c.WebhookMaxBodyBytes,
+			"WEBHOOK_UNVERIFIED_MAX_BYTES: must be at least WEBHOOK_MAX_BODY_BYTES (one body must fit)"},
+		{validProxies(c.TrustedProxies), "TRUSTED_PROXIES: must be comma-separated IP addresses or CIDR ranges"},
 	}
 }
 
@@ -302,6 +321,8 @@ func (c *Config) ranges() []rule {
 		in("ATTACHMENT_MAX_PAGES", c.AttachmentMaxPages > 0 && c.AttachmentMaxPages <= 1000),
 		in("ATTACHMENT_TIMEOUT", c.AttachmentTimeout >= time.Second),
 		in("ATTACHMENT_TEXT_MAX_CHARS", c.AttachmentTextMaxChars > 0 && c.AttachmentTextMaxChars <= 10_000_000),
+		in("WEBHOOK_UNVERIFIED_MAX_BYTES", c.WebhookUnverifiedMaxBytes > 0),
+		in("AUTH_FAILURES_PER_MINUTE", c.AuthFailuresPerMinute > 0),
 	}
 }
 
@@ -331,6 +352,30 @@ func (c *Config) AttachmentFetch() fetch.Config {
 		AllowedHosts: c.AttachmentAllowedHosts,
 		AllowHTTP:    !c.Production(),
 	}
+}
+
+// Proxies returns TRUSTED_PROXIES as a list, empty entries dropped.
+func (c *Config) Proxies() []string {
+	var out []string
+	for p := range strings.SplitSeq(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// validProxies reports whether every entry is an IP address or a CIDR range.
+func validProxies(list string) bool {
+	for _, p := range (&Config{TrustedProxies: list}).Proxies() {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Production reports whether ENVIRONMENT=production.

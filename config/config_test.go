@@ -42,6 +42,9 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "creditor_matcher", cfg.RedisNamespace)
 	require.Equal(t, 5*time.Minute, cfg.WebhookTolerance)
 	require.Equal(t, int64(5<<20), cfg.WebhookMaxBodyBytes)
+	require.Equal(t, int64(32<<20), cfg.WebhookUnverifiedMaxBytes)
+	require.Equal(t, 20, cfg.AuthFailuresPerMinute)
+	require.Empty(t, cfg.Proxies())
 	require.Equal(t, 4, cfg.WorkerConcurrency)
 	require.Equal(t, 5, cfg.JobMaxRetries)
 	require.Equal(t, 15*time.Second, cfg.JobMinBackoff)
@@ -336,6 +339,7 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		"OUTBOX_INTERVAL": "0s", "OUTBOX_MAX_ATTEMPTS": "0", "RECONCILE_INTERVAL": "0s", "SMTP_PORT": "65536",
 		"ATTACHMENT_MAX_BYTES": "1073741825", "ATTACHMENT_MAX_PAGES": "1001", "ATTACHMENT_TIMEOUT": "999ms",
 		"ATTACHMENT_TEXT_MAX_CHARS": "0",
+		"AUTH_FAILURES_PER_MINUTE":  "0",
 	}
 	type ruleCase struct {
 		env  map[string]string
@@ -386,6 +390,14 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		{map[string]string{"ATTACHMENT_ALLOWED_HOSTS": "https://files.example"}, []string{
 			"ATTACHMENT_ALLOWED_HOSTS: entry 1: must be a comma-separated list of host, host:port, *.domain or *.domain:port",
 		}},
+		{map[string]string{"WEBHOOK_UNVERIFIED_MAX_BYTES": "1024"}, []string{
+			"WEBHOOK_UNVERIFIED_MAX_BYTES: must be at least WEBHOOK_MAX_BODY_BYTES (one body must fit)"}},
+		{map[string]string{"WEBHOOK_UNVERIFIED_MAX_BYTES": "0", "WEBHOOK_MAX_BODY_BYTES": "0"}, []string{
+			"WEBHOOK_MAX_BODY_BYTES: out of range", "WEBHOOK_UNVERIFIED_MAX_BYTES: out of range"}},
+		{map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, render"}, []string{
+			"TRUSTED_PROXIES: must be comma-separated IP addresses or CIDR ranges"}},
+		{map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, []string{
+			"TRUSTED_PROXIES: must be comma-separated IP addresses or CIDR ranges"}},
 	}
 	for name, val := range outOfRange {
 		cases = append(cases, ruleCase{map[string]string{name: val}, []string{name + ": out of range"}})
@@ -415,6 +427,8 @@ func TestRuleEdgesPass(t *testing.T) {
 		{"ATTACHMENT_ALLOWED_HOSTS": "kanzlei.zendesk.com, *.zdusercontent.com, 127.0.0.1:8443, [::1]:9443,"},
 		{"ATTACHMENT_MAX_BYTES": "1073741824"}, {"ATTACHMENT_MAX_PAGES": "1000"}, {"ATTACHMENT_MAX_PAGES": "1"},
 		{"ATTACHMENT_TIMEOUT": "1s"}, {"ATTACHMENT_TEXT_MAX_CHARS": "10000000"},
+		{"WEBHOOK_UNVERIFIED_MAX_BYTES": "5242880"}, {"AUTH_FAILURES_PER_MINUTE": "1"},
+		{"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8,"},
 	} {
 		require.NoError(t, load(t, ok).Validate(), "%v", ok)
 	}
@@ -498,4 +512,11 @@ func TestAttachmentFetch(t *testing.T) {
 	prod := maps.Clone(zendesk)
 	prod["ENVIRONMENT"] = "production"
 	require.False(t, load(t, prod).AttachmentFetch().AllowHTTP)
+}
+
+func TestProxiesList(t *testing.T) {
+	t.Parallel()
+	cfg := load(t, map[string]string{"TRUSTED_PROXIES": " 10.0.0.0/8, ,192.168.1.7 ,"})
+	require.NoError(t, cfg.Validate())
+	require.Equal(t, []string{"10.0.0.0/8", "192.168.1.7"}, cfg.Proxies())
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -22,23 +23,54 @@ type adminPages struct {
 	svc   JobService
 	token string
 	sess  *sessions
+	store SessionStore
 	pages map[string]*template.Template
 	now   func() time.Time
+	// throttle counts failed sign-ins, together with wrong bearer tokens.
+	throttle *authThrottle
 }
 
-func newAdminPages(log *slog.Logger, svc JobService, token string, ttl time.Duration, now func() time.Time) *adminPages {
-	return &adminPages{log: log, svc: svc, token: token, sess: newSessions(token, ttl, now), pages: parsePages(), now: now}
+func newAdminPages(d Deps, throttle *authThrottle) *adminPages {
+	a := &adminPages{log: d.Log, svc: d.Jobs, token: d.AdminToken, sess: newSessions(d.AdminToken, d.AdminSessionTTL, d.Now),
+		store: d.Sessions, pages: parsePages(), now: d.Now, throttle: throttle}
+	if a.store == nil {
+		a.store = newMemorySessions(a.sess.ttl, d.Now)
+	}
+	return a
 }
 
-// csrfKey is where requireSession leaves the session's form token.
-const csrfKey = "admin_csrf"
+// Where requireSession leaves the session's form token and id.
+const (
+	csrfKey      = "admin_csrf"
+	sessionIDKey = "admin_session_id"
+)
+
+// signedIn returns the session of the request's cookie when its signature
+// and expiry verify and the store still holds it active.
+func (a *adminPages) signedIn(c *gin.Context) (session, bool, error) {
+	v, err := c.Cookie(sessionCookie)
+	if err != nil {
+		return session{}, false, nil
+	}
+	sess, ok := a.sess.verify(v)
+	if !ok {
+		return session{}, false, nil
+	}
+	active, err := a.store.Active(c.Request.Context(), sess.id())
+	return sess, active, err
+}
 
 // requireSession admits requests with a valid session cookie and sends
-// everyone else to the sign-in page.
+// everyone else to the sign-in page. When the store cannot answer, it
+// fails closed with an error page.
 func (a *adminPages) requireSession(c *gin.Context) {
-	v, err := c.Cookie(sessionCookie)
-	sess, ok := a.sess.verify(v)
-	if err != nil || !ok {
+	sess, ok, err := a.signedIn(c)
+	if err != nil {
+		c.Abort()
+		pageError(c, a.log, a.pages, "", fmt.Errorf("check admin session: %w", err))
+		return
+	}
+	if !ok {
 		target := "/admin/login"
 		if c.Request.Method == http.MethodGet && c.Request.URL.Path != "/admin" {
 			target += "?next=" + url.QueryEscape(c.Request.URL.Path)
@@ -48,6 +80,7 @@ func (a *adminPages) requireSession(c *gin.Context) {
 		return
 	}
 	c.Set(csrfKey, a.sess.csrf(sess))
+	c.Set(sessionIDKey, sess.id())
 	c.Next()
 }
 
@@ -72,11 +105,9 @@ type loginView struct {
 }
 
 func (a *adminPages) loginForm(c *gin.Context) {
-	if v, err := c.Cookie(sessionCookie); err == nil {
-		if _, ok := a.sess.verify(v); ok {
-			c.Redirect(http.StatusSeeOther, "/admin")
-			return
-		}
+	if _, ok, err := a.signedIn(c); ok && err == nil {
+		c.Redirect(http.StatusSeeOther, "/admin")
+		return
 	}
 	a.showLogin(c, http.StatusOK, safeNext(c.Query("next")), "")
 }
@@ -97,22 +128,42 @@ func (a *adminPages) login(c *gin.Context) {
 		a.showLogin(c, http.StatusForbidden, next, "The sign-in form expired. Please try again.")
 		return
 	}
+	addr := c.ClientIP()
+	if wait, blocked := a.throttle.blocked(addr); blocked {
+		a.log.WarnContext(c.Request.Context(), "admin sign-in refused: too many failed authentications")
+		c.Header("Retry-After", retryAfter(wait))
+		a.showLogin(c, http.StatusTooManyRequests, next, "Too many failed sign-ins from your address. Please wait a minute, then try again.")
+		return
+	}
 	if !tokenMatches(a.token, c.PostForm("token")) {
+		a.throttle.fail(addr)
 		a.log.WarnContext(c.Request.Context(), "admin sign-in refused")
 		a.showLogin(c, http.StatusUnauthorized, next, "That token is not valid.")
 		return
 	}
+	value, sess, expires := a.sess.issue()
+	if err := a.store.Create(c.Request.Context(), sess.id(), expires); err != nil {
+		pageError(c, a.log, a.pages, "", fmt.Errorf("create admin session: %w", err))
+		return
+	}
 	setCookie(c.Writer, c.Request, loginCSRFCookie, "", "/admin/login", 0)
-	setCookie(c.Writer, c.Request, sessionCookie, a.sess.issue(), "/admin", a.sess.ttl)
+	setCookie(c.Writer, c.Request, sessionCookie, value, "/admin", a.sess.ttl)
 	a.log.InfoContext(c.Request.Context(), "admin signed in")
 	c.Redirect(http.StatusSeeOther, next)
 }
 
+// logout ends the session on the server, so a copy of the cookie stops
+// working too, and clears it in the browser.
 func (a *adminPages) logout(c *gin.Context) {
 	if !a.checkCSRF(c) {
 		return
 	}
 	setCookie(c.Writer, c.Request, sessionCookie, "", "/admin", 0)
+	if err := a.store.Revoke(c.Request.Context(), c.GetString(sessionIDKey)); err != nil {
+		pageError(c, a.log, a.pages, "", fmt.Errorf("revoke admin session: %w", err))
+		return
+	}
+	a.log.InfoContext(c.Request.Context(), "admin signed out")
 	c.Redirect(http.StatusSeeOther, "/admin/login")
 }
 

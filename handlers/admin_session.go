@@ -15,7 +15,8 @@ import (
 // Admin page cookies. The session cookie holds an HMAC-signed expiry and a
 // random nonce, never the admin token; the signing key is derived from the
 // token, so rotating ADMIN_API_TOKEN signs every session out, and every web
-// process accepts the sessions of the others without shared state.
+// process can check the others' cookies without shared state. Sign-out is
+// the SessionStore's part: it revokes the nonce on the server.
 const (
 	sessionCookie    = "matcher_admin_session"
 	loginCSRFCookie  = "matcher_admin_login"
@@ -45,21 +46,27 @@ func newSessions(adminToken string, ttl time.Duration, now func() time.Time) *se
 	return s
 }
 
-// session is a verified session value; its nonce keys the form token.
+// session is a verified session value; its nonce keys the form token and,
+// encoded, is its id in the SessionStore.
 type session struct {
 	nonce []byte
 }
 
-// issue returns a new signed session value.
-func (s *sessions) issue() string {
+// id names the session in the SessionStore.
+func (s session) id() string { return base64.RawURLEncoding.EncodeToString(s.nonce) }
+
+// issue returns a new signed session value, the session and its expiry.
+func (s *sessions) issue() (value string, sess session, expires time.Time) {
+	expires = s.now().Add(s.ttl)
 	payload := make([]byte, 8+sessionNonceSize)
-	binary.BigEndian.PutUint64(payload, uint64(s.now().Add(s.ttl).Unix()))
+	binary.BigEndian.PutUint64(payload, uint64(expires.Unix()))
 	_, _ = rand.Read(payload[8:])
 	enc := base64.RawURLEncoding
-	return enc.EncodeToString(payload) + "." + enc.EncodeToString(s.sign("session", payload))
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(s.sign("session", payload)), session{nonce: payload[8:]}, expires
 }
 
-// verify checks the signature and expiry of a session value.
+// verify checks the signature and expiry of a session value: the cheap
+// first check, before the SessionStore is asked.
 func (s *sessions) verify(v string) (session, bool) {
 	if s.key == nil {
 		return session{}, false
@@ -110,9 +117,11 @@ func randomToken() string {
 }
 
 // secureRequest reports whether the browser reached us over TLS, directly
-// or through a proxy that terminates it (Render does); cookies get Secure then.
+// or through a proxy that terminates it (Render does); cookies get Secure
+// then. Unlike HSTS it believes X-Forwarded-Proto from any peer: a forged
+// "https" only makes the forger's own cookie stricter.
 func secureRequest(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	return r.TLS != nil || forwardedProto(r) == "https"
 }
 
 func setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge time.Duration) {

@@ -197,6 +197,11 @@ func TestAdminPagesListDetailRetry(t *testing.T) {
 	res = b.do(http.MethodGet, "/admin?status=bogus", nil)
 	require.Equal(t, http.StatusBadRequest, res.StatusCode)
 	require.Contains(t, b.last, "unknown status")
+	for _, bad := range []string{"%00", "%ff%fe"} {
+		res = b.do(http.MethodGet, "/admin?from="+bad, nil)
+		require.Equal(t, http.StatusBadRequest, res.StatusCode, bad)
+		require.Contains(t, b.last, "from", bad)
+	}
 
 	res = b.do(http.MethodGet, fmt.Sprintf("/admin/jobs/%d", id), nil)
 	require.Equal(t, http.StatusOK, res.StatusCode)

@@ -19,6 +19,7 @@ var statusOf = map[string]int{
 	models.ENOTFOUND:     http.StatusNotFound,
 	models.ECONFLICT:     http.StatusConflict,
 	models.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	models.ETOOMANY:      http.StatusTooManyRequests,
 	models.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	models.EINTERNAL:     http.StatusInternalServerError,
 }

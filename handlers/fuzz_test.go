@@ -26,7 +26,8 @@ var fuzzNow = time.Date(2026, 3, 25, 5, 9, 27, 0, time.UTC)
 
 // fuzzAcceptor stands in for intake at the service boundary: it checks that
 // what the handler hands over could be stored (PostgreSQL rejects NUL bytes
-// and invalid UTF-8 in text, and \u0000 in jsonb) and answers a fixed result.
+// and invalid UTF-8 in text, and \u0000 in jsonb), also as a failed email
+// with its problems, warnings and raw payload, and answers a fixed result.
 type fuzzAcceptor struct{ problem string }
 
 func (a *fuzzAcceptor) Accept(_ context.Context, e intake.Email) (intake.Result, error) {
@@ -47,13 +48,27 @@ func storableProblem(e intake.Email) string {
 			return "attachment url not https: " + a.URL
 		}
 	}
+	for k, v := range e.Problems {
+		texts["problem "+k] = k + v
+	}
+	for i, w := range e.Warnings {
+		texts[fmt.Sprintf("warning %d", i)] = w
+	}
+	if e.DedupKey == "" {
+		return "no dedup key"
+	}
+	if len(e.Problems) > 0 {
+		// Kept failed with its raw body (intake); its fields may be empty.
+		if len(e.RawPayload) == 0 {
+			return "problems without the raw payload"
+		}
+	} else if e.TicketID == "" || e.FromEmail == "" {
+		return "required field empty"
+	}
 	for name, s := range texts {
 		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
 			return fmt.Sprintf("%s not storable: %q", name, s)
 		}
-	}
-	if e.TicketID == "" || e.FromEmail == "" || e.DedupKey == "" {
-		return "required field empty"
 	}
 	if y := e.ReceivedAt.Year(); y < 2000 || y > 3000 {
 		return fmt.Sprintf("received_at out of range: %v", e.ReceivedAt)

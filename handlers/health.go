@@ -11,7 +11,13 @@ import (
 // Pinger checks one dependency.
 type Pinger func(ctx context.Context) error
 
+// handleHealthz answers liveness; HEAD (some load balancers probe with it)
+// gets the status alone.
 func handleHealthz(c *gin.Context) {
+	if c.Request.Method == http.MethodHead {
+		c.Status(http.StatusOK)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
@@ -28,6 +34,10 @@ func handleReadyz(checks map[string]Pinger) gin.HandlerFunc {
 				continue
 			}
 			status[name] = "ok"
+		}
+		if c.Request.Method == http.MethodHead {
+			c.Status(code)
+			return
 		}
 		if code != http.StatusOK {
 			c.JSON(code, gin.H{"status": "unavailable", "checks": status})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -117,6 +118,9 @@ func decodeBulkRetry(w http.ResponseWriter, r *http.Request) (jobs.BulkRetry, er
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return jobs.BulkRetry{}, models.Errorf(models.EINVALID, "body must be a JSON object with known fields: %s", jsonProblem(err))
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return jobs.BulkRetry{}, models.Errorf(models.EINVALID, "body must be one JSON object, with nothing after it")
 	}
 	fields := map[string]string{}
 	b := jobs.BulkRetry{Status: models.Status(p.Status), From: p.From, DryRun: p.DryRun}

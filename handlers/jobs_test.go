@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -81,14 +82,15 @@ type jobsEnv struct {
 	down   *atomic.Bool // makes /readyz report postgres down
 }
 
-func newJobsEnv(t *testing.T) *jobsEnv {
+// newJobsEnv starts the server; change adjusts its dependencies first.
+func newJobsEnv(t *testing.T, change ...func(*handlers.Deps)) *jobsEnv {
 	t.Helper()
 	db := apptest.NewDB(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	env := &jobsEnv{db: db, pusher: &recordingPusher{}, clock: &clock{}, down: &atomic.Bool{}}
 	reg.MustRegister(jobs.NewCollector(db.DB, nil, log))
-	h := handlers.NewServer(handlers.Deps{
+	d := handlers.Deps{
 		Log:      log,
 		Metrics:  handlers.NewMetrics(reg),
 		Gatherer: reg,
@@ -103,8 +105,14 @@ func newJobsEnv(t *testing.T) *jobsEnv {
 		AdminToken: adminToken,
 		Now:        env.clock.now,
 		Jobs:       jobs.New(db.DB, env.pusher, log),
-	})
-	env.srv = httptest.NewServer(h)
+		// Tests send many wrong tokens from 127.0.0.1; the throttle's own
+		// tests set their limit.
+		AuthFailuresPerMinute: 1 << 20,
+	}
+	for _, f := range change {
+		f(&d)
+	}
+	env.srv = httptest.NewServer(handlers.NewServer(d))
 	t.Cleanup(env.srv.Close)
 	return env
 }
@@ -288,6 +296,21 @@ func TestListJobsRejectsBadParameters(t *testing.T) {
 		"cursor=" + string(tampered):       "cursor",
 		"from=" + strings.Repeat("a", 400): "from",
 		"since=2026-03-26T00:00:00Z&until=2026-03-25T00:00:00Z": "until",
+		// Text PostgreSQL cannot take (issue 14): 400 naming the field, not a 500.
+		"from=%00":      "from",
+		"from=a%00b":    "from",
+		"from=%ff%fe":   "from",
+		"from=in%c3":    "from",
+		"status=%00":    "status",
+		"status=%ff":    "status",
+		"since=%00":     "since",
+		"limit=%00":     "limit",
+		"cursor=%00":    "cursor",
+		"cursor=%ff%fe": "cursor",
+		// Cursors carry a checksum, not a secret: a made-up position must not reach SQL.
+		"cursor=" + jobs.Cursor{ReceivedAt: time.UnixMicro(math.MinInt64), ID: 5}.Encode(): "cursor",
+		"cursor=" + jobs.Cursor{ReceivedAt: time.UnixMicro(math.MaxInt64), ID: 5}.Encode(): "cursor",
+		"cursor=" + jobs.Cursor{ReceivedAt: time.Now(), ID: math.MaxUint64}.Encode():       "cursor",
 	}
 	for q, field := range cases {
 		code, body := e.admin(t, http.MethodGet, "/api/v1/jobs?"+q, nil)
@@ -484,6 +507,12 @@ func TestRetryJobsBulk(t *testing.T) {
 	require.Equal(t, models.StatusFailed, still.ProcessingStatus)
 
 	bad := map[string]any{
+		`{"status":"failed","from":"\u0000"}`:  "from",
+		`{"status":"failed","from":"a\u0000"}`: "from",
+		`{"status":"fai\u0000led"}`:            "status",
+		`{"status":"failed","since":"\u0000"}`: "since",
+		`{"status":"failed"} {}`:               "",
+		`{"status":"failed"}x`:                 "",
 		`{"dry_run":true}`:                     "status",
 		`{"status":"completed"}`:               "status",
 		`{"status":"queued","dry_run":true}`:   "status",

@@ -46,23 +46,57 @@ func requestLog(log *slog.Logger, m *Metrics) gin.HandlerFunc {
 		if route == "/healthz" || route == "/readyz" || route == "/metrics" {
 			level = slog.LevelDebug
 		}
-		log.Log(c.Request.Context(), level, "request", "request_id", id, "method", c.Request.Method,
-			"route", route, "status", status, "duration_ms", float64(d.Microseconds())/1000)
+		attrs := []any{"request_id", id, "method", c.Request.Method, "route", route, "status", status,
+			"duration_ms", float64(d.Microseconds()) / 1000}
+		if more, ok := c.Get(logAttrsKey); ok {
+			attrs = append(attrs, more.([]any)...)
+		}
+		log.Log(c.Request.Context(), level, "request", attrs...)
 	}
+}
+
+// logAttrsKey holds attributes a handler adds to its request's log line.
+const logAttrsKey = "log_attrs"
+
+// addLogAttrs adds key-value pairs (ids and counts only) to the request's
+// one log line.
+func addLogAttrs(c *gin.Context, kv ...any) {
+	prev, _ := c.Get(logAttrsKey)
+	list, _ := prev.([]any)
+	c.Set(logAttrsKey, append(list, kv...))
 }
 
 // requireToken admits requests bearing the admin token, compared in constant
 // time. With no token configured (development), admin routes stay closed.
-func requireToken(log *slog.Logger, token string) gin.HandlerFunc {
+// A wrong token counts against the client's address; an address past the
+// limit gets 429 until its window ends (authThrottle).
+func requireToken(log *slog.Logger, token string, throttle *authThrottle) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		given, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		addr := c.ClientIP()
+		if wait, blocked := throttle.blocked(addr); blocked {
+			log.WarnContext(c.Request.Context(), "admin api refused: too many failed authentications")
+			c.Header("Retry-After", retryAfter(wait))
+			writeError(c, log, models.Errorf(models.ETOOMANY, "too many failed authentications from this address, retry later"))
+			return
+		}
+		header := c.GetHeader("Authorization")
+		given, ok := strings.CutPrefix(header, "Bearer ")
 		if !ok || !tokenMatches(token, given) {
+			if header != "" { // a guess; a request without credentials is none
+				throttle.fail(addr)
+			}
 			c.Header("WWW-Authenticate", `Bearer realm="admin"`)
 			writeError(c, log, models.Errorf(models.EUNAUTHORIZED, "missing or invalid admin token"))
 			return
 		}
 		c.Next()
 	}
+}
+
+// noStore keeps answers that carry personal data out of every cache.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
 }
 
 // tokenMatches compares in constant time; an unset token never matches.

@@ -20,6 +20,10 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
+// zendeskTestSecret is the key Zendesk signs its "Test webhook" deliveries
+// with, as its documentation publishes it.
+const zendeskTestSecret = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
+
 // schemaChecker validates JSON values against the OpenAPI 3.0 subset the
 // document uses: $ref, type, nullable, required, properties,
 // additionalProperties, items, enum, oneOf, maxItems, maxLength, minimum,
@@ -192,8 +196,8 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	loginForm2 := newBrowser(t, e)
 	loginForm2.do(http.MethodGet, "/admin/login", nil)
 
-	req := func(method, path, auth, body string, header ...string) *http.Request {
-		r, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	reqAt := func(base, method, path, auth, body string, header ...string) *http.Request {
+		r, err := http.NewRequest(method, base+path, strings.NewReader(body))
 		require.NoError(t, err)
 		if auth != "" {
 			r.Header.Set("Authorization", "Bearer "+auth)
@@ -203,12 +207,16 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		}
 		return r
 	}
-	webhook := func(body string) *http.Request {
+	req := func(method, path, auth, body string, header ...string) *http.Request {
+		return reqAt(e.srv.URL, method, path, auth, body, header...)
+	}
+	signedWith := func(secret, body string) *http.Request {
 		ts := time.Now().UTC().Format(time.RFC3339)
 		return req(http.MethodPost, "/api/v1/zendesk/webhook", "", body,
 			"Content-Type", "application/json", "X-Zendesk-Webhook-Signature-Timestamp", ts,
-			"X-Zendesk-Webhook-Signature", handlers.Sign(webhookSecret, ts, []byte(body)))
+			"X-Zendesk-Webhook-Signature", handlers.Sign(secret, ts, []byte(body)))
 	}
+	webhook := func(body string) *http.Request { return signedWith(webhookSecret, body) }
 	form := func(path string, v url.Values) *http.Request {
 		return req(http.MethodPost, path, "", v.Encode(), "Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -227,13 +235,16 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	good := `{"ticket_id":123,"from_email":"a@creditor.example","body_text":"Forderung 100 EUR"}`
 	calls := []apiCall{
 		{hook, "post", webhook(good), nil, 200},
+		{hook, "post", signedWith(zendeskTestSecret, `{"text":"Test"}`), nil, 200},
 		{hook, "post", webhook(`{"ticket_id":"dup","from_email":"a@creditor.example","body_text":"x"}`), nil, 200},
-		{hook, "post", webhook(`{"from_email":"nope"}`), nil, 400},
+		{hook, "post", webhook(`[{"from_email":"a@creditor.example"}]`), nil, 400},
 		{hook, "post", req(http.MethodPost, hook, "", good), nil, 401},
 		{hook, "post", webhook(`{"body_text":"` + strings.Repeat("x", 5000) + `"}`), nil, 413},
 		{hook, "post", webhook(`{"ticket_id":"down","from_email":"a@creditor.example","body_text":"x"}`), nil, 503},
 		{"/healthz", "get", req(http.MethodGet, "/healthz", "", ""), nil, 200},
 		{"/readyz", "get", req(http.MethodGet, "/readyz", "", ""), nil, 200},
+		{"/healthz", "head", req(http.MethodHead, "/healthz", "", ""), nil, 200},
+		{"/readyz", "head", req(http.MethodHead, "/readyz", "", ""), nil, 200},
 		{"/metrics", "get", req(http.MethodGet, "/metrics", "", ""), nil, 200},
 		{"/api/v1/openapi.json", "get", req(http.MethodGet, "/api/v1/openapi.json", "", ""), nil, 200},
 		{list, "get", req(http.MethodGet, list+"?limit=2", adminToken, ""), nil, 200},
@@ -274,30 +285,47 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{logout, "post", form("/admin/logout", url.Values{"csrf_token": {csrf}}), signedIn.c, 303},
 	}
 	covered := map[string]bool{}
-	for _, c := range calls {
-		name := fmt.Sprintf("%s %s → %d", strings.ToUpper(c.method), c.path, c.want)
-		if c.client == nil {
-			c.client = anon
+	run := func(calls []apiCall) {
+		for _, c := range calls {
+			name := fmt.Sprintf("%s %s → %d", strings.ToUpper(c.method), c.path, c.want)
+			if c.client == nil {
+				c.client = anon
+			}
+			res, err := c.client.Do(c.req)
+			require.NoError(t, err, name)
+			body, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+			require.NoError(t, res.Body.Close())
+			require.Equal(t, c.want, res.StatusCode, "%s: %s", name, body)
+			covered[fmt.Sprintf("%s %s %d", c.method, c.path, res.StatusCode)] = true
+			checkResponse(t, checker, c, res, body, name)
 		}
-		res, err := c.client.Do(c.req)
-		require.NoError(t, err, name)
-		body, err := io.ReadAll(res.Body)
-		require.NoError(t, err)
-		require.NoError(t, res.Body.Close())
-		require.Equal(t, c.want, res.StatusCode, "%s: %s", name, body)
-		covered[fmt.Sprintf("%s %s %d", c.method, c.path, res.StatusCode)] = true
-		checkResponse(t, checker, c, res, body, name)
 	}
+	run(calls)
+
 	// readyz 503 needs the check down.
 	e.down.Store(true)
-	c := apiCall{"/readyz", "get", req(http.MethodGet, "/readyz", "", ""), anon, 503}
-	res, err = anon.Do(c.req)
-	require.NoError(t, err)
-	body, _ := io.ReadAll(res.Body)
-	require.NoError(t, res.Body.Close())
-	require.Equal(t, 503, res.StatusCode)
-	covered["get /readyz 503"] = true
-	checkResponse(t, checker, c, res, body, "GET /readyz → 503")
+	run([]apiCall{
+		{"/readyz", "get", req(http.MethodGet, "/readyz", "", ""), anon, 503},
+		{"/readyz", "head", req(http.MethodHead, "/readyz", "", ""), anon, 503},
+	})
+
+	// 429 needs an address past its failures: a server allowing one a minute.
+	th := newJobsEnv(t, func(d *handlers.Deps) { d.AuthFailuresPerMinute = 1 })
+	thLogin := newBrowser(t, th)
+	thLogin.do(http.MethodGet, "/admin/login", nil)
+	at := func(method, path, auth, body string, header ...string) *http.Request {
+		return reqAt(th.srv.URL, method, path, auth, body, header...)
+	}
+	run([]apiCall{
+		{list, "get", at(http.MethodGet, list, "wrong", ""), nil, 401},
+		{list, "get", at(http.MethodGet, list, adminToken, ""), nil, 429},
+		{one, "get", at(http.MethodGet, list+"/1", adminToken, ""), nil, 429},
+		{retry, "post", at(http.MethodPost, list+"/1/retry", adminToken, ""), nil, 429},
+		{bulk, "post", at(http.MethodPost, bulk, adminToken, `{"status":"failed"}`), nil, 429},
+		{login, "post", at(http.MethodPost, "/admin/login", "", url.Values{"csrf_token": {thLogin.csrf()}, "token": {adminToken}}.Encode(),
+			"Content-Type", "application/x-www-form-urlencoded"), thLogin.c, 429},
+	})
 
 	for path, item := range doc["paths"].(map[string]any) {
 		for method, op := range item.(map[string]any) {

@@ -27,6 +27,15 @@ type Deps struct {
 	Jobs JobService
 	// AdminSessionTTL is how long an admin page sign-in lasts (default 12h).
 	AdminSessionTTL time.Duration
+	// Sessions keeps admin page sessions on the server; nil keeps this
+	// process's sign-outs in memory only (see memorySessions).
+	Sessions SessionStore
+	// AuthFailuresPerMinute is how many failed admin authentications one
+	// client address may make per minute before it gets 429 (default 20).
+	AuthFailuresPerMinute int
+	// TrustedProxies (IPs or CIDRs) are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; none by default.
+	TrustedProxies []string
 }
 
 // NewServer returns the service's HTTP handler with every route.
@@ -37,14 +46,25 @@ func NewServer(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(requestLog(d.Log, d.Metrics), recovery(d.Log))
+	proxies, err := parseProxies(d.TrustedProxies)
+	if err == nil {
+		err = proxies.apply(r)
+	}
+	if err != nil { // config.Validate refuses such a list first
+		d.Log.Error("trusted proxies ignored", "error", err)
+		proxies = nil
+		_ = proxies.apply(r)
+	}
+	r.Use(requestLog(d.Log, d.Metrics), recovery(d.Log), hsts(proxies))
 	r.NoRoute(func(c *gin.Context) { writeError(c, d.Log, models.Errorf(models.ENOTFOUND, "no such route")) })
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "method_not_allowed", Message: "method not allowed"}})
 	})
 
 	r.GET("/healthz", handleHealthz)
+	r.HEAD("/healthz", handleHealthz)
 	r.GET("/readyz", handleReadyz(d.Checks))
+	r.HEAD("/readyz", handleReadyz(d.Checks))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 
 	if d.Intake != nil {
@@ -53,13 +73,14 @@ func NewServer(d Deps) http.Handler {
 
 	r.GET("/api/v1/openapi.json", handleOpenAPI)
 	if d.Jobs != nil {
-		admin := r.Group("/api/v1", requireToken(d.Log, d.AdminToken))
+		throttle := newAuthThrottle(d.AuthFailuresPerMinute, d.Now)
+		admin := r.Group("/api/v1", noStore, requireToken(d.Log, d.AdminToken, throttle))
 		admin.GET("/jobs", handleListJobs(d.Log, d.Jobs))
 		admin.POST("/jobs/retry", handleRetryJobs(d.Log, d.Jobs))
 		admin.GET("/jobs/:id", handleGetJob(d.Log, d.Jobs))
 		admin.POST("/jobs/:id/retry", handleRetryJob(d.Log, d.Jobs))
 
-		pages := newAdminPages(d.Log, d.Jobs, d.AdminToken, d.AdminSessionTTL, d.Now)
+		pages := newAdminPages(d, throttle)
 		signin := r.Group("/admin/login", pageHeaders)
 		signin.GET("", pages.loginForm)
 		signin.POST("", pages.login)

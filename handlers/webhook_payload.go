@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,68 +15,106 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
 )
 
-// webhookPayload is the Zendesk trigger's JSON body; unknown fields are ignored.
-type webhookPayload struct {
-	TicketID    json.RawMessage     `json:"ticket_id"`
-	FromEmail   *string             `json:"from_email"`
-	FromName    *string             `json:"from_name"`
-	Subject     *string             `json:"subject"`
-	BodyHTML    *string             `json:"body_html"`
-	BodyText    *string             `json:"body_text"`
-	ReceivedAt  *string             `json:"received_at"`
-	WebhookID   json.RawMessage     `json:"webhook_id"`
-	Attachments []attachmentPayload `json:"attachments"`
-}
-
-type attachmentPayload struct {
-	URL         string `json:"url"`
-	Filename    string `json:"filename"`
-	ContentType string `json:"content_type"`
-	Size        int64  `json:"size"`
-}
-
 // Field limits: generous for real mail, small enough to keep rows sane.
 const (
 	maxShortField   = 500
 	maxSubject      = 2000
 	maxAttachments  = 100
-	maxFutureSkew   = 24 * time.Hour
 	maxIDFieldRunes = 200
+	maxAddressBytes = 320
+	maxURLBytes     = 2000
 )
 
-// receivedAtLayouts are the date formats creditors' mail systems and Zendesk send.
-var receivedAtLayouts = []string{
-	time.RFC3339Nano, time.RFC3339, time.RFC1123Z, time.RFC1123, time.RFC822Z, time.RFC822,
-	"2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "02.01.2006 15:04:05", "02.01.2006 15:04",
+// decodeWebhook turns a verified raw body into an intake email. Only a body
+// that is not a JSON object is an error (EINVALID, 400). Zendesk never
+// retries a 400, so a signed object is never refused for its fields: what
+// is missing or unusable goes to Email.Problems (with the raw body in
+// RawPayload, so a fixed version can decode it again), and what tolerant
+// decoding fixed up goes to Email.Warnings. Unknown fields are ignored.
+func decodeWebhook(body []byte, now time.Time) (intake.Email, error) {
+	var fields map[string]json.RawMessage
+	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &fields) != nil {
+		return intake.Email{}, &models.Error{Code: models.EINVALID, Message: "body must be a JSON object"}
+	}
+	d := &payloadDecoder{problems: map[string]string{}}
+	e := intake.Email{
+		TicketID: d.id(fields["ticket_id"], "ticket_id", true),
+		FromName: d.text(fields["from_name"], "from_name", maxShortField),
+		Subject:  d.text(fields["subject"], "subject", maxSubject),
+		BodyHTML: d.text(fields["body_html"], "body_html", -1),
+		BodyText: d.text(fields["body_text"], "body_text", -1),
+	}
+	var nameInAddress string
+	e.FromEmail, nameInAddress = d.fromEmail(fields["from_email"])
+	if e.FromName == "" {
+		e.FromName = nameInAddress
+	}
+	e.ReceivedAt = d.receivedAt(fields["received_at"], now)
+	if e.WebhookID = d.id(fields["webhook_id"], "webhook_id", false); d.problems["webhook_id"] != "" {
+		// Optional and only a key: ignored, the body's digest deduplicates.
+		delete(d.problems, "webhook_id")
+		d.warn("webhook_id unusable (ignored; deduplicated by the body's digest)")
+	}
+	e.Attachments = d.attachments(fields["attachments"])
+	if strings.TrimSpace(e.BodyHTML) == "" && strings.TrimSpace(e.BodyText) == "" && len(e.Attachments) == 0 {
+		d.problem("body_text", "body_html or body_text (or an attachment) is required")
+	}
+	e.DedupKey = dedupKey(e.WebhookID, body)
+	e.Warnings = d.warnings
+	if len(d.problems) > 0 {
+		e.Problems, e.RawPayload = d.problems, body
+	}
+	return e, nil
 }
 
-// decodeWebhook turns a raw body into a validated intake email, or an EINVALID
-// error with a message per field. invocationID is the optional Zendesk header.
-func decodeWebhook(body []byte, invocationID string, now time.Time) (intake.Email, error) {
-	var p webhookPayload
-	if err := json.Unmarshal(body, &p); err != nil {
-		return intake.Email{}, &models.Error{Code: models.EINVALID, Message: "body must be a JSON object: " + jsonProblem(err)}
+// dedupKey identifies a delivery: Zendesk's webhook id when the body has
+// one, else the SHA-256 of the raw body, which a Zendesk retry resends
+// unchanged. The invocation id header is not signed, so it is no key.
+func dedupKey(webhookID string, body []byte) string {
+	if webhookID != "" {
+		return "webhook:" + webhookID
 	}
-	fields := map[string]string{}
-	e := intake.Email{
-		TicketID: idField(p.TicketID, "ticket_id", true, fields),
-		FromName: textField(p.FromName, "from_name", maxShortField, fields),
-		Subject:  textField(p.Subject, "subject", maxSubject, fields),
-		BodyHTML: textField(p.BodyHTML, "body_html", -1, fields),
-		BodyText: textField(p.BodyText, "body_text", -1, fields),
+	sum := sha256.Sum256(body)
+	return "body:" + hex.EncodeToString(sum[:])
+}
+
+// payloadDecoder collects, field by field, what is wrong and what was fixed.
+type payloadDecoder struct {
+	problems map[string]string
+	warnings []string
+}
+
+func (d *payloadDecoder) problem(field, msg string) {
+	if _, ok := d.problems[field]; !ok {
+		d.problems[field] = msg
 	}
-	e.WebhookID = idField(p.WebhookID, "webhook_id", false, fields)
-	e.FromEmail = emailField(p.FromEmail, fields)
-	e.ReceivedAt = receivedAt(p.ReceivedAt, now, fields)
-	e.Attachments = attachments(p.Attachments, fields)
-	if strings.TrimSpace(e.BodyHTML) == "" && strings.TrimSpace(e.BodyText) == "" && len(e.Attachments) == 0 {
-		fields["body_text"] = "body_html or body_text (or an attachment) is required"
+}
+
+func (d *payloadDecoder) warn(format string, args ...any) {
+	d.warnings = append(d.warnings, fmt.Sprintf(format, args...))
+}
+
+// absent reports whether a field is missing or null.
+func absent(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// str decodes a JSON string, made storable; a field of another type is a
+// problem named name. ok is false when the field is absent or not a string.
+func (d *payloadDecoder) str(raw json.RawMessage, name string) (s string, ok bool) {
+	if absent(raw) {
+		return "", false
 	}
-	if len(fields) > 0 {
-		return intake.Email{}, &models.Error{Code: models.EINVALID, Message: "invalid payload", Fields: fields}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		d.problem(name, "must be a string")
+		return "", false
 	}
-	e.DedupKey = dedupKey(e, invocationID, p.ReceivedAt)
-	return e, nil
+	cleaned := clean(s)
+	if cleaned != s {
+		d.warn("%s contained NUL characters or invalid UTF-8 (removed)", name)
+	}
+	return cleaned, true
 }
 
 // clean makes text storable in PostgreSQL: valid UTF-8, no NUL bytes.
@@ -92,136 +128,66 @@ func clean(s string) string {
 	return s
 }
 
-func textField(v *string, name string, limit int, fields map[string]string) string {
-	if v == nil {
-		return ""
-	}
-	s := strings.TrimSpace(clean(*v))
+// text decodes a trimmed string of at most limit runes (-1: no limit).
+func (d *payloadDecoder) text(raw json.RawMessage, name string, limit int) string {
+	s, _ := d.str(raw, name)
+	s = strings.TrimSpace(s)
 	if limit > 0 && utf8.RuneCountInString(s) > limit {
-		fields[name] = fmt.Sprintf("at most %d characters", limit)
+		d.problem(name, fmt.Sprintf("at most %d characters", limit))
 	}
 	return s
 }
 
-// idField accepts a string or a whole number, as Zendesk sends either.
-func idField(raw json.RawMessage, name string, required bool, fields map[string]string) string {
+// id accepts a string or a whole number, as Zendesk sends either.
+func (d *payloadDecoder) id(raw json.RawMessage, name string, required bool) string {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		if required {
-			fields[name] = "required"
-		}
-		return ""
-	}
 	var s string
-	if raw[0] == '"' {
-		if err := json.Unmarshal(raw, &s); err != nil {
-			fields[name] = "must be a string or a number"
-			return ""
-		}
-		s = strings.TrimSpace(clean(s))
-	} else {
-		n, err := strconv.ParseUint(string(raw), 10, 64)
-		if err != nil {
-			fields[name] = "must be a string or a positive whole number"
-			return ""
-		}
-		s = strconv.FormatUint(n, 10)
+	switch {
+	case absent(raw):
+	case raw[0] == '"':
+		s, _ = d.str(raw, name)
+		s = strings.TrimSpace(s)
+	case isWholeNumber(raw):
+		s = string(raw)
+	default:
+		d.problem(name, "must be a string or a positive whole number")
+		return ""
 	}
 	switch {
 	case s == "" && required:
-		fields[name] = "required"
+		d.problem(name, "required")
 	case utf8.RuneCountInString(s) > maxIDFieldRunes:
-		fields[name] = fmt.Sprintf("at most %d characters", maxIDFieldRunes)
+		d.problem(name, fmt.Sprintf("at most %d characters", maxIDFieldRunes))
+		return ""
 	}
 	return s
 }
 
-func emailField(v *string, fields map[string]string) string {
-	if v == nil || strings.TrimSpace(*v) == "" {
-		fields["from_email"] = "required"
-		return ""
-	}
-	s := strings.TrimSpace(clean(*v))
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || len(s) > 320 {
-		fields["from_email"] = "must be a valid e-mail address"
-		return ""
-	}
-	return strings.ToLower(addr.Address)
-}
-
-func receivedAt(v *string, now time.Time, fields map[string]string) time.Time {
-	if v == nil || strings.TrimSpace(*v) == "" {
-		return now
-	}
-	s := strings.TrimSpace(*v)
-	for _, layout := range receivedAtLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return checkReceivedAt(t, now, fields)
+// isWholeNumber reports whether a JSON number is written as plain digits.
+func isWholeNumber(raw []byte) bool {
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return false
 		}
 	}
-	if t, err := mail.ParseDate(s); err == nil {
-		return checkReceivedAt(t, now, fields)
-	}
-	fields["received_at"] = "must be an RFC 3339 or e-mail date"
-	return now
+	return len(raw) > 0
 }
 
-func checkReceivedAt(t, now time.Time, fields map[string]string) time.Time {
-	if t.After(now.Add(maxFutureSkew)) || t.Year() < 2000 {
-		fields["received_at"] = "is not a plausible date"
+// fromEmail takes the address from "address" or "Name <address>"; name is
+// the display name when one was given.
+func (d *payloadDecoder) fromEmail(raw json.RawMessage) (addr, name string) {
+	s, _ := d.str(raw, "from_email")
+	if s = strings.TrimSpace(s); s == "" {
+		d.problem("from_email", "required")
+		return "", ""
 	}
-	return t.UTC()
-}
-
-func attachments(in []attachmentPayload, fields map[string]string) []models.Attachment {
-	if len(in) > maxAttachments {
-		fields["attachments"] = fmt.Sprintf("at most %d attachments", maxAttachments)
-		return nil
+	a, err := mail.ParseAddress(s)
+	if err != nil || len(a.Address) > maxAddressBytes {
+		d.problem("from_email", "must be a valid e-mail address")
+		return "", ""
 	}
-	out := make([]models.Attachment, 0, len(in))
-	for i, a := range in {
-		u, err := url.Parse(strings.TrimSpace(a.URL))
-		if err != nil || u.Scheme != "https" || u.Host == "" || len(a.URL) > 2000 {
-			fields[fmt.Sprintf("attachments[%d].url", i)] = "must be an https URL"
-			continue
-		}
-		if a.Size < 0 {
-			fields[fmt.Sprintf("attachments[%d].size", i)] = "must not be negative"
-			continue
-		}
-		out = append(out, models.Attachment{
-			URL: u.String(), Filename: truncate(clean(a.Filename), maxShortField),
-			ContentType: truncate(clean(a.ContentType), maxShortField), Size: a.Size,
-		})
+	if a.Address != s {
+		d.warn("from_email given as Name <address>")
 	}
-	return out
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}
-
-// dedupKey identifies a delivery: Zendesk's webhook id, else the invocation
-// id Zendesk repeats on its own retries, else a hash of the content.
-func dedupKey(e intake.Email, invocationID string, receivedAt *string) string {
-	if e.WebhookID != "" {
-		return "webhook:" + e.WebhookID
-	}
-	if inv := strings.TrimSpace(clean(invocationID)); inv != "" && len(inv) <= maxIDFieldRunes {
-		return "invocation:" + inv
-	}
-	given := ""
-	if receivedAt != nil {
-		given = e.ReceivedAt.Format(time.RFC3339Nano)
-	}
-	h := sha256.New()
-	for _, s := range []string{e.TicketID, e.FromEmail, e.Subject, e.BodyHTML, e.BodyText, given} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return "content:" + hex.EncodeToString(h.Sum(nil))
+	return strings.ToLower(a.Address), strings.TrimSpace(clean(a.Name))
 }

@@ -14,6 +14,7 @@ const (
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"
 	ETOOLARGE     = "payload_too_large"
+	ETOOMANY      = "too_many_requests"
 	EUNAVAILABLE  = "unavailable"
 	EINTERNAL     = "internal"
 )

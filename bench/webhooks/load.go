@@ -81,7 +81,7 @@ func Run(ctx context.Context, cfg LoadConfig) (LoadResult, error) {
 	if err != nil {
 		return LoadResult{}, err
 	}
-	client := loopbackClient(cfg.Concurrency, cfg.Timeout)
+	client := LoopbackClient(cfg.Concurrency, cfg.Timeout)
 	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
@@ -146,7 +146,9 @@ func renderVariants(c *Corpus, n int) (frags [][]byte, lmin, lmax, lmean int, er
 	return frags, lmin, lmax, total / n, nil
 }
 
-func loopbackClient(conns int, timeout time.Duration) *http.Client {
+// LoopbackClient returns an HTTP client that dials 127.0.0.1 only, keeping
+// up to conns connections, each request bounded by timeout.
+func LoopbackClient(conns int, timeout time.Duration) *http.Client {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -26,11 +26,11 @@ type Pusher interface {
 	Push(ctx context.Context, ids ...uint64) error
 }
 
-// Email is a validated webhook email.
+// Email is a decoded webhook email.
 type Email struct {
 	TicketID    string
 	WebhookID   string // optional
-	DedupKey    string // webhook id, else invocation id, else a content hash
+	DedupKey    string // "webhook:" + webhook id, else "body:" + the raw body's SHA-256
 	FromEmail   string
 	FromName    string
 	Subject     string
@@ -38,6 +38,17 @@ type Email struct {
 	BodyText    string
 	ReceivedAt  time.Time
 	Attachments []models.Attachment
+
+	// Problems names, per field, what a signed delivery lacks or cannot
+	// use (e.g. "ticket_id": "required"). An email with problems is not
+	// processed: it is kept, failed, so staff see it (DESIGN.md §5).
+	Problems map[string]string
+	// Warnings lists what tolerant decoding fixed up, for intake_warnings
+	// (e.g. "from_email given as Name <address>").
+	Warnings []string
+	// RawPayload is the delivery's raw body, set when Problems is not
+	// empty, so a retry after a fix can decode it again (raw_payload).
+	RawPayload []byte
 }
 
 // Result says which email row the delivery maps to.
@@ -106,6 +117,9 @@ func (e Email) size() int {
 // answers 503 so Zendesk delivers it again.
 var ErrUnavailable = errors.New("database unavailable")
 
+// ErrUnusable refuses an email with Problems: it cannot be stored yet.
+var ErrUnusable = errors.New("webhook content unusable")
+
 const (
 	// writeTimeout bounds a batch's INSERT. It runs on behalf of several
 	// requests, so no single request's context bounds it; it stays below
@@ -123,6 +137,13 @@ const (
 // an error, even though its email may have been stored: Zendesk's retry then
 // gets "duplicate".
 func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
+	if len(e.Problems) > 0 {
+		// TODO(issue 14, step two, after the services/store move): store
+		// it as failed with raw_payload, intake_warnings and a processing
+		// error naming the fields, plus one failure alert, instead of
+		// refusing it. Warnings are not stored until then either.
+		return Result{}, fmt.Errorf("%w: %s", ErrUnusable, strings.Join(slices.Sorted(maps.Keys(e.Problems)), ", "))
+	}
 	r := &request{email: e}
 	if err := s.batch.Do(ctx, r); err != nil {
 		return Result{}, fmt.Errorf("%w: waiting for the batch: %w", ErrUnavailable, err)

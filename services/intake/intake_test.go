@@ -442,3 +442,21 @@ func awaitQueued(t *testing.T, s *Service, n int) {
 	t.Helper()
 	apptest.Eventually(t, 10*time.Second, func() bool { return s.batch.Queued() == n }, "%d requests queued", n)
 }
+
+// TestAcceptRefusesUnusableForNow: an email with Problems is refused with
+// ErrUnusable, naming the fields, and nothing is stored or queued. Issue 14,
+// step two: it is stored failed with its raw payload and one alert instead.
+func TestAcceptRefusesUnusableForNow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 2)
+	s := e.service(e.queue())
+	in := testEmail("unusable-" + apptest.RandomID())
+	in.TicketID = ""
+	in.Problems = map[string]string{"ticket_id": "required", "from_email": "must be a valid e-mail address"}
+	in.RawPayload = []byte(`{"from_email":"nope"}`)
+	_, err := s.Accept(context.Background(), in)
+	require.ErrorIs(t, err, ErrUnusable)
+	require.ErrorContains(t, err, "from_email, ticket_id")
+	require.Zero(t, countRows(t, e.durable))
+	require.Empty(t, readyIDs(t, e))
+}

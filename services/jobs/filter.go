@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,12 +42,31 @@ func (f Filter) Validate() error {
 	if f.Limit < 0 || f.Limit > MaxLimit {
 		fields["limit"] = fmt.Sprintf("must be between 1 and %d", MaxLimit)
 	}
+	if f.After != nil && !f.After.storable() {
+		fields["cursor"] = "is not a cursor this service issued"
+	}
 	rangeProblems(f.From, f.Since, f.Until, fields)
 	return fieldsError(fields)
 }
 
+// storable reports whether a cursor's position can reach SQL: its checksum
+// proves no origin (anyone can compute it), so a made-up id beyond bigint
+// or a time beyond timestamptz must be refused here, not by PostgreSQL.
+func (c Cursor) storable() bool {
+	y := c.ReceivedAt.Year()
+	return c.ID <= math.MaxInt64 && y >= 1 && y <= 9999
+}
+
+// rangeProblems checks the filters the list, the counts and the bulk retry
+// share. Text goes into SQL as a parameter, and PostgreSQL refuses invalid
+// UTF-8 and NUL in text with an error, so both are refused here first.
 func rangeProblems(from string, since, until *time.Time, fields map[string]string) {
-	if utf8.RuneCountInString(from) > maxFromRunes {
+	switch {
+	case !utf8.ValidString(from):
+		fields["from"] = "must be valid UTF-8 text"
+	case strings.IndexByte(from, 0) >= 0:
+		fields["from"] = "must not contain NUL characters"
+	case utf8.RuneCountInString(from) > maxFromRunes:
 		fields["from"] = fmt.Sprintf("at most %d characters", maxFromRunes)
 	}
 	if since != nil && until != nil && !since.Before(*until) {

@@ -171,3 +171,30 @@ func TestRetryBulkBatches(t *testing.T) {
 	_, err = b.svc.RetryBulk(ctx, jobs.BulkRetry{Status: models.StatusCompleted})
 	require.Equal(t, models.EINVALID, models.ErrorCode(err))
 }
+
+// TestValidateRefusesWhatPostgresCannotTake: text with NUL or invalid UTF-8
+// and cursor positions beyond bigint or timestamptz are EINVALID naming the
+// field, before any SQL (PostgreSQL would answer with an error, a 500).
+func TestValidateRefusesWhatPostgresCannotTake(t *testing.T) {
+	t.Parallel()
+	for _, from := range []string{"\x00", "a\x00b", "\xff\xfe", "in\xc3"} {
+		err := jobs.Filter{From: from}.Validate()
+		require.Equal(t, models.EINVALID, models.ErrorCode(err), "%q", from)
+		var e *models.Error
+		require.ErrorAs(t, err, &e)
+		require.Contains(t, e.Fields, "from")
+		err = jobs.BulkRetry{Status: models.StatusFailed, From: from}.Validate()
+		require.ErrorAs(t, err, &e)
+		require.Contains(t, e.Fields, "from", "bulk retry %q", from)
+	}
+	for _, c := range []jobs.Cursor{
+		{ReceivedAt: time.UnixMicro(-1 << 63), ID: 1},
+		{ReceivedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), ID: 1},
+		{ReceivedAt: time.Now(), ID: 1 << 63},
+	} {
+		var e *models.Error
+		require.ErrorAs(t, jobs.Filter{After: &c}.Validate(), &e)
+		require.Contains(t, e.Fields, "cursor")
+	}
+	require.NoError(t, jobs.Filter{From: "Inkasso ÄÖÜ", After: &jobs.Cursor{ReceivedAt: time.Now(), ID: 1 << 62}}.Validate())
+}
