@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 )
 
@@ -32,7 +33,7 @@ type PoolConfig struct {
 	JobTimeout      time.Duration
 	LeaseDuration   time.Duration
 	ShutdownTimeout time.Duration // soft: running jobs may finish within it
-	Retry           RetryPolicy
+	Retry           background.RetryPolicy
 	FetchWait       time.Duration // how long one BLMOVE blocks (at least 1s); bounds how fast Stop stops fetching
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 )
 
 func TestPoolCompletesJobs(t *testing.T) {
@@ -97,7 +98,7 @@ func TestPoolFailsWhenRetriesAreExhausted(t *testing.T) {
 		return "", models.Transient(errors.New("upstream 503"), 0)
 	})
 	cfg := b.poolConfig()
-	cfg.Retry = RetryPolicy{MaxRetries: 2, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	cfg.Retry = background.RetryPolicy{MaxRetries: 2, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	sched := NewScheduler(b.db.DB, b.queue, 10*time.Millisecond, b.log)
 	require.NoError(t, sched.Start(context.Background()))
 	t.Cleanup(sched.Stop)
@@ -254,19 +255,6 @@ func TestStopRequeuesInterruptedJobs(t *testing.T) {
 	require.Equal(t, models.OutcomeInterrupted, *a[0].Outcome)
 	require.Contains(t, b.ready(t), itoa(id))
 	p.Stop() // safe twice
-}
-
-func TestRetryPolicyDelay(t *testing.T) {
-	t.Parallel()
-	p := RetryPolicy{MaxRetries: 5, MinBackoff: time.Second, MaxBackoff: 10 * time.Second}
-	for n := 1; n <= 8; n++ {
-		d := p.Delay(n, 0)
-		require.LessOrEqual(t, d, 10*time.Second)
-		require.GreaterOrEqual(t, d, 500*time.Millisecond)
-	}
-	require.Equal(t, time.Minute, p.Delay(1, time.Minute))
-	// Grows: the 4th retry waits longer than the 1st's maximum.
-	require.Greater(t, p.Delay(4, 0), 1500*time.Millisecond)
 }
 
 func TestClassify(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 )
 
 // ReaperConfig tunes the reaper.
@@ -31,7 +32,7 @@ type Reaper struct {
 	queue   *Queue
 	metrics *Metrics
 	log     *slog.Logger
-	*Loop
+	*background.Loop
 }
 
 // NewReaper returns a reaper.
@@ -45,7 +46,7 @@ func NewReaper(cfg ReaperConfig, db *gorm.DB, q *Queue, m *Metrics, log *slog.Lo
 	r := &Reaper{cfg: cfg, db: db, queue: q, metrics: m, log: log}
 	// The loop runs once at Start, so a starting worker does not leave a
 	// backlog waiting for the first tick.
-	r.Loop = NewLoop("reaper", cfg.Interval, r.runOnce, log)
+	r.Loop = background.NewLoop("reaper", cfg.Interval, r.runOnce, log)
 	return r
 }
 

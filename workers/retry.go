@@ -4,37 +4,10 @@ import (
 	"errors"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
-
-// RetryPolicy decides how long an email waits after a transient failure.
-type RetryPolicy struct {
-	MaxRetries int
-	MinBackoff time.Duration
-	MaxBackoff time.Duration
-}
-
-// Delay returns the wait before retry number n (1-based): exponential from
-// MinBackoff with ±50 % jitter, capped at MaxBackoff, and never shorter than
-// an outside API's Retry-After.
-func (p RetryPolicy) Delay(n int, retryAfter time.Duration) time.Duration {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = p.MinBackoff
-	b.MaxInterval = p.MaxBackoff
-	b.Multiplier = 2
-	b.RandomizationFactor = 0.5
-	b.MaxElapsedTime = 0
-	b.Reset()
-	d := p.MinBackoff
-	for i := 0; i < n; i++ {
-		d = b.NextBackOff()
-	}
-	d = min(d, p.MaxBackoff)
-	return max(d, retryAfter)
-}
 
 // classify reports whether err is permanent (retrying cannot help) and any
 // Retry-After an outside API asked for. Timeouts, network and unknown errors

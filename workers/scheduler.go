@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 )
 
 // Scheduler moves retries whose backoff has elapsed from the Redis delayed
@@ -14,13 +16,13 @@ type Scheduler struct {
 	db    *gorm.DB
 	queue *Queue
 	batch int
-	*Loop
+	*background.Loop
 }
 
 // NewScheduler returns a scheduler ticking every interval; Start and Stop run it.
 func NewScheduler(db *gorm.DB, q *Queue, interval time.Duration, log *slog.Logger) *Scheduler {
 	s := &Scheduler{db: db, queue: q, batch: 500}
-	s.Loop = NewLoop("scheduler", interval, s.runOnce, log)
+	s.Loop = background.NewLoop("scheduler", interval, s.runOnce, log)
 	return s
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 )
 
 // bundle is what a workers test needs: its own schema, namespace and queue.
@@ -44,7 +45,7 @@ func (b *bundle) poolConfig() PoolConfig {
 	return PoolConfig{
 		Concurrency: 2, JobTimeout: 5 * time.Second, LeaseDuration: 3 * time.Second,
 		ShutdownTimeout: 2 * time.Second, FetchWait: time.Second,
-		Retry: RetryPolicy{MaxRetries: 3, MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
+		Retry: background.RetryPolicy{MaxRetries: 3, MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
-	"github.com/lawfirm/creditor-email-matcher/workers"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 )
 
 // Portal is what the reconciler needs of the portal sink: the answer an
@@ -98,7 +98,7 @@ type Reconciler struct {
 	drift    *prometheus.CounterVec
 	lastRun  prometheus.Gauge
 
-	*workers.Loop
+	*background.Loop
 }
 
 // reconcileLookback is how far back a run compares delivered syncs.
@@ -126,7 +126,7 @@ func NewReconciler(db *gorm.DB, portal Portal, interval time.Duration, reg prome
 	// The loop checks every interval/4 (and once at start, so frequent
 	// restarts cannot starve it) but runs only when a run is due; another
 	// process holding the lock is not a failure.
-	r.Loop = workers.NewLoop("portal reconciliation", max(interval/4, time.Millisecond), func(ctx context.Context) error {
+	r.Loop = background.NewLoop("portal reconciliation", max(interval/4, time.Millisecond), func(ctx context.Context) error {
 		if _, err := r.run(ctx, true); err != nil && !errors.Is(err, errReconcileBusy) {
 			return err
 		}

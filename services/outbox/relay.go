@@ -11,7 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
-	"github.com/lawfirm/creditor-email-matcher/workers"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 )
 
 // RelayConfig tunes the relay.
@@ -36,7 +36,7 @@ type Relay struct {
 	sinks   map[string]Sink
 	log     *slog.Logger
 	results *prometheus.CounterVec
-	*workers.Loop
+	*background.Loop
 }
 
 // NewRelay returns a relay delivering each kind through sinks[kind]; a kind
@@ -66,7 +66,7 @@ func NewRelay(cfg RelayConfig, db *gorm.DB, sinks map[string]Sink, reg prometheu
 			Help: "Outbox delivery attempts by kind and result (delivered, skipped, retry, failed).",
 		}, []string{"kind", "result"})}
 	reg.MustRegister(r.results)
-	r.Loop = workers.NewLoop("outbox relay", cfg.Interval, r.drain, log)
+	r.Loop = background.NewLoop("outbox relay", cfg.Interval, r.drain, log)
 	return r
 }
 
@@ -217,7 +217,7 @@ func (r *Relay) mark(ctx context.Context, msg models.OutboxMessage, result strin
 		if errors.As(cause, &te) {
 			after = te.RetryAfter
 		}
-		set["next_attempt_at"] = time.Now().Add(workers.RetryPolicy{MinBackoff: r.cfg.MinBackoff, MaxBackoff: r.cfg.MaxBackoff}.Delay(msg.Attempts, after))
+		set["next_attempt_at"] = time.Now().Add(background.RetryPolicy{MinBackoff: r.cfg.MinBackoff, MaxBackoff: r.cfg.MaxBackoff}.Delay(msg.Attempts, after))
 	} else {
 		set["processed_at"] = gorm.Expr("now()")
 		set["outcome"] = result

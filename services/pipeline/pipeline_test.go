@@ -16,6 +16,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/pipeline"
@@ -239,7 +240,7 @@ func TestPipelineThroughTheWorkerPool(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: 2, JobTimeout: 10 * time.Second, LeaseDuration: 10 * time.Second, ShutdownTimeout: time.Second,
-		Retry: workers.RetryPolicy{MaxRetries: 2, MinBackoff: time.Second, MaxBackoff: time.Second},
+		Retry: background.RetryPolicy{MaxRetries: 2, MinBackoff: time.Second, MaxBackoff: time.Second},
 	}, f.db.DB, f.db.DB, q, newPipeline(f.db.DB, rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig())),
 		workers.NewMetrics(prometheus.NewRegistry()), log)
 	require.NoError(t, pool.Start(context.Background()))
