@@ -48,7 +48,9 @@ type Pool struct {
 	proc    Processor
 	metrics *Metrics
 	log     *slog.Logger
-	claims  *groupcommit.Batcher[*claimRequest] // the workers' claims, several per statement
+	claims  interface { // the workers' claims, several per statement (groupcommit; tests use groupcommittest)
+		Do(ctx context.Context, r *claimRequest) error
+	}
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // lease token → cancel
@@ -66,11 +68,18 @@ func NewPool(cfg PoolConfig, db, async *gorm.DB, queue *Queue, proc Processor, m
 	cfg.FetchWait = max(cfg.FetchWait, time.Second) // BLMOVE's smallest timeout in go-redis
 	p := &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
 		running: map[string]context.CancelCauseFunc{}}
-	p.claims = groupcommit.New(func(ctx context.Context, reqs []*claimRequest) func() {
-		claim(ctx, async, reqs, queue.Instance(), cfg.LeaseDuration)
-		return nil
-	}, groupcommit.Options[*claimRequest]{MaxItems: max(cfg.Concurrency, 1), Timeout: batchTimeout})
+	p.claims = groupcommit.New(p.writeClaims, claimOptions(cfg))
 	return p
+}
+
+// writeClaims is the claims' batched write.
+func (p *Pool) writeClaims(ctx context.Context, reqs []*claimRequest) func() {
+	claim(ctx, p.async, reqs, p.queue.Instance(), p.cfg.LeaseDuration)
+	return nil
+}
+
+func claimOptions(cfg PoolConfig) groupcommit.Options[*claimRequest] {
+	return groupcommit.Options[*claimRequest]{MaxItems: max(cfg.Concurrency, 1), Timeout: batchTimeout}
 }
 
 var errLeaseLost = errors.New("lease lost to another attempt")

@@ -13,6 +13,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/background"
+	"github.com/lawfirm/creditor-email-matcher/services/groupcommit/groupcommittest"
 )
 
 func TestPoolCompletesJobs(t *testing.T) {
@@ -383,10 +384,14 @@ func TestStopHandsBackClaimsThatCommitDuringShutdown(t *testing.T) {
 	cfg := b.poolConfig()
 	cfg.Concurrency = 2
 	cfg.ShutdownTimeout = 100 * time.Millisecond
-	p := b.startPool(t, cfg, proc)
-	release := p.claims.Hold()
+	p := NewPool(cfg, b.db.DB, b.async, b.queue, proc, b.m, b.log)
+	claims := groupcommittest.New(p.writeClaims, claimOptions(cfg))
+	p.claims = claims
+	require.NoError(t, p.Start(context.Background()))
+	t.Cleanup(p.Stop)
+	release := claims.Hold()
 	require.NoError(t, b.queue.Push(ctx, ids...))
-	apptest.Eventually(t, 10*time.Second, func() bool { return p.claims.Queued() == 2 }, "both claims queued")
+	apptest.Eventually(t, 10*time.Second, func() bool { return claims.Queued() == 2 }, "both claims queued")
 	release()
 	lock.WaitBlocking(t, b.db.DB) // the claim statement
 
@@ -395,7 +400,7 @@ func TestStopHandsBackClaimsThatCommitDuringShutdown(t *testing.T) {
 	time.Sleep(3 * cfg.ShutdownTimeout) // the jobs are cancelled meanwhile
 	lock.Commit(t)
 	<-stopped
-	apptest.Eventually(t, 10*time.Second, p.claims.Idle, "claims written")
+	apptest.Eventually(t, 10*time.Second, claims.Idle, "claims written")
 
 	for _, id := range ids {
 		e := b.email(t, id)

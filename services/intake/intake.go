@@ -52,13 +52,15 @@ type Service struct {
 	async *gorm.DB // models.AsyncPoolDSN: the queued mark
 	queue Pusher
 	log   *slog.Logger
-	batch *groupcommit.Batcher[*request]
+	batch interface { // a groupcommit.Batcher; tests use groupcommittest's
+		Do(ctx context.Context, r *request) error
+	}
 }
 
 // New returns an intake service.
 func New(db, async *gorm.DB, queue Pusher, log *slog.Logger) *Service {
 	s := &Service{db: db, async: async, queue: queue, log: log}
-	s.batch = newBatcher(s.writeBatch)
+	s.batch = groupcommit.New(s.writeBatch, batchOptions())
 	return s
 }
 
@@ -82,10 +84,10 @@ const (
 	maxBatchBytes = 8 << 20
 )
 
-func newBatcher(write func(context.Context, []*request) func()) *groupcommit.Batcher[*request] {
-	return groupcommit.New(write, groupcommit.Options[*request]{MaxFlushers: maxFlushers,
+func batchOptions() groupcommit.Options[*request] {
+	return groupcommit.Options[*request]{MaxFlushers: maxFlushers,
 		MaxItems: maxBatchRows, MaxBytes: maxBatchBytes, Size: func(r *request) int { return r.email.size() },
-		Timeout: writeTimeout})
+		Timeout: writeTimeout}
 }
 
 // request is one Accept call's email and, once its batch is written, its answer.
@@ -119,7 +121,7 @@ const (
 // Accept stores e once (a repeat returns the original id) and dispatches it.
 // The unique dedup index, not a check-then-insert, decides between
 // concurrent identical deliveries. Concurrent calls are written together
-// (group commit, see newBatcher); a call whose ctx ends while it waits gets
+// (group commit, see batchOptions); a call whose ctx ends while it waits gets
 // an error, even though its email may have been stored: Zendesk's retry then
 // gets "duplicate".
 func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {

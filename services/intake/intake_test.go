@@ -54,7 +54,7 @@ func acceptAll(ctx context.Context, s *Service, emails []Email) []outcome {
 func inOneBatch(t *testing.T, s *Service, emails []Email) []outcome {
 	t.Helper()
 	require.LessOrEqual(t, len(emails), maxBatchRows)
-	release := s.batch.Hold()
+	release := hooks(s).Hold()
 	done := make(chan []outcome)
 	go func() { done <- acceptAll(context.Background(), s, emails) }()
 	awaitQueued(t, s, len(emails))
@@ -259,7 +259,7 @@ func TestDispatchLeavesClaimedRowsAlone(t *testing.T) {
 func TestAcceptAnswersOnlyOnADurableCommit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 2)
-	s := New(apptest.ClosedDB(t), e.async, e.queue(), discardLog())
+	s := newService(apptest.ClosedDB(t), e.async, e.queue())
 	_, err := s.Accept(context.Background(), testEmail("durable-"+apptest.RandomID()))
 	require.ErrorIs(t, err, ErrUnavailable)
 	require.Zero(t, countRows(t, e.async))
@@ -309,7 +309,7 @@ func TestAcceptPostgresUnavailable(t *testing.T) {
 			t.Parallel()
 			db := open(t)
 			r := apptest.NewRedis(t)
-			s := New(db, db, queueOn(r.Client, r.Namespace), discardLog())
+			s := newService(db, db, queueOn(r.Client, r.Namespace))
 			_, err := s.Accept(context.Background(), testEmail("down-"+apptest.RandomID()))
 			require.ErrorIs(t, err, ErrUnavailable)
 
@@ -363,7 +363,7 @@ func TestAcceptContextEnds(t *testing.T) {
 
 	// Ended while waiting behind busy flushers: the call returns at once,
 	// its request leaves the queue, and the others are stored.
-	release := s.batch.Hold()
+	release := hooks(s).Hold()
 	gone := testEmail("gone-" + apptest.RandomID())
 	stay := []Email{testEmail("stay-a-" + apptest.RandomID()), testEmail("stay-b-" + apptest.RandomID())}
 	ctx, cancel = context.WithCancel(context.Background())
@@ -394,7 +394,7 @@ func TestAcceptContextEnds(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, res.Duplicate)
 	require.EqualValues(t, 3, countRows(t, e.durable))
-	require.True(t, s.batch.Idle(), "no flusher role left behind")
+	require.True(t, hooks(s).Idle(), "no flusher role left behind")
 }
 
 // TestAcceptDeadlinesUnderLoad ends some calls' contexts at random moments:
@@ -434,11 +434,11 @@ func TestAcceptDeadlinesUnderLoad(t *testing.T) {
 		}
 	}
 	require.EqualValues(t, len(emails), countRows(t, e.durable))
-	require.True(t, s.batch.Idle())
+	require.True(t, hooks(s).Idle())
 }
 
 // awaitQueued waits until n calls are queued in s's batcher.
 func awaitQueued(t *testing.T, s *Service, n int) {
 	t.Helper()
-	apptest.Eventually(t, 10*time.Second, func() bool { return s.batch.Queued() == n }, "%d requests queued", n)
+	apptest.Eventually(t, 10*time.Second, func() bool { return hooks(s).Queued() == n }, "%d requests queued", n)
 }

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/services/groupcommit/groupcommittest"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -48,7 +49,20 @@ func queueOn(c redis.UniversalClient, namespace string) *workers.Queue {
 	return workers.NewQueue(c, namespace, "test")
 }
 
-// service is the intake service on the env's pools.
-func (e *env) service(p Pusher) *Service { return New(e.durable, e.async, p, discardLog()) }
+// service is the intake service on the env's pools, with a batcher whose
+// flushers a test can hold (hooks).
+func (e *env) service(p Pusher) *Service { return newService(e.durable, e.async, p) }
+
+// newService is New with a batcher whose flushers a test can hold (hooks).
+func newService(db, async *gorm.DB, p Pusher) *Service {
+	s := New(db, async, p, discardLog())
+	s.batch = groupcommittest.New(s.writeBatch, batchOptions())
+	return s
+}
+
+// hooks returns the test hooks of s's batcher.
+func hooks(s *Service) *groupcommittest.Batcher[*request] {
+	return s.batch.(*groupcommittest.Batcher[*request])
+}
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
