@@ -13,7 +13,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/migrations"
-	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 const usage = `usage: matcher [serve|migrate|send-sample]
@@ -56,7 +56,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, err := models.OpenDB(ctx, cfg.DatabaseURL, 2)
+	db, err := store.OpenDB(ctx, cfg.DatabaseURL, 2)
 	if err != nil {
 		return err
 	}

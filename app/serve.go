@@ -21,6 +21,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
 	"github.com/lawfirm/creditor-email-matcher/services/jobs"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -127,14 +128,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, h http.Handl
 }
 
 func openPostgres(ctx context.Context, cfg *config.Config) (db, async *gorm.DB, err error) {
-	db, err = models.OpenDB(ctx, cfg.DatabaseURL, cfg.DBMaxOpenConns)
+	db, err = store.OpenDB(ctx, cfg.DatabaseURL, cfg.DBMaxOpenConns)
 	if err != nil {
 		return nil, nil, err
 	}
-	asyncURL, err := models.AsyncPoolDSN(cfg.DatabaseURL)
-	if err == nil {
-		async, err = models.OpenDB(ctx, asyncURL, cfg.DBMaxOpenConns)
-	}
+	async, err = store.OpenAsyncDB(ctx, cfg.DatabaseURL, cfg.DBMaxOpenConns)
 	if err != nil {
 		closeDB(db)
 		return nil, nil, err

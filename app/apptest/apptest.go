@@ -24,7 +24,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/lawfirm/creditor-email-matcher/migrations"
-	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // defaultDatabaseURL is used when TEST_DATABASE_URL is unset.
@@ -71,7 +71,7 @@ func newDB(t testing.TB, migrate bool) *DB {
 	ctx := context.Background()
 	base := databaseURL(t)
 	schema := "t_" + RandomID()
-	admin, err := models.OpenDB(ctx, base, 2)
+	admin, err := store.OpenDB(ctx, base, 2)
 	if err != nil {
 		t.Fatalf("postgres not reachable (start it, or set TEST_DATABASE_URL): %v", err)
 	}
@@ -79,7 +79,7 @@ func newDB(t testing.TB, migrate bool) *DB {
 		t.Fatalf("create schema: %v", err)
 	}
 	u := withSearchPath(base, schema)
-	db, err := models.OpenDB(ctx, u, 10)
+	db, err := store.OpenDB(ctx, u, 10)
 	if err != nil {
 		t.Fatalf("open schema: %v", err)
 	}
@@ -104,15 +104,16 @@ func (d *DB) Pool(t testing.TB, conns int) *gorm.DB {
 }
 
 // AsyncPool opens a pool on the schema with the service's async pool
-// settings (models.AsyncPoolDSN: asynchronous commits, generic plans, no
+// settings (store.OpenAsyncDB: asynchronous commits, generic plans, no
 // bitmap or sequential scans), closed when the test ends.
 func (d *DB) AsyncPool(t testing.TB, conns int) *gorm.DB {
 	t.Helper()
-	u, err := models.AsyncPoolDSN(d.URL)
+	db, err := store.OpenAsyncDB(context.Background(), d.URL, conns)
 	if err != nil {
-		t.Fatalf("async pool: %v", err)
+		t.Fatalf("open async pool: %v", err)
 	}
-	return openPool(t, u, conns)
+	t.Cleanup(func() { closeDB(db) })
+	return db
 }
 
 // RowsRead returns how many rows of table (in the test's schema) the open
@@ -142,7 +143,7 @@ func FillEmails(t testing.TB, db *gorm.DB, n int) {
 
 func openPool(t testing.TB, dsn string, conns int) *gorm.DB {
 	t.Helper()
-	db, err := models.OpenDB(context.Background(), dsn, conns)
+	db, err := store.OpenDB(context.Background(), dsn, conns)
 	if err != nil {
 		t.Fatalf("open pool: %v", err)
 	}
@@ -169,7 +170,7 @@ func ensureDatabase(t testing.TB, dsn string) {
 	}
 	name := strings.TrimPrefix(u.Path, "/")
 	u.Path = "/postgres"
-	admin, err := models.OpenDB(context.Background(), u.String(), 1)
+	admin, err := store.OpenDB(context.Background(), u.String(), 1)
 	if err != nil {
 		return // the real open will report it
 	}
