@@ -17,6 +17,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/outbox"
 	"github.com/lawfirm/creditor-email-matcher/services/pipeline"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -34,14 +35,15 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, d
 		AutoThreshold: cfg.MatchAutoThreshold, ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap,
 	})
 	writer := debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}
-	proc := pipeline.New(db, async, ex, m, writer, wm.ObserveStage)
+	st := store.New(db, async)
+	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage)
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: cfg.WorkerConcurrency, JobTimeout: cfg.JobTimeout, LeaseDuration: cfg.LeaseDuration,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Retry:           background.RetryPolicy{MaxRetries: cfg.JobMaxRetries, MinBackoff: cfg.JobMinBackoff, MaxBackoff: cfg.JobMaxBackoff},
-	}, db, async, queue, proc, wm, log)
-	sched := workers.NewScheduler(db, queue, 500*time.Millisecond, log)
-	reaper := workers.NewReaper(workers.ReaperConfig{Interval: cfg.ReaperInterval, MaxRescues: cfg.MaxRescues}, db, queue, wm, log)
+	}, st, queue, proc, wm, log)
+	sched := workers.NewScheduler(st, queue, 500*time.Millisecond, log)
+	reaper := workers.NewReaper(workers.ReaperConfig{Interval: cfg.ReaperInterval, MaxRescues: cfg.MaxRescues}, st, queue, wm, log)
 	sinks, portal, err := outboxSinks(ctx, cfg, log)
 	if err != nil {
 		return nil, err

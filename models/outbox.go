@@ -49,6 +49,12 @@ type FailureAlertPayload struct {
 	FailedAt  time.Time `json:"failed_at"`
 }
 
+// FailureAlert is the payload of e's failure_alert row: it failed for good
+// with msg, now.
+func FailureAlert(e IncomingEmail, msg string) FailureAlertPayload {
+	return FailureAlertPayload{EmailID: e.ID, FromEmail: e.FromEmail, Subject: e.Subject, Error: msg, FailedAt: time.Now().UTC()}
+}
+
 // OutboxKey is the idempotency key of the kind's row for an email: one row
 // per kind per email, whatever redeliveries or rescues happen.
 func OutboxKey(kind string, emailID uint64) string {

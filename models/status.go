@@ -57,6 +57,15 @@ var transitions = map[Status][]Status{
 	StatusFailed:           {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying},
 }
 
+// Claimable returns the states a worker may claim an email in: those the
+// table lets move to processing (received and queued).
+func Claimable() []Status { return From(StatusProcessing) }
+
+// Waiting returns the states an email waits in for a worker, holding no
+// lease: the claimable ones, and retrying until its retry is due. The
+// reaper pushes such emails to the queue again when Redis lost them.
+func Waiting() []Status { return append(slices.Clone(Claimable()), StatusRetrying) }
+
 // From returns the states an email may be in to move to s.
 func From(s Status) []Status { return transitions[s] }
 

@@ -12,17 +12,16 @@ import (
 	"sync"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Processor runs the pipeline for one claimed email. It writes the terminal
-// state itself (with the job's lease token), closes the attempt row in the
-// same statement (models.AttemptFinished) and returns the state; an error
-// means the attempt failed and the pool decides between retrying and failing.
+// state itself (store.Finish, with the job's lease token), which closes the
+// attempt row in the same statement, and returns the state; an error means
+// the attempt failed and the pool decides between retrying and failing.
 type Processor interface {
 	Process(ctx context.Context, job *models.Job) (models.Status, error)
 }
@@ -42,8 +41,7 @@ type PoolConfig struct {
 // outcome; a heartbeat renews all running leases in one statement.
 type Pool struct {
 	cfg     PoolConfig
-	db      *gorm.DB // durable commits: terminal states, alerts
-	async   *gorm.DB // models.AsyncPoolDSN: claims, retries, bookkeeping
+	store   *store.Store
 	queue   *Queue
 	proc    Processor
 	metrics *Metrics
@@ -64,18 +62,12 @@ type Pool struct {
 }
 
 // NewPool returns a pool; Start runs it.
-func NewPool(cfg PoolConfig, db, async *gorm.DB, queue *Queue, proc Processor, m *Metrics, log *slog.Logger) *Pool {
+func NewPool(cfg PoolConfig, st *store.Store, queue *Queue, proc Processor, m *Metrics, log *slog.Logger) *Pool {
 	cfg.FetchWait = max(cfg.FetchWait, time.Second) // BLMOVE's smallest timeout in go-redis
-	p := &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
+	p := &Pool{cfg: cfg, store: st, queue: queue, proc: proc, metrics: m, log: log,
 		running: map[string]context.CancelCauseFunc{}}
 	p.claims = groupcommit.New(p.writeClaims, claimOptions(cfg))
 	return p
-}
-
-// writeClaims is the claims' batched write.
-func (p *Pool) writeClaims(ctx context.Context, reqs []*claimRequest) func() {
-	claim(ctx, p.async, reqs, p.queue.Instance(), p.cfg.LeaseDuration)
-	return nil
 }
 
 func claimOptions(cfg PoolConfig) groupcommit.Options[*claimRequest] {
@@ -157,7 +149,7 @@ func (p *Pool) heartbeat(ctx context.Context) {
 		if err := p.queue.Beat(qctx, p.heartbeatTTL()); err != nil && ctx.Err() == nil {
 			p.log.Warn("instance heartbeat failed", "error", err)
 		}
-		lost, err := renewLeases(qctx, p.async, p.tokens(), p.cfg.LeaseDuration)
+		lost, err := p.store.RenewLeases(qctx, p.tokens(), p.cfg.LeaseDuration)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {

@@ -39,6 +39,18 @@ type DB struct {
 	// URL connects to the same schema (search_path set), for subprocesses.
 	URL    string
 	Schema string
+
+	storeOnce sync.Once
+	store     *store.Store
+}
+
+// Store returns the service's store on the schema: the test's pool as the
+// durable one and an async pool (store.OpenAsyncDB) of ten connections,
+// opened on first use and closed when the test ends.
+func (d *DB) Store(t testing.TB) *store.Store {
+	t.Helper()
+	d.storeOnce.Do(func() { d.store = store.New(d.DB, d.AsyncPool(t, 10)) })
+	return d.store
 }
 
 var createDBOnce sync.Once
