@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		AdminToken: cfg.AdminAPIToken,
 	}
 	if cfg.RunsWeb() {
-		deps.Intake = intake.New(db, async, queue, log)
+		deps.Intake = intake.New(store.New(db, async), queue, log)
 		deps.Jobs = jobs.New(db, queue, log)
 		// Database-wide gauges come from web processes only, so worker
 		// processes do not report the same figures again.

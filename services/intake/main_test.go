@@ -11,6 +11,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit/groupcommittest"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -25,11 +26,12 @@ func TestMain(m *testing.M) {
 }
 
 // env is a migrated schema with the service's two pools (durable commits
-// and models.AsyncPoolDSN) and a Redis namespace.
+// and store.OpenAsyncDB), the store on them, and a Redis namespace.
 type env struct {
 	db      *apptest.DB
 	durable *gorm.DB
 	async   *gorm.DB
+	st      *store.Store
 	redis   *apptest.Redis
 }
 
@@ -39,6 +41,7 @@ func newEnv(tb testing.TB, conns int) *env {
 	e := &env{db: db, redis: apptest.NewRedis(tb)}
 	e.durable = db.Pool(tb, conns)
 	e.async = db.AsyncPool(tb, conns)
+	e.st = store.New(e.durable, e.async)
 	return e
 }
 
@@ -51,11 +54,11 @@ func queueOn(c redis.UniversalClient, namespace string) *workers.Queue {
 
 // service is the intake service on the env's pools, with a batcher whose
 // flushers a test can hold (hooks).
-func (e *env) service(p Pusher) *Service { return newService(e.durable, e.async, p) }
+func (e *env) service(p Pusher) *Service { return newService(e.st, p) }
 
 // newService is New with a batcher whose flushers a test can hold (hooks).
-func newService(db, async *gorm.DB, p Pusher) *Service {
-	s := New(db, async, p, discardLog())
+func newService(st *store.Store, p Pusher) *Service {
+	s := New(st, p, discardLog())
 	s.batch = groupcommittest.New(s.writeBatch, batchOptions())
 	return s
 }
