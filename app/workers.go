@@ -31,11 +31,11 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, d
 		return nil, err
 	}
 	wm := workers.NewMetrics(reg)
-	m := matcher.New(async, matcher.Config{
+	st := store.New(db, async)
+	m := matcher.New(st, matcher.Config{
 		AutoThreshold: cfg.MatchAutoThreshold, ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap,
 	})
 	writer := debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}
-	st := store.New(db, async)
 	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage)
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: cfg.WorkerConcurrency, JobTimeout: cfg.JobTimeout, LeaseDuration: cfg.LeaseDuration,

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"time"
 )
 
@@ -118,6 +119,24 @@ type CreditorInquiry struct {
 
 // TableName pins the table name the portal writes.
 func (CreditorInquiry) TableName() string { return "creditor_inquiries" }
+
+// CompareInquiryRecency orders inquiries as the matcher reads its
+// candidates, most recent first: sent_at descending with undated ones last,
+// then id descending.
+func CompareInquiryRecency(a, b *CreditorInquiry) int {
+	switch {
+	case a.SentAt == nil && b.SentAt == nil:
+	case a.SentAt == nil:
+		return 1
+	case b.SentAt == nil:
+		return -1
+	default:
+		if c := b.SentAt.Compare(*a.SentAt); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(b.ID, a.ID)
+}
 
 // DebtUpdate is the amount one email produced; at most one per email.
 type DebtUpdate struct {

@@ -153,6 +153,39 @@ func FillEmails(t testing.TB, db *gorm.DB, n int) {
 	}
 }
 
+// SeedInquiries fills a fresh schema with n recent inquiries spread over 50
+// creditor domains the way a real book is: a few big creditors hold most
+// inquiries (creditor0.de about a quarter), the rest a handful each. Most of
+// a creditor's inquiries go to one shared address. Statistics are gathered,
+// as autovacuum would on a live table. The matcher's benchmark and the
+// store's plan test read it.
+func SeedInquiries(t testing.TB, n int) *DB {
+	t.Helper()
+	db := NewDB(t)
+	err := db.Exec(`
+INSERT INTO creditor_inquiries (client_name, client_aktenzeichen, creditor_name, creditor_email,
+  reference_number, zendesk_ticket_id, sent_at, debt_amount)
+SELECT (ARRAY['Max','Erika','Hans','Anna','Jürgen','Petra','Lukas','Sabine','Ali','Marta'])[1 + g % 10]
+    || ' ' || (ARRAY['Müller','Schmidt','Schneider','Fischer','Weber','Meyer','Wagner','Becker',
+                     'Schulz','Hoffmann','Schäfer','Koch','Bauer'])[1 + (g / 10) % 13],
+  'RA-' || (2024 + g % 3) || '-' || lpad(g::text, 5, '0'),
+  'Gläubiger ' || d || ' GmbH',
+  CASE WHEN g % 7 = 0 THEN 'sb' || (g % 40) || '@creditor' || d || '.de'
+       ELSE 'forderungen@creditor' || d || '.de' END,
+  (1000000 + g)::text, (400000 + g)::text,
+  now() - (g % 700) * interval '1 day',
+  CASE WHEN g % 10 <> 0 THEN round((100 + (g * 37) % 50000) * 1.37, 2) END
+FROM generate_series(1, ?) g,
+  LATERAL (SELECT floor(power(((g * 7919) % 1000) / 1000.0, 3) * 50)::int AS d) dd`, n).Error
+	if err == nil {
+		err = db.Exec("ANALYZE creditor_inquiries").Error
+	}
+	if err != nil {
+		t.Fatalf("seed inquiries: %v", err)
+	}
+	return db
+}
+
 func openPool(t testing.TB, dsn string, conns int) *gorm.DB {
 	t.Helper()
 	db, err := store.OpenDB(context.Background(), dsn, conns)

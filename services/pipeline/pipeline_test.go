@@ -101,7 +101,7 @@ func newPipeline(st *store.Store, ex pipeline.Extractor, m pipeline.Matcher) *pi
 func TestPipelineCompletesAndRecordsTheDebtOnce(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "AW: Ihre Anfrage")
-	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig()))
+	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.Store(t), matcher.DefaultConfig()))
 	status, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
 	require.NoError(t, err)
 	require.Equal(t, models.StatusCompleted, status)
@@ -137,7 +137,7 @@ func TestPipelineStopsAtNotCreditorReply(t *testing.T) {
 	f := setup(t, "Abwesenheitsnotiz: Ich bin bis 10.12. nicht im Büro")
 	require.NoError(t, f.db.Exec("UPDATE incoming_emails SET raw_body_html = '', raw_body_text = ? WHERE id = ?",
 		"Vielen Dank für Ihre Nachricht. Ich bin bis zum 10.12.2026 nicht im Büro und habe keinen Zugriff auf meine E-Mails.", f.email).Error)
-	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig()))
+	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.Store(t), matcher.DefaultConfig()))
 	status, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
 	require.NoError(t, err)
 	require.Equal(t, models.StatusNotCreditorReply, status)
@@ -155,7 +155,7 @@ func TestRetryResumesWithoutCallingTheExtractorAgain(t *testing.T) {
 			t.Parallel()
 			f := setup(t, "AW: Ihre Anfrage")
 			ex := &countingExtractor{inner: rules.New(), as: extractor}
-			m := &flakyMatcher{inner: matcher.New(f.db.DB, matcher.DefaultConfig())}
+			m := &flakyMatcher{inner: matcher.New(f.db.Store(t), matcher.DefaultConfig())}
 			p := newPipeline(f.db.Store(t), ex, m)
 
 			_, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
@@ -180,7 +180,7 @@ func TestAttemptThatLostItsLeaseWritesNothing(t *testing.T) {
 	f := setup(t, "AW: Ihre Anfrage")
 	job := claim(t, f.db.Store(t), f.email)
 	require.NoError(t, f.db.Exec("UPDATE incoming_emails SET lease_token = 'newer-attempt' WHERE id = ?", f.email).Error)
-	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig()))
+	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.Store(t), matcher.DefaultConfig()))
 	_, err := p.Process(context.Background(), job)
 	require.ErrorIs(t, err, models.ErrLeaseLost)
 	var n int64
@@ -212,7 +212,7 @@ func (s stealingMatcher) Match(ctx context.Context, in matcher.Input) (matcher.R
 func TestLeaseLostBeforeTheFinalWriteWritesNoEffect(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "AW: Ihre Anfrage")
-	p := newPipeline(f.db.Store(t), rules.New(), stealingMatcher{db: f.db.DB, inner: matcher.New(f.db.DB, matcher.DefaultConfig())})
+	p := newPipeline(f.db.Store(t), rules.New(), stealingMatcher{db: f.db.DB, inner: matcher.New(f.db.Store(t), matcher.DefaultConfig())})
 	_, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
 	require.ErrorIs(t, err, models.ErrLeaseLost)
 
@@ -239,7 +239,7 @@ func TestPipelineThroughTheWorkerPool(t *testing.T) {
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: 2, JobTimeout: 10 * time.Second, LeaseDuration: 10 * time.Second, ShutdownTimeout: time.Second,
 		Retry: background.RetryPolicy{MaxRetries: 2, MinBackoff: time.Second, MaxBackoff: time.Second},
-	}, f.db.Store(t), q, newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig())),
+	}, f.db.Store(t), q, newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.Store(t), matcher.DefaultConfig())),
 		workers.NewMetrics(prometheus.NewRegistry()), log)
 	require.NoError(t, pool.Start(context.Background()))
 	t.Cleanup(pool.Stop)

@@ -56,3 +56,11 @@ func (s *Store) FinishDirect(ctx context.Context, job *models.Job, f Final) erro
 	}
 	return nil
 }
+
+// CandidateSQL is InquiryCandidates' statement for k, its arguments, and
+// how many lookups it makes.
+func CandidateSQL(k CandidateKeys) (sql string, args []any, lookups int) {
+	ls := lookupsFor(k)
+	sql, args = candidateSQL(ls, k.Since, k.Until)
+	return sql, args, len(ls)
+}
