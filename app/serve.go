@@ -73,10 +73,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	if cfg.RunsWeb() {
 		deps.Intake = intake.New(store.New(db, async), queue, log)
-		deps.Jobs = jobs.New(db, queue, log)
+		deps.Jobs = jobs.New(store.New(db, async), queue, log)
 		// Database-wide gauges come from web processes only, so worker
 		// processes do not report the same figures again.
-		reg.MustRegister(jobs.NewCollector(db, queue, log))
+		reg.MustRegister(jobs.NewCollector(store.New(db, async), queue, log))
 	}
 	var background []service
 	if cfg.RunsWorker() {

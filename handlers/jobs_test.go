@@ -87,7 +87,7 @@ func newJobsEnv(t *testing.T) *jobsEnv {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	env := &jobsEnv{db: db, pusher: &recordingPusher{}, clock: &clock{}, down: &atomic.Bool{}}
-	reg.MustRegister(jobs.NewCollector(db.DB, nil, log))
+	reg.MustRegister(jobs.NewCollector(db.Store(t), nil, log))
 	h := handlers.NewServer(handlers.Deps{
 		Log:      log,
 		Metrics:  handlers.NewMetrics(reg),
@@ -102,7 +102,7 @@ func newJobsEnv(t *testing.T) *jobsEnv {
 		Webhook:    handlers.WebhookConfig{Secret: webhookSecret, Tolerance: 5 * time.Minute, MaxBodyBytes: 4096, Timeout: 5 * time.Second},
 		AdminToken: adminToken,
 		Now:        env.clock.now,
-		Jobs:       jobs.New(db.DB, env.pusher, log),
+		Jobs:       jobs.New(db.Store(t), env.pusher, log),
 	})
 	env.srv = httptest.NewServer(h)
 	t.Cleanup(env.srv.Close)

@@ -165,6 +165,14 @@ const (
 	OutboxDebtNotification   = "debt_notification"
 )
 
+// Delivery outcomes stored in outbox_messages.outcome once a row is
+// processed.
+const (
+	DeliveryDelivered = "delivered"
+	DeliverySkipped   = "skipped"
+	DeliveryFailed    = "failed"
+)
+
 // OutboxMessage is one side effect to deliver after a commit.
 type OutboxMessage struct {
 	ID             uint64 `gorm:"primaryKey"`
