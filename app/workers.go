@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -24,14 +23,13 @@ import (
 // workerServices builds the background services in start order: reaper,
 // scheduler, outbox relay and pool, plus the portal reconciler when MongoDB
 // is configured.
-func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, db, async *gorm.DB,
+func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store,
 	queue *workers.Queue, reg prometheus.Registerer) ([]service, error) {
 	ex, err := newExtractor(cfg)
 	if err != nil {
 		return nil, err
 	}
 	wm := workers.NewMetrics(reg)
-	st := store.New(db, async)
 	m := matcher.New(st, matcher.Config{
 		AutoThreshold: cfg.MatchAutoThreshold, ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap,
 	})
@@ -48,13 +46,13 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, d
 	if err != nil {
 		return nil, err
 	}
-	relay := outbox.NewRelay(outbox.RelayConfig{Interval: cfg.OutboxInterval, MaxAttempts: cfg.OutboxMaxAttempts}, db, sinks, reg, log)
+	relay := outbox.NewRelay(outbox.RelayConfig{Interval: cfg.OutboxInterval, MaxAttempts: cfg.OutboxMaxAttempts}, st, sinks, reg, log)
 	if portal == nil {
 		return []service{reaper, sched, relay, pool}, nil
 	}
 	// Services stop in reverse order: the MongoDB client closes last.
 	return []service{closer{portal}, reaper, sched, relay, pool,
-		outbox.NewReconciler(db, portal, cfg.ReconcileInterval, reg, log)}, nil
+		outbox.NewReconciler(st, portal, cfg.ReconcileInterval, reg, log)}, nil
 }
 
 // closer disconnects the portal's MongoDB when the services stop.

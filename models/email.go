@@ -191,3 +191,20 @@ type OutboxMessage struct {
 
 // TableName pins the table name.
 func (OutboxMessage) TableName() string { return "outbox_messages" }
+
+// SyncDriftReport is one run of the portal reconciliation: counts, and the
+// drifted email ids by kind in Details (never names or amounts).
+type SyncDriftReport struct {
+	ID         uint64 `gorm:"primaryKey"`
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Checked    int
+	InSync     int
+	Drifted    int
+	Resent     int
+	Errors     int
+	Details    JSON
+}
+
+// TableName pins the table name.
+func (SyncDriftReport) TableName() string { return "sync_drift_reports" }
