@@ -1,5 +1,8 @@
-// Package models holds the domain types of the creditor email matcher: the
-// email state machine, the tables other systems read, and domain errors.
+// Package models is the vocabulary of the creditor email matcher: the email
+// state machine (states, the transition table, the state sets statements
+// filter on), the tables' types, the outbox payloads and domain errors. It
+// runs no statement and holds no connection: services/store does, deriving
+// its state sets from the table here.
 package models
 
 import "slices"

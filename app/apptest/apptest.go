@@ -24,6 +24,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/lawfirm/creditor-email-matcher/migrations"
+	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
@@ -146,8 +147,8 @@ func RowsRead(t testing.TB, tx *gorm.DB, table string) int64 {
 func FillEmails(t testing.TB, db *gorm.DB, n int) {
 	t.Helper()
 	err := db.Exec(`INSERT INTO incoming_emails (zendesk_ticket_id, dedup_key, from_email, received_at, processing_status)
-		SELECT 'fill', 'fill-' || g || '-' || ?, 'fill@example.de', now(), 'completed' FROM generate_series(1, ?) g`,
-		RandomID(), n).Error
+		SELECT 'fill', 'fill-' || g || '-' || ?, 'fill@example.de', now(), ? FROM generate_series(1, ?) g`,
+		RandomID(), models.StatusCompleted, n).Error
 	if err != nil {
 		t.Fatalf("fill emails: %v", err)
 	}
