@@ -35,17 +35,11 @@ func (s *Store) InTx(ctx context.Context, async bool, fn func(st *Store, tx *gor
 // straight on the connection pool rather than through GORM's Row
 // callbacks: the other side of BenchmarkFinish.
 func (s *Store) FinishDirect(ctx context.Context, job *models.Job, f Final) error {
-	c := change{To: f.to, From: f.from, Token: job.Token, Set: f.set}
-	effects := recordEffects(job.Email.ID, f.record)
-	if f.alert != nil {
-		effects = append(effects, outboxRow(models.OutboxFailureAlert, job.Email.ID, *f.alert))
-	}
-	effects = append(effects, attemptEnd(job.Token, f.outcome, f.errText))
-	q, err := c.one(job.Email.ID)
+	q, err := f.change(job).one(job.Email.ID)
 	if err != nil {
 		return err
 	}
-	q = withEffects(q, effects)
+	q = withEffects(q, f.effects(job))
 	tx := s.pool(f.durable).WithContext(ctx).Raw(q.SQL, q.Vars...)
 	var n int64
 	if err := tx.Statement.ConnPool.QueryRowContext(ctx, tx.Statement.SQL.String(), tx.Statement.Vars...).Scan(&n); err != nil {

@@ -85,17 +85,26 @@ func Interrupted() Final {
 // — all of it once, or none of it (models.ErrLeaseLost when another attempt
 // owns the email now, or its state does not allow the move).
 func (s *Store) Finish(ctx context.Context, job *models.Job, f Final) error {
-	c := change{To: f.to, From: f.from, Token: job.Token, Set: f.set}
-	effects := recordEffects(job.Email.ID, f.record)
-	if f.alert != nil {
-		effects = append(effects, outboxRow(models.OutboxFailureAlert, job.Email.ID, *f.alert))
-	}
-	effects = append(effects, attemptEnd(job.Token, f.outcome, f.errText))
-	if err := c.apply(ctx, s.pool(f.durable), job.Email.ID, effects...); err != nil {
+	if err := f.change(job).apply(ctx, s.pool(f.durable), job.Email.ID, f.effects(job)...); err != nil {
 		return err
 	}
 	job.Email.ProcessingStatus = f.to
 	return nil
+}
+
+// change is f's guarded move of job's email.
+func (f Final) change(job *models.Job) change {
+	return change{To: f.to, From: f.from, Token: job.Token, Set: f.set}
+}
+
+// effects are the writes that go with f's move: its debt record or alert,
+// and the attempt's end.
+func (f Final) effects(job *models.Job) []effect {
+	effects := recordEffects(job.Email.ID, f.record)
+	if f.alert != nil {
+		effects = append(effects, outboxRow(models.OutboxFailureAlert, job.Email.ID, *f.alert))
+	}
+	return append(effects, attemptEnd(job.Token, f.outcome, f.errText))
 }
 
 // LeaseLost closes the attempt of job, whose email another attempt or the

@@ -44,6 +44,13 @@ RETURNING v.token`
 // next, which is not sent: a move out of the stages ends the lease and goes
 // through Finish). The error is for the statement as a whole. A moved job's
 // email takes its new state.
+//
+// GORM builds it and reads the returned tokens with Find: Scan would have
+// it format the statement with its values for a logger even when the
+// logger is silent (one move: 17.8 KB and 180 allocations with Scan, 9.0 KB
+// and 97 with Find, 1.9 KB and 56 for the former hand-built text). The
+// statement runs once per batch of moves, so the rest is left to GORM
+// (change.apply has the end-to-end figures).
 func (s *Store) AdvanceStages(ctx context.Context, moves []StageMove) ([]error, error) {
 	results := make([]error, len(moves))
 	n := len(moves)

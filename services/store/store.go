@@ -21,10 +21,15 @@
 // placeholders (gorm.Expr pieces nest, which is how change.go composes its
 // statements), checks RowsAffected where it guards a state change, and gets
 // a test against the real database in the same area's _test.go file; a
-// statement on the async pool also gets a plan test (plan_test.go). A few
-// statements run many times per email and go straight to the connection
-// pool, past GORM's statement building and reflective scans; each says so
-// and carries the measurement that justified it.
+// statement on the async pool also gets a plan test (plan_test.go). Read
+// rows with Find or Row, never Scan: GORM's Scan formats every statement
+// with its values for a logger, even a silent one. Prepared statements come
+// from pgx, which prepares and caches each statement text per connection,
+// so GORM's PrepareStmt sessions would only add a second cache. Two reads
+// and writes go straight to the connection pool, past GORM's statement
+// building and reflective scans — intake's multi-row INSERT and the
+// matcher's candidate read; each says so and carries the measurement that
+// justified it (change.apply has the one that kept the rest with GORM).
 package store
 
 import (
