@@ -83,3 +83,13 @@ func TestRedispatchMovesOnlyWaitingRows(t *testing.T) {
 	require.Empty(t, ids, "a fresh dispatch is left alone")
 	require.Equal(t, models.StatusProcessing, f.email(t, running).ProcessingStatus)
 }
+
+// TestRedispatchStaysInTheMachine: a re-dispatch moves every waiting state
+// to queued, which the table allows for all but queued itself (a queued row
+// is only re-stamped).
+func TestRedispatchStaysInTheMachine(t *testing.T) {
+	t.Parallel()
+	for _, s := range models.Waiting() {
+		require.True(t, s == models.StatusQueued || models.CanTransition(s, models.StatusQueued), s)
+	}
+}
