@@ -12,8 +12,7 @@ import (
 	"strings"
 
 	"github.com/lawfirm/creditor-email-matcher/config"
-	"github.com/lawfirm/creditor-email-matcher/migrations"
-	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 const usage = `usage: matcher [serve|migrate|send-sample]
@@ -56,12 +55,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, err := models.OpenDB(ctx, cfg.DatabaseURL, 2)
+	db, err := store.OpenDB(ctx, cfg.DatabaseURL, 2) // no async pool: migrations write durably
 	if err != nil {
 		return err
 	}
-	defer closeDB(db)
-	if err := migrations.Run(ctx, db); err != nil {
+	st := store.New(db, db)
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
 	log.Info("migrations applied")

@@ -13,14 +13,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/handlers"
-	"github.com/lawfirm/creditor-email-matcher/migrations"
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
 	"github.com/lawfirm/creditor-email-matcher/services/jobs"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -34,14 +33,13 @@ type service interface {
 // until ctx is cancelled; then it shuts down in order: stop accepting
 // requests, stop fetching and finish jobs, then close Redis and PostgreSQL.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, async, err := openPostgres(ctx, cfg)
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxOpenConns)
 	if err != nil {
 		return err
 	}
-	defer closeDB(db)
-	defer closeDB(async)
+	defer st.Close()
 	if cfg.AutoMigrate {
-		if err := migrations.Run(ctx, db); err != nil {
+		if err := st.Migrate(ctx); err != nil {
 			return err
 		}
 	}
@@ -61,7 +59,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	deps := handlers.Deps{
 		Log: log, Metrics: handlers.NewMetrics(reg), Gatherer: reg,
 		Checks: map[string]handlers.Pinger{
-			"postgres": func(ctx context.Context) error { return pingDB(ctx, db) },
+			"postgres": st.Ping,
 			"redis":    func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		},
 		Webhook: handlers.WebhookConfig{
@@ -74,15 +72,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		TrustedProxies:        cfg.Proxies(),
 	}
 	if cfg.RunsWeb() {
-		deps.Intake = intake.New(db, async, queue, log)
-		deps.Jobs = jobs.New(db, queue, log)
+		deps.Intake = intake.New(st, queue, log)
+		deps.Jobs = jobs.New(st, queue, log)
 		// Database-wide gauges come from web processes only, so worker
 		// processes do not report the same figures again.
-		reg.MustRegister(jobs.NewCollector(db, queue, log))
+		reg.MustRegister(jobs.NewCollector(st, queue, log))
 	}
 	var background []service
 	if cfg.RunsWorker() {
-		background, err = workerServices(ctx, cfg, log, db, async, queue, reg)
+		background, err = workerServices(ctx, cfg, log, st, queue, reg)
 		if err != nil {
 			return err
 		}
@@ -127,36 +125,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, h http.Handl
 		log.Warn("http shutdown incomplete", "error", err)
 	}
 	return nil
-}
-
-func openPostgres(ctx context.Context, cfg *config.Config) (db, async *gorm.DB, err error) {
-	db, err = models.OpenDB(ctx, cfg.DatabaseURL, cfg.DBMaxOpenConns)
-	if err != nil {
-		return nil, nil, err
-	}
-	asyncURL, err := models.AsyncPoolDSN(cfg.DatabaseURL)
-	if err == nil {
-		async, err = models.OpenDB(ctx, asyncURL, cfg.DBMaxOpenConns)
-	}
-	if err != nil {
-		closeDB(db)
-		return nil, nil, err
-	}
-	return db, async, nil
-}
-
-func pingDB(ctx context.Context, db *gorm.DB) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.PingContext(ctx)
-}
-
-func closeDB(db *gorm.DB) {
-	if sqlDB, err := db.DB(); err == nil {
-		_ = sqlDB.Close()
-	}
 }
 
 // instanceID names this process's processing list and heartbeat.

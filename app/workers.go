@@ -6,52 +6,53 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/claude"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/outbox"
 	"github.com/lawfirm/creditor-email-matcher/services/pipeline"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
 // workerServices builds the background services in start order: reaper,
 // scheduler, outbox relay and pool, plus the portal reconciler when MongoDB
 // is configured.
-func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, db, async *gorm.DB,
+func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store,
 	queue *workers.Queue, reg prometheus.Registerer) ([]service, error) {
 	ex, err := newExtractor(cfg)
 	if err != nil {
 		return nil, err
 	}
 	wm := workers.NewMetrics(reg)
-	m := matcher.New(async, matcher.Config{
+	m := matcher.New(st, matcher.Config{
 		AutoThreshold: cfg.MatchAutoThreshold, ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap,
 	})
 	writer := debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}
-	proc := pipeline.New(db, async, ex, m, writer, wm.ObserveStage)
+	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage)
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: cfg.WorkerConcurrency, JobTimeout: cfg.JobTimeout, LeaseDuration: cfg.LeaseDuration,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-		Retry:           workers.RetryPolicy{MaxRetries: cfg.JobMaxRetries, MinBackoff: cfg.JobMinBackoff, MaxBackoff: cfg.JobMaxBackoff},
-	}, db, async, queue, proc, wm, log)
-	sched := workers.NewScheduler(db, queue, 500*time.Millisecond, log)
-	reaper := workers.NewReaper(workers.ReaperConfig{Interval: cfg.ReaperInterval, MaxRescues: cfg.MaxRescues}, db, queue, wm, log)
+		Retry:           background.RetryPolicy{MaxRetries: cfg.JobMaxRetries, MinBackoff: cfg.JobMinBackoff, MaxBackoff: cfg.JobMaxBackoff},
+	}, st, queue, proc, wm, log)
+	sched := workers.NewScheduler(st, queue, 500*time.Millisecond, log)
+	reaper := workers.NewReaper(workers.ReaperConfig{Interval: cfg.ReaperInterval, MaxRescues: cfg.MaxRescues}, st, queue, wm, log)
 	sinks, portal, err := outboxSinks(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	relay := outbox.NewRelay(outbox.RelayConfig{Interval: cfg.OutboxInterval, MaxAttempts: cfg.OutboxMaxAttempts}, db, sinks, reg, log)
+	relay := outbox.NewRelay(outbox.RelayConfig{Interval: cfg.OutboxInterval, MaxAttempts: cfg.OutboxMaxAttempts}, st, sinks, reg, log)
 	if portal == nil {
 		return []service{reaper, sched, relay, pool}, nil
 	}
 	// Services stop in reverse order: the MongoDB client closes last.
 	return []service{closer{portal}, reaper, sched, relay, pool,
-		outbox.NewReconciler(db, portal, cfg.ReconcileInterval, reg, log)}, nil
+		outbox.NewReconciler(st, portal, cfg.ReconcileInterval, reg, log)}, nil
 }
 
 // closer disconnects the portal's MongoDB when the services stop.

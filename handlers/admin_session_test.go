@@ -72,13 +72,13 @@ func sessionStores() map[string]func(now func() time.Time) handlers.SessionStore
 
 // process is one web process of a deployment: its own server over the
 // test's database, clock and SessionStore.
-func process(t *testing.T, e *jobsEnv, token string, store handlers.SessionStore) *httptest.Server {
+func process(t *testing.T, e *jobsEnv, token string, sessions handlers.SessionStore) *httptest.Server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	srv := httptest.NewServer(handlers.NewServer(handlers.Deps{
 		Log: log, Metrics: handlers.NewMetrics(reg), Gatherer: reg, AdminToken: token, Now: e.clock.now,
-		Jobs: jobs.New(e.db.DB, e.pusher, log), Sessions: store,
+		Jobs: jobs.New(e.db.Store(t), e.pusher, log), Sessions: sessions,
 	}))
 	t.Cleanup(srv.Close)
 	return srv

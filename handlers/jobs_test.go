@@ -89,7 +89,7 @@ func newJobsEnv(t *testing.T, change ...func(*handlers.Deps)) *jobsEnv {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	env := &jobsEnv{db: db, pusher: &recordingPusher{}, clock: &clock{}, down: &atomic.Bool{}}
-	reg.MustRegister(jobs.NewCollector(db.DB, nil, log))
+	reg.MustRegister(jobs.NewCollector(db.Store(t), nil, log))
 	d := handlers.Deps{
 		Log:      log,
 		Metrics:  handlers.NewMetrics(reg),
@@ -104,7 +104,7 @@ func newJobsEnv(t *testing.T, change ...func(*handlers.Deps)) *jobsEnv {
 		Webhook:    handlers.WebhookConfig{Secret: webhookSecret, Tolerance: 5 * time.Minute, MaxBodyBytes: 4096, Timeout: 5 * time.Second},
 		AdminToken: adminToken,
 		Now:        env.clock.now,
-		Jobs:       jobs.New(db.DB, env.pusher, log),
+		Jobs:       jobs.New(db.Store(t), env.pusher, log),
 		// Tests send many wrong tokens from 127.0.0.1; the throttle's own
 		// tests set their limit.
 		AuthFailuresPerMinute: 1 << 20,

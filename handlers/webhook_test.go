@@ -23,6 +23,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -89,7 +90,7 @@ func newWHEnv(t *testing.T, o whOptions) *whEnv {
 	case o.acceptor != nil:
 		d.Intake = o.acceptor
 	case !o.noIntake:
-		d.Intake = intake.New(e.db, e.db, pusher, log)
+		d.Intake = intake.New(store.New(e.db, e.db), pusher, log)
 	}
 	e.handler = NewServer(d)
 	return e

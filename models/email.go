@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"time"
 )
 
@@ -119,6 +120,24 @@ type CreditorInquiry struct {
 // TableName pins the table name the portal writes.
 func (CreditorInquiry) TableName() string { return "creditor_inquiries" }
 
+// CompareInquiryRecency orders inquiries as the matcher reads its
+// candidates, most recent first: sent_at descending with undated ones last,
+// then id descending.
+func CompareInquiryRecency(a, b *CreditorInquiry) int {
+	switch {
+	case a.SentAt == nil && b.SentAt == nil:
+	case a.SentAt == nil:
+		return 1
+	case b.SentAt == nil:
+		return -1
+	default:
+		if c := b.SentAt.Compare(*a.SentAt); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(b.ID, a.ID)
+}
+
 // DebtUpdate is the amount one email produced; at most one per email.
 type DebtUpdate struct {
 	ID                 uint64 `gorm:"primaryKey"`
@@ -146,6 +165,14 @@ const (
 	OutboxDebtNotification   = "debt_notification"
 )
 
+// Delivery outcomes stored in outbox_messages.outcome once a row is
+// processed.
+const (
+	DeliveryDelivered = "delivered"
+	DeliverySkipped   = "skipped"
+	DeliveryFailed    = "failed"
+)
+
 // OutboxMessage is one side effect to deliver after a commit.
 type OutboxMessage struct {
 	ID             uint64 `gorm:"primaryKey"`
@@ -164,3 +191,20 @@ type OutboxMessage struct {
 
 // TableName pins the table name.
 func (OutboxMessage) TableName() string { return "outbox_messages" }
+
+// SyncDriftReport is one run of the portal reconciliation: counts, and the
+// drifted email ids by kind in Details (never names or amounts).
+type SyncDriftReport struct {
+	ID         uint64 `gorm:"primaryKey"`
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Checked    int
+	InSync     int
+	Drifted    int
+	Resent     int
+	Errors     int
+	Details    JSON
+}
+
+// TableName pins the table name.
+func (SyncDriftReport) TableName() string { return "sync_drift_reports" }

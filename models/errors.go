@@ -49,6 +49,9 @@ var ErrLeaseLost = errors.New("lease lost")
 // ErrTransitionRefused means a guarded status update matched no row.
 var ErrTransitionRefused = errors.New("transition refused")
 
+// ErrNotFound means the row asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
 // PermanentError marks a job error that retrying cannot fix.
 type PermanentError struct{ Err error }
 

@@ -1,12 +1,8 @@
 package models
 
 import (
-	"context"
-	"fmt"
 	"strconv"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // DebtSyncPayload is the outbox payload of a creditor_debt_update row: what the
@@ -49,40 +45,14 @@ type FailureAlertPayload struct {
 	FailedAt  time.Time `json:"failed_at"`
 }
 
+// FailureAlert is the payload of e's failure_alert row: it failed for good
+// with msg, now.
+func FailureAlert(e IncomingEmail, msg string) FailureAlertPayload {
+	return FailureAlertPayload{EmailID: e.ID, FromEmail: e.FromEmail, Subject: e.Subject, Error: msg, FailedAt: time.Now().UTC()}
+}
+
 // OutboxKey is the idempotency key of the kind's row for an email: one row
 // per kind per email, whatever redeliveries or rescues happen.
 func OutboxKey(kind string, emailID uint64) string {
 	return kind + ":" + strconv.FormatUint(emailID, 10)
-}
-
-// OutboxRow records one outbox row of kind for the moved email, unless its
-// idempotency key exists, in the statement of a Change.
-func OutboxRow(kind string, emailID uint64, payload any) Effect {
-	return Effect{SQL: outboxInsert + "?, id, ?, ? FROM moved" + outboxOnce,
-		Args: []any{kind, MustJSON(payload), OutboxKey(kind, emailID)}}
-}
-
-// OutboxRowWithID is OutboxRow whose payload field gets the id that the
-// earlier effect named from returned (the debt update's id, say); without
-// such a row, no outbox row is written.
-func OutboxRowWithID(kind string, emailID uint64, payload any, field, from string) Effect {
-	return Effect{
-		SQL:  outboxInsert + "?, moved.id, jsonb_set(?::jsonb, ARRAY[?], to_jsonb(" + from + ".id)), ? FROM moved, " + from + outboxOnce,
-		Args: []any{kind, MustJSON(payload), field, OutboxKey(kind, emailID)},
-	}
-}
-
-const (
-	outboxInsert = "INSERT INTO outbox_messages (aggregate_type, aggregate_id, payload, idempotency_key) SELECT "
-	outboxOnce   = " ON CONFLICT (idempotency_key) DO NOTHING"
-)
-
-// EnqueueOutbox inserts one outbox row in tx unless its idempotency key
-// exists; it reports whether a row was added.
-func EnqueueOutbox(ctx context.Context, tx *gorm.DB, kind string, emailID uint64, payload any) (bool, error) {
-	res := tx.WithContext(ctx).Exec(outboxInsert+"?, ?, ?, ?"+outboxOnce, kind, emailID, MustJSON(payload), OutboxKey(kind, emailID))
-	if res.Error != nil {
-		return false, fmt.Errorf("enqueue %s: %w", kind, res.Error)
-	}
-	return res.RowsAffected == 1, nil
 }

@@ -1,5 +1,8 @@
-// Package models holds the domain types of the creditor email matcher: the
-// email state machine, the tables other systems read, and domain errors.
+// Package models is the vocabulary of the creditor email matcher: the email
+// state machine (states, the transition table, the state sets statements
+// filter on), the tables' types, the outbox payloads and domain errors. It
+// runs no statement and holds no connection: services/store does, deriving
+// its state sets from the table here.
 package models
 
 import "slices"
@@ -56,6 +59,15 @@ var transitions = map[Status][]Status{
 	StatusNotCreditorReply: {StatusExtracted},
 	StatusFailed:           {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying},
 }
+
+// Claimable returns the states a worker may claim an email in: those the
+// table lets move to processing (received and queued).
+func Claimable() []Status { return From(StatusProcessing) }
+
+// Waiting returns the states an email waits in for a worker, holding no
+// lease: the claimable ones, and retrying until its retry is due. The
+// reaper pushes such emails to the queue again when Redis lost them.
+func Waiting() []Status { return append(slices.Clone(Claimable()), StatusRetrying) }
 
 // From returns the states an email may be in to move to s.
 func From(s Status) []Status { return transitions[s] }

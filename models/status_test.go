@@ -89,3 +89,12 @@ func TestTerminal(t *testing.T) {
 		require.False(t, s.Terminal(), s)
 	}
 }
+
+func TestStateSets(t *testing.T) {
+	t.Parallel()
+	require.ElementsMatch(t, []models.Status{models.StatusReceived, models.StatusQueued}, models.Claimable())
+	require.ElementsMatch(t, []models.Status{models.StatusReceived, models.StatusQueued, models.StatusRetrying}, models.Waiting())
+	for _, s := range models.Waiting() {
+		require.False(t, s.Leased() || s.Terminal(), s)
+	}
+}

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // finish records the attempt's end: success, lease lost, interrupted by
@@ -21,8 +20,7 @@ func (p *Pool) finish(ctx context.Context, job *models.Job, status models.Status
 		return string(status) // the processor closed the attempt with the terminal state
 	case errors.Is(err, models.ErrLeaseLost):
 		p.log.Warn("lease lost; result discarded", "email_id", job.Email.ID, "attempt", job.Attempt)
-		msg := "lease lost"
-		if ferr := models.FinishAttempt(ctx, p.async, job.Token, models.OutcomeRescued, &msg); ferr != nil {
+		if ferr := p.store.LeaseLost(ctx, job); ferr != nil {
 			p.log.Warn("record attempt failed", "email_id", job.Email.ID, "error", ferr)
 		}
 		return "lease_lost"
@@ -39,23 +37,12 @@ func (p *Pool) finish(ctx context.Context, job *models.Job, status models.Status
 	return p.fail(ctx, job, err)
 }
 
-// end moves the job's email to `to` and closes its attempt with outcome, in
-// one statement on db, together with any further effects.
-func (p *Pool) end(ctx context.Context, db *gorm.DB, job *models.Job, to models.Status, outcome, msg string,
-	set map[string]any, effects ...models.Effect) error {
-	return models.Change{ID: job.Email.ID, To: to, Token: job.Token, From: models.ActiveStages, Set: set,
-		Effects: append(effects, models.AttemptFinished(job.Token, outcome, &msg))}.Apply(ctx, db)
-}
-
-// retry schedules the next attempt after the backoff; bookkeeping a crash
-// may lose commits asynchronously (the lease then expires and the reaper rescues).
+// retry schedules the next attempt after the backoff (store.Retrying: if a
+// crash loses it, the lease expires and the reaper rescues the email).
 func (p *Pool) retry(ctx context.Context, job *models.Job, cause error, retryAfter time.Duration) string {
 	n := job.Email.RetryCount + 1
 	at := time.Now().Add(p.cfg.Retry.Delay(n, retryAfter))
-	msg := models.ErrorText(cause)
-	err := p.end(ctx, p.async, job, models.StatusRetrying, models.OutcomeRetry, msg,
-		map[string]any{"retry_count": n, "next_attempt_at": at, "processing_error": msg})
-	if err != nil {
+	if err := p.store.Finish(ctx, job, store.Retrying(n, at, models.ErrorText(cause))); err != nil {
 		return p.writeFailed(job, "retry", err)
 	}
 	p.metrics.retries.Inc()
@@ -68,9 +55,7 @@ func (p *Pool) retry(ctx context.Context, job *models.Job, cause error, retryAft
 // fail ends the email for good and records its one alert, durably.
 func (p *Pool) fail(ctx context.Context, job *models.Job, cause error) string {
 	msg := models.ErrorText(cause)
-	err := p.end(ctx, p.db, job, models.StatusFailed, models.OutcomeFailed, msg,
-		map[string]any{"processing_error": msg, "completed_at": gorm.Expr("now()")}, alert(job.Email, msg))
-	if err != nil {
+	if err := p.store.Finish(ctx, job, store.Failed(msg, models.FailureAlert(job.Email, msg))); err != nil {
 		return p.writeFailed(job, "fail", err)
 	}
 	return models.OutcomeFailed
@@ -79,9 +64,7 @@ func (p *Pool) fail(ctx context.Context, job *models.Job, cause error) string {
 // requeue puts an attempt cancelled by shutdown back to queued at once, so it
 // does not wait for its lease to expire.
 func (p *Pool) requeue(ctx context.Context, job *models.Job) string {
-	err := p.end(ctx, p.async, job, models.StatusQueued, models.OutcomeInterrupted, "interrupted by shutdown",
-		map[string]any{"last_dispatched_at": gorm.Expr("now()")})
-	if err != nil {
+	if err := p.store.Finish(ctx, job, store.Interrupted()); err != nil {
 		return p.writeFailed(job, "requeue", err)
 	}
 	if err := p.queue.Push(ctx, job.Email.ID); err != nil {
@@ -98,20 +81,4 @@ func (p *Pool) writeFailed(job *models.Job, what string, err error) string {
 	}
 	p.log.Error("final write failed; reaper will rescue", "email_id", job.Email.ID, "write", what, "error", err)
 	return "write_failed"
-}
-
-// alert records the failure_alert outbox row, once per email, in the
-// statement that fails the email.
-func alert(e models.IncomingEmail, msg string) models.Effect {
-	return models.OutboxRow(models.OutboxFailureAlert, e.ID, alertPayload(e, msg))
-}
-
-// enqueueAlert records the failure_alert outbox row in tx, once per email.
-func enqueueAlert(ctx context.Context, tx *gorm.DB, e models.IncomingEmail, msg string) error {
-	_, err := models.EnqueueOutbox(ctx, tx, models.OutboxFailureAlert, e.ID, alertPayload(e, msg))
-	return err
-}
-
-func alertPayload(e models.IncomingEmail, msg string) models.FailureAlertPayload {
-	return models.FailureAlertPayload{EmailID: e.ID, FromEmail: e.FromEmail, Subject: e.Subject, Error: msg, FailedAt: time.Now().UTC()}
 }

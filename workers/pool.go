@@ -12,16 +12,16 @@ import (
 	"sync"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Processor runs the pipeline for one claimed email. It writes the terminal
-// state itself (with the job's lease token), closes the attempt row in the
-// same statement (models.AttemptFinished) and returns the state; an error
-// means the attempt failed and the pool decides between retrying and failing.
+// state itself (store.Finish, with the job's lease token), which closes the
+// attempt row in the same statement, and returns the state; an error means
+// the attempt failed and the pool decides between retrying and failing.
 type Processor interface {
 	Process(ctx context.Context, job *models.Job) (models.Status, error)
 }
@@ -32,7 +32,7 @@ type PoolConfig struct {
 	JobTimeout      time.Duration
 	LeaseDuration   time.Duration
 	ShutdownTimeout time.Duration // soft: running jobs may finish within it
-	Retry           RetryPolicy
+	Retry           background.RetryPolicy
 	FetchWait       time.Duration // how long one BLMOVE blocks (at least 1s); bounds how fast Stop stops fetching
 }
 
@@ -41,13 +41,14 @@ type PoolConfig struct {
 // outcome; a heartbeat renews all running leases in one statement.
 type Pool struct {
 	cfg     PoolConfig
-	db      *gorm.DB // durable commits: terminal states, alerts
-	async   *gorm.DB // models.AsyncPoolDSN: claims, retries, bookkeeping
+	store   *store.Store
 	queue   *Queue
 	proc    Processor
 	metrics *Metrics
 	log     *slog.Logger
-	claims  *groupcommit.Batcher[*claimRequest] // the workers' claims, several per statement
+	claims  interface { // the workers' claims, several per statement (groupcommit; tests use groupcommittest)
+		Do(ctx context.Context, r *claimRequest) error
+	}
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // lease token → cancel
@@ -61,15 +62,16 @@ type Pool struct {
 }
 
 // NewPool returns a pool; Start runs it.
-func NewPool(cfg PoolConfig, db, async *gorm.DB, queue *Queue, proc Processor, m *Metrics, log *slog.Logger) *Pool {
+func NewPool(cfg PoolConfig, st *store.Store, queue *Queue, proc Processor, m *Metrics, log *slog.Logger) *Pool {
 	cfg.FetchWait = max(cfg.FetchWait, time.Second) // BLMOVE's smallest timeout in go-redis
-	p := &Pool{cfg: cfg, db: db, async: async, queue: queue, proc: proc, metrics: m, log: log,
+	p := &Pool{cfg: cfg, store: st, queue: queue, proc: proc, metrics: m, log: log,
 		running: map[string]context.CancelCauseFunc{}}
-	p.claims = groupcommit.New(func(ctx context.Context, reqs []*claimRequest) func() {
-		claim(ctx, async, reqs, queue.Instance(), cfg.LeaseDuration)
-		return nil
-	}, groupcommit.Options[*claimRequest]{MaxItems: max(cfg.Concurrency, 1), Timeout: batchTimeout})
+	p.claims = groupcommit.New(p.writeClaims, claimOptions(cfg))
 	return p
+}
+
+func claimOptions(cfg PoolConfig) groupcommit.Options[*claimRequest] {
+	return groupcommit.Options[*claimRequest]{MaxItems: max(cfg.Concurrency, 1), Timeout: batchTimeout}
 }
 
 var errLeaseLost = errors.New("lease lost to another attempt")
@@ -147,7 +149,7 @@ func (p *Pool) heartbeat(ctx context.Context) {
 		if err := p.queue.Beat(qctx, p.heartbeatTTL()); err != nil && ctx.Err() == nil {
 			p.log.Warn("instance heartbeat failed", "error", err)
 		}
-		lost, err := renewLeases(qctx, p.async, p.tokens(), p.cfg.LeaseDuration)
+		lost, err := p.store.RenewLeases(qctx, p.tokens(), p.cfg.LeaseDuration)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {

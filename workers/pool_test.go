@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
+	"github.com/lawfirm/creditor-email-matcher/services/groupcommit/groupcommittest"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 func TestPoolCompletesJobs(t *testing.T) {
@@ -22,7 +24,7 @@ func TestPoolCompletesJobs(t *testing.T) {
 		ids = append(ids, b.insertEmail(t, models.StatusQueued))
 	}
 	require.NoError(t, b.queue.Push(context.Background(), ids...))
-	b.startPool(t, b.poolConfig(), completer(b.db.DB, nil))
+	b.startPool(t, b.poolConfig(), completer(b.st, nil))
 	for _, id := range ids {
 		e := b.waitStatus(t, id, models.StatusCompleted)
 		require.Nil(t, e.LeaseToken)
@@ -44,14 +46,14 @@ func TestPoolRetriesTransientErrorWithBackoff(t *testing.T) {
 	b := setup(t)
 	id := b.insertEmail(t, models.StatusQueued)
 	var calls atomic.Int64
-	done := completer(b.db.DB, nil)
+	done := completer(b.st, nil)
 	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
 		if calls.Add(1) == 1 {
 			return "", models.Transient(errors.New("llm rate limited"), 0)
 		}
 		return done(ctx, job)
 	})
-	sched := NewScheduler(b.db.DB, b.queue, 20*time.Millisecond, b.log)
+	sched := NewScheduler(b.st, b.queue, 20*time.Millisecond, b.log)
 	require.NoError(t, sched.Start(context.Background()))
 	t.Cleanup(sched.Stop)
 	require.NoError(t, b.queue.Push(context.Background(), id))
@@ -97,8 +99,8 @@ func TestPoolFailsWhenRetriesAreExhausted(t *testing.T) {
 		return "", models.Transient(errors.New("upstream 503"), 0)
 	})
 	cfg := b.poolConfig()
-	cfg.Retry = RetryPolicy{MaxRetries: 2, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
-	sched := NewScheduler(b.db.DB, b.queue, 10*time.Millisecond, b.log)
+	cfg.Retry = background.RetryPolicy{MaxRetries: 2, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	sched := NewScheduler(b.st, b.queue, 10*time.Millisecond, b.log)
 	require.NoError(t, sched.Start(context.Background()))
 	t.Cleanup(sched.Stop)
 	require.NoError(t, b.queue.Push(context.Background(), id))
@@ -145,7 +147,7 @@ func TestSameIDPushedManyTimesIsProcessedOnce(t *testing.T) {
 	var calls atomic.Int64
 	cfg := b.poolConfig()
 	cfg.Concurrency = 8
-	b.startPool(t, cfg, completer(b.db.DB, &calls))
+	b.startPool(t, cfg, completer(b.st, &calls))
 	b.waitStatus(t, id, models.StatusCompleted)
 	apptest.Eventually(t, 10*time.Second, func() bool {
 		n, _ := b.redis.Client.LLen(context.Background(), b.queue.Keys().Ready()).Result()
@@ -160,22 +162,22 @@ func TestLostLeaseCannotCommit(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	id := b.insertEmail(t, models.StatusQueued)
-	old, err := claimOne(ctx, b.async, id, "worker-a", time.Second)
+	old, err := claimOne(ctx, b.st, id, "worker-a", time.Second)
 	require.NoError(t, err)
 	require.NotNil(t, old)
-	require.NoError(t, old.Advance(ctx, b.db.DB, models.StatusParsed, nil))
+	require.NoError(t, advance(ctx, b.st, old, models.StatusParsed))
 
 	// The lease expires; the reaper takes the email back and another worker claims it.
 	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_until = now() - interval '1 second' WHERE id = ?", id).Error)
 	require.NoError(t, b.reaper(3).runOnce(ctx))
 	require.Equal(t, models.StatusQueued, b.email(t, id).ProcessingStatus)
-	fresh, err := claimOne(ctx, b.async, id, "worker-b", time.Minute)
+	fresh, err := claimOne(ctx, b.st, id, "worker-b", time.Minute)
 	require.NoError(t, err)
 	require.NotNil(t, fresh)
 
 	// Whatever the old attempt tries now is refused, and changes nothing.
-	require.ErrorIs(t, old.Advance(ctx, b.db.DB, models.StatusExtracting, nil), models.ErrLeaseLost)
-	require.ErrorIs(t, (models.Change{ID: id, To: models.StatusFailed, Token: old.Token}).Apply(ctx, b.db.DB), models.ErrLeaseLost)
+	require.ErrorIs(t, advance(ctx, b.st, old, models.StatusExtracting), models.ErrLeaseLost)
+	require.ErrorIs(t, b.st.Finish(ctx, old, store.Failed("late", models.FailureAlert(old.Email, "late"))), models.ErrLeaseLost)
 	e := b.email(t, id)
 	require.Equal(t, models.StatusProcessing, e.ProcessingStatus)
 	require.Equal(t, fresh.Token, *e.LeaseToken)
@@ -214,7 +216,7 @@ func TestPanicFailsOnlyThatAttempt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	bad, good := b.insertEmail(t, models.StatusQueued), b.insertEmail(t, models.StatusQueued)
-	done := completer(b.db.DB, nil)
+	done := completer(b.st, nil)
 	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
 		if job.Email.ID == bad {
 			panic("boom")
@@ -256,19 +258,6 @@ func TestStopRequeuesInterruptedJobs(t *testing.T) {
 	p.Stop() // safe twice
 }
 
-func TestRetryPolicyDelay(t *testing.T) {
-	t.Parallel()
-	p := RetryPolicy{MaxRetries: 5, MinBackoff: time.Second, MaxBackoff: 10 * time.Second}
-	for n := 1; n <= 8; n++ {
-		d := p.Delay(n, 0)
-		require.LessOrEqual(t, d, 10*time.Second)
-		require.GreaterOrEqual(t, d, 500*time.Millisecond)
-	}
-	require.Equal(t, time.Minute, p.Delay(1, time.Minute))
-	// Grows: the 4th retry waits longer than the 1st's maximum.
-	require.Greater(t, p.Delay(4, 0), 1500*time.Millisecond)
-}
-
 func TestClassify(t *testing.T) {
 	t.Parallel()
 	perm, _ := classify(models.Permanent(errors.New("x")))
@@ -282,62 +271,6 @@ func TestClassify(t *testing.T) {
 	require.False(t, perm)
 }
 
-func TestOneClaimStatementTakesEachEmailOnce(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	ctx := context.Background()
-	a, c := b.insertEmail(t, models.StatusQueued), b.insertEmail(t, models.StatusReceived)
-	done := b.insertEmail(t, models.StatusCompleted)
-	reqs := []*claimRequest{{id: a}, {id: c}, {id: a}, {id: done}, {id: 999999}}
-	claim(ctx, b.async, reqs, "worker-a", time.Minute)
-
-	for _, r := range reqs {
-		require.NoError(t, r.err)
-	}
-	require.NotNil(t, reqs[0].job)
-	require.NotNil(t, reqs[1].job)
-	require.Nil(t, reqs[2].job, "a second copy of an id in the batch gets nothing")
-	require.Nil(t, reqs[3].job, "a finished email is not claimable")
-	require.Nil(t, reqs[4].job)
-	require.NotEqual(t, reqs[0].job.Token, reqs[1].job.Token, "each claim has its own lease")
-	for _, r := range reqs[:2] {
-		e := b.email(t, r.id)
-		require.Equal(t, models.StatusProcessing, e.ProcessingStatus)
-		require.Equal(t, r.job.Token, *e.LeaseToken)
-		at := b.attempts(t, r.id)
-		require.Len(t, at, 1)
-		require.Equal(t, r.job.Token, at[0].LeaseToken)
-	}
-}
-
-// TestRenewalSparesAttemptThatFinishedItself proves the lease renewal does
-// not call an attempt lost because its own final write committed before the
-// worker read the answer: only a rescue, or another attempt's lease, is.
-func TestRenewalSparesAttemptThatFinishedItself(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	ctx := context.Background()
-	claimed := func() *models.Job {
-		job, err := claimOne(ctx, b.db.DB, b.insertEmail(t, models.StatusQueued), "w1", time.Minute)
-		require.NoError(t, err)
-		require.NotNil(t, job)
-		return job
-	}
-	running, finished, rescued, taken := claimed(), claimed(), claimed(), claimed()
-	_, err := completer(b.db.DB, nil)(ctx, finished) // committed; its worker has not returned yet
-	require.NoError(t, err)
-	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_until = now() - interval '1 second' WHERE id = ?",
-		rescued.Email.ID).Error)
-	require.NoError(t, b.reaper(3).runOnce(ctx))
-	require.Equal(t, models.StatusQueued, b.email(t, rescued.Email.ID).ProcessingStatus)
-	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_token = 'someone-else' WHERE id = ?",
-		taken.Email.ID).Error)
-
-	lost, err := renewLeases(ctx, b.db.DB, []string{running.Token, finished.Token, rescued.Token, taken.Token}, time.Minute)
-	require.NoError(t, err)
-	require.ElementsMatch(t, []string{rescued.Token, taken.Token}, lost)
-}
-
 // TestHeartbeatKeepsLongJobLeased runs a job for several lease durations
 // beside a busy reaper: the heartbeat's renewals keep the lease alive, so
 // the reaper never rescues the email and it runs once.
@@ -346,7 +279,7 @@ func TestHeartbeatKeepsLongJobLeased(t *testing.T) {
 	b := setup(t)
 	id := b.insertEmail(t, models.StatusQueued)
 	var calls atomic.Int64
-	done := completer(b.db.DB, nil)
+	done := completer(b.st, nil)
 	proc := procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
 		calls.Add(1)
 		select {
@@ -357,7 +290,7 @@ func TestHeartbeatKeepsLongJobLeased(t *testing.T) {
 		return done(ctx, job)
 	})
 	reaper := NewReaper(ReaperConfig{Interval: 50 * time.Millisecond, MaxRescues: 3, Grace: time.Second},
-		b.db.DB, b.queue, b.m, b.log)
+		b.st, b.queue, b.m, b.log)
 	require.NoError(t, reaper.Start(context.Background()))
 	t.Cleanup(reaper.Stop)
 	cfg := b.poolConfig()
@@ -395,10 +328,14 @@ func TestStopHandsBackClaimsThatCommitDuringShutdown(t *testing.T) {
 	cfg := b.poolConfig()
 	cfg.Concurrency = 2
 	cfg.ShutdownTimeout = 100 * time.Millisecond
-	p := b.startPool(t, cfg, proc)
-	release := p.claims.Hold()
+	p := NewPool(cfg, b.st, b.queue, proc, b.m, b.log)
+	claims := groupcommittest.New(p.writeClaims, claimOptions(cfg))
+	p.claims = claims
+	require.NoError(t, p.Start(context.Background()))
+	t.Cleanup(p.Stop)
+	release := claims.Hold()
 	require.NoError(t, b.queue.Push(ctx, ids...))
-	apptest.Eventually(t, 10*time.Second, func() bool { return p.claims.Queued() == 2 }, "both claims queued")
+	apptest.Eventually(t, 10*time.Second, func() bool { return claims.Queued() == 2 }, "both claims queued")
 	release()
 	lock.WaitBlocking(t, b.db.DB) // the claim statement
 
@@ -407,42 +344,11 @@ func TestStopHandsBackClaimsThatCommitDuringShutdown(t *testing.T) {
 	time.Sleep(3 * cfg.ShutdownTimeout) // the jobs are cancelled meanwhile
 	lock.Commit(t)
 	<-stopped
-	apptest.Eventually(t, 10*time.Second, p.claims.Idle, "claims written")
+	apptest.Eventually(t, 10*time.Second, claims.Idle, "claims written")
 
 	for _, id := range ids {
 		e := b.email(t, id)
 		require.Equal(t, models.StatusQueued, e.ProcessingStatus, "email %d: the claim is handed back, not left to expire", id)
 		require.Nil(t, e.LeaseToken)
 	}
-}
-
-// TestClaimAndRenewalReadOnlyTheirRows: like the batched moves
-// (models.TestBatchMovesReadOnlyTheirRows), the claim and the lease renewal
-// run on the async pool under plans made once per connection, often on a
-// nearly empty table; once the table holds a history they must still read
-// only their own rows.
-func TestClaimAndRenewalReadOnlyTheirRows(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	ctx := context.Background()
-	async := b.db.AsyncPool(t, 1) // one session: the second round runs the first round's plans
-	round := func() int64 {
-		id := b.insertEmail(t, models.StatusQueued)
-		var read int64
-		require.NoError(t, async.Transaction(func(tx *gorm.DB) error {
-			reqs := []*claimRequest{{id: id}}
-			claim(ctx, tx, reqs, "worker-a", time.Minute)
-			require.NoError(t, reqs[0].err)
-			require.NotNil(t, reqs[0].job)
-			lost, err := renewLeases(ctx, tx, []string{reqs[0].job.Token}, time.Minute)
-			require.NoError(t, err)
-			require.Empty(t, lost)
-			read = apptest.RowsRead(t, tx, "incoming_emails")
-			return nil
-		}))
-		return read
-	}
-	round()
-	apptest.FillEmails(t, b.db.DB, 2000)
-	require.Less(t, round(), int64(20), "the claim or the renewal read more of incoming_emails than its own rows")
 }

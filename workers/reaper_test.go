@@ -13,7 +13,7 @@ import (
 )
 
 func (b *bundle) reaper(maxRescues int) *Reaper {
-	return NewReaper(ReaperConfig{Interval: time.Hour, MaxRescues: maxRescues, Grace: time.Second}, b.db.DB, b.queue, b.m, b.log)
+	return NewReaper(ReaperConfig{Interval: time.Hour, MaxRescues: maxRescues, Grace: time.Second}, b.st, b.queue, b.m, b.log)
 }
 
 func (b *bundle) ready(t *testing.T) []string {
@@ -28,9 +28,9 @@ func TestReaperRescuesExpiredLeases(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	id := b.insertEmail(t, models.StatusQueued)
-	job, err := claimOne(ctx, b.async, id, "dead-worker", time.Minute)
+	job, err := claimOne(ctx, b.st, id, "dead-worker", time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, job.Advance(ctx, b.db.DB, models.StatusParsed, nil))
+	require.NoError(t, advance(ctx, b.st, job, models.StatusParsed))
 
 	require.NoError(t, b.reaper(3).runOnce(ctx))
 	require.Equal(t, models.StatusParsed, b.email(t, id).ProcessingStatus, "a live lease is left alone")
@@ -51,7 +51,7 @@ func TestReaperFailsCrashLoopingEmailOnce(t *testing.T) {
 	ctx := context.Background()
 	id := b.insertEmail(t, models.StatusQueued)
 	for i := 0; i < 3; i++ {
-		_, err := claimOne(ctx, b.async, id, "crashing-worker", time.Minute)
+		_, err := claimOne(ctx, b.st, id, "crashing-worker", time.Minute)
 		require.NoError(t, err)
 		require.NoError(t, b.db.Exec("UPDATE incoming_emails SET lease_until = now() - interval '1 second'").Error)
 		require.NoError(t, b.reaper(3).runOnce(ctx))
@@ -166,11 +166,11 @@ func TestEmailsSurviveRedisFlushAndRestart(t *testing.T) {
 	require.NoError(t, rdb.FlushDB(ctx).Err())
 	require.NoError(t, b.db.Exec("UPDATE incoming_emails SET last_dispatched_at = now() - interval '1 minute'").Error)
 
-	reaper := NewReaper(ReaperConfig{Interval: 200 * time.Millisecond, MaxRescues: 3, Grace: 100 * time.Millisecond}, b.db.DB, b.queue, b.m, b.log)
+	reaper := NewReaper(ReaperConfig{Interval: 200 * time.Millisecond, MaxRescues: 3, Grace: 100 * time.Millisecond}, b.st, b.queue, b.m, b.log)
 	require.NoError(t, reaper.Start(ctx))
 	t.Cleanup(reaper.Stop)
 	var calls = make(chan uint64, 4*n)
-	done := completer(b.db.DB, nil)
+	done := completer(b.st, nil)
 	b.startPool(t, b.poolConfig(), procFunc(func(ctx context.Context, job *models.Job) (models.Status, error) {
 		calls <- job.Email.ID
 		return done(ctx, job)

@@ -5,22 +5,23 @@ import (
 	"log/slog"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Scheduler moves retries whose backoff has elapsed from the Redis delayed
 // set back to the ready list, marking them queued in PostgreSQL first.
 type Scheduler struct {
-	db    *gorm.DB
+	store *store.Store
 	queue *Queue
 	batch int
-	*Loop
+	*background.Loop
 }
 
 // NewScheduler returns a scheduler ticking every interval; Start and Stop run it.
-func NewScheduler(db *gorm.DB, q *Queue, interval time.Duration, log *slog.Logger) *Scheduler {
-	s := &Scheduler{db: db, queue: q, batch: 500}
-	s.Loop = NewLoop("scheduler", interval, s.runOnce, log)
+func NewScheduler(st *store.Store, q *Queue, interval time.Duration, log *slog.Logger) *Scheduler {
+	s := &Scheduler{store: st, queue: q, batch: 500}
+	s.Loop = background.NewLoop("scheduler", interval, s.runOnce, log)
 	return s
 }
 
@@ -33,7 +34,9 @@ func (s *Scheduler) runOnce(ctx context.Context) error {
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	_, err = redispatch(ctx, s.db, s.queue, len(ids),
-		"id IN ? AND processing_status = 'retrying' AND next_attempt_at <= now() + interval '1 second'", ids)
-	return err
+	queued, err := s.store.QueueDueRetries(ctx, ids)
+	if err != nil {
+		return err
+	}
+	return s.queue.Push(ctx, queued...)
 }

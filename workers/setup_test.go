@@ -11,16 +11,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // bundle is what a workers test needs: its own schema, namespace and queue.
 type bundle struct {
 	db    *apptest.DB
-	async *gorm.DB
+	st    *store.Store
 	redis *apptest.Redis
 	queue *Queue
 	m     *Metrics
@@ -30,10 +31,9 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	db := apptest.NewDB(t)
-	async := db.AsyncPool(t, 10)
 	r := apptest.NewRedis(t)
 	return &bundle{
-		db: db, async: async, redis: r,
+		db: db, st: db.Store(t), redis: r,
 		queue: NewQueue(r.Client, r.Namespace, "inst-"+apptest.RandomID()),
 		m:     NewMetrics(prometheus.NewRegistry()),
 		log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -44,13 +44,13 @@ func (b *bundle) poolConfig() PoolConfig {
 	return PoolConfig{
 		Concurrency: 2, JobTimeout: 5 * time.Second, LeaseDuration: 3 * time.Second,
 		ShutdownTimeout: 2 * time.Second, FetchWait: time.Second,
-		Retry: RetryPolicy{MaxRetries: 3, MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
+		Retry: background.RetryPolicy{MaxRetries: 3, MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second},
 	}
 }
 
 func (b *bundle) startPool(t *testing.T, cfg PoolConfig, proc Processor) *Pool {
 	t.Helper()
-	p := NewPool(cfg, b.db.DB, b.async, b.queue, proc, b.m, b.log)
+	p := NewPool(cfg, b.st, b.queue, proc, b.m, b.log)
 	require.NoError(t, p.Start(context.Background()))
 	t.Cleanup(p.Stop)
 	return p
@@ -107,19 +107,28 @@ func (f procFunc) Process(ctx context.Context, job *models.Job) (models.Status, 
 }
 
 // completer walks a job through every stage to completed, as the pipeline does.
-func completer(db *gorm.DB, calls *atomic.Int64) procFunc {
+func completer(st *store.Store, calls *atomic.Int64) procFunc {
 	return func(ctx context.Context, job *models.Job) (models.Status, error) {
 		if calls != nil {
 			calls.Add(1)
 		}
 		for _, s := range []models.Status{models.StatusParsed, models.StatusExtracting, models.StatusExtracted, models.StatusMatching} {
-			if err := job.Advance(ctx, db, s, nil); err != nil {
+			if err := advance(ctx, st, job, s); err != nil {
 				return "", err
 			}
 		}
-		return models.StatusCompleted, job.Advance(ctx, db, models.StatusCompleted, map[string]any{"completed_at": gorm.Expr("now()")},
-			models.AttemptFinished(job.Token, models.OutcomeCompleted, nil))
+		return models.StatusCompleted, st.Finish(ctx, job,
+			store.Completed(store.Match{Status: models.MatchNone}, models.SyncNotApplicable, nil))
 	}
+}
+
+// advance moves job to the stage to, as the pipeline's batched moves do.
+func advance(ctx context.Context, st *store.Store, job *models.Job, to models.Status) error {
+	errs, err := st.AdvanceStages(ctx, []store.StageMove{{Job: job, To: to}})
+	if err != nil {
+		return err
+	}
+	return errs[0]
 }
 
 func countOutcome(t *testing.T, b *bundle, outcome string) float64 {
@@ -129,9 +138,12 @@ func countOutcome(t *testing.T, b *bundle, outcome string) float64 {
 
 func itoa(id uint64) string { return strconv.FormatUint(id, 10) }
 
-// claimOne claims one email as a worker of the pool would.
-func claimOne(ctx context.Context, db *gorm.DB, id uint64, worker string, lease time.Duration) (*models.Job, error) {
-	req := &claimRequest{id: id}
-	claim(ctx, db, []*claimRequest{req}, worker, lease)
-	return req.job, req.err
+// claimOne claims one email as a worker of the pool would; nil when it is
+// not claimable.
+func claimOne(ctx context.Context, st *store.Store, id uint64, worker string, lease time.Duration) (*models.Job, error) {
+	jobs, err := st.Claim(ctx, []uint64{id}, worker, lease)
+	if err != nil || len(jobs) == 0 {
+		return nil, err
+	}
+	return jobs[0], nil
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/migrations"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // defaultDatabaseURL is used when TEST_DATABASE_URL is unset.
@@ -39,6 +40,18 @@ type DB struct {
 	// URL connects to the same schema (search_path set), for subprocesses.
 	URL    string
 	Schema string
+
+	storeOnce sync.Once
+	store     *store.Store
+}
+
+// Store returns the service's store on the schema: the test's pool as the
+// durable one and an async pool (store.OpenAsyncDB) of ten connections,
+// opened on first use and closed when the test ends.
+func (d *DB) Store(t testing.TB) *store.Store {
+	t.Helper()
+	d.storeOnce.Do(func() { d.store = store.New(d.DB, d.AsyncPool(t, 10)) })
+	return d.store
 }
 
 var createDBOnce sync.Once
@@ -71,7 +84,7 @@ func newDB(t testing.TB, migrate bool) *DB {
 	ctx := context.Background()
 	base := databaseURL(t)
 	schema := "t_" + RandomID()
-	admin, err := models.OpenDB(ctx, base, 2)
+	admin, err := store.OpenDB(ctx, base, 2)
 	if err != nil {
 		t.Fatalf("postgres not reachable (start it, or set TEST_DATABASE_URL): %v", err)
 	}
@@ -79,7 +92,7 @@ func newDB(t testing.TB, migrate bool) *DB {
 		t.Fatalf("create schema: %v", err)
 	}
 	u := withSearchPath(base, schema)
-	db, err := models.OpenDB(ctx, u, 10)
+	db, err := store.OpenDB(ctx, u, 10)
 	if err != nil {
 		t.Fatalf("open schema: %v", err)
 	}
@@ -104,15 +117,16 @@ func (d *DB) Pool(t testing.TB, conns int) *gorm.DB {
 }
 
 // AsyncPool opens a pool on the schema with the service's async pool
-// settings (models.AsyncPoolDSN: asynchronous commits, generic plans, no
+// settings (store.OpenAsyncDB: asynchronous commits, generic plans, no
 // bitmap or sequential scans), closed when the test ends.
 func (d *DB) AsyncPool(t testing.TB, conns int) *gorm.DB {
 	t.Helper()
-	u, err := models.AsyncPoolDSN(d.URL)
+	db, err := store.OpenAsyncDB(context.Background(), d.URL, conns)
 	if err != nil {
-		t.Fatalf("async pool: %v", err)
+		t.Fatalf("open async pool: %v", err)
 	}
-	return openPool(t, u, conns)
+	t.Cleanup(func() { closeDB(db) })
+	return db
 }
 
 // RowsRead returns how many rows of table (in the test's schema) the open
@@ -133,16 +147,49 @@ func RowsRead(t testing.TB, tx *gorm.DB, table string) int64 {
 func FillEmails(t testing.TB, db *gorm.DB, n int) {
 	t.Helper()
 	err := db.Exec(`INSERT INTO incoming_emails (zendesk_ticket_id, dedup_key, from_email, received_at, processing_status)
-		SELECT 'fill', 'fill-' || g || '-' || ?, 'fill@example.de', now(), 'completed' FROM generate_series(1, ?) g`,
-		RandomID(), n).Error
+		SELECT 'fill', 'fill-' || g || '-' || ?, 'fill@example.de', now(), ? FROM generate_series(1, ?) g`,
+		RandomID(), models.StatusCompleted, n).Error
 	if err != nil {
 		t.Fatalf("fill emails: %v", err)
 	}
 }
 
+// SeedInquiries fills a fresh schema with n recent inquiries spread over 50
+// creditor domains the way a real book is: a few big creditors hold most
+// inquiries (creditor0.de about a quarter), the rest a handful each. Most of
+// a creditor's inquiries go to one shared address. Statistics are gathered,
+// as autovacuum would on a live table. The matcher's benchmark and the
+// store's plan test read it.
+func SeedInquiries(t testing.TB, n int) *DB {
+	t.Helper()
+	db := NewDB(t)
+	err := db.Exec(`
+INSERT INTO creditor_inquiries (client_name, client_aktenzeichen, creditor_name, creditor_email,
+  reference_number, zendesk_ticket_id, sent_at, debt_amount)
+SELECT (ARRAY['Max','Erika','Hans','Anna','Jürgen','Petra','Lukas','Sabine','Ali','Marta'])[1 + g % 10]
+    || ' ' || (ARRAY['Müller','Schmidt','Schneider','Fischer','Weber','Meyer','Wagner','Becker',
+                     'Schulz','Hoffmann','Schäfer','Koch','Bauer'])[1 + (g / 10) % 13],
+  'RA-' || (2024 + g % 3) || '-' || lpad(g::text, 5, '0'),
+  'Gläubiger ' || d || ' GmbH',
+  CASE WHEN g % 7 = 0 THEN 'sb' || (g % 40) || '@creditor' || d || '.de'
+       ELSE 'forderungen@creditor' || d || '.de' END,
+  (1000000 + g)::text, (400000 + g)::text,
+  now() - (g % 700) * interval '1 day',
+  CASE WHEN g % 10 <> 0 THEN round((100 + (g * 37) % 50000) * 1.37, 2) END
+FROM generate_series(1, ?) g,
+  LATERAL (SELECT floor(power(((g * 7919) % 1000) / 1000.0, 3) * 50)::int AS d) dd`, n).Error
+	if err == nil {
+		err = db.Exec("ANALYZE creditor_inquiries").Error
+	}
+	if err != nil {
+		t.Fatalf("seed inquiries: %v", err)
+	}
+	return db
+}
+
 func openPool(t testing.TB, dsn string, conns int) *gorm.DB {
 	t.Helper()
-	db, err := models.OpenDB(context.Background(), dsn, conns)
+	db, err := store.OpenDB(context.Background(), dsn, conns)
 	if err != nil {
 		t.Fatalf("open pool: %v", err)
 	}
@@ -169,7 +216,7 @@ func ensureDatabase(t testing.TB, dsn string) {
 	}
 	name := strings.TrimPrefix(u.Path, "/")
 	u.Path = "/postgres"
-	admin, err := models.OpenDB(context.Background(), u.String(), 1)
+	admin, err := store.OpenDB(context.Background(), u.String(), 1)
 	if err != nil {
 		return // the real open will report it
 	}

@@ -1,6 +1,6 @@
-// Package debts records the amount a creditor reply produced: one
-// debt_updates row per email and the outbox rows for its effects, written by
-// the statement that marks the email completed.
+// Package debts decides what the amount a creditor reply produced records:
+// one debt_updates row per email and the outbox rows for its effects, which
+// the store writes in the statement that marks the email completed.
 package debts
 
 import (
@@ -22,20 +22,20 @@ type Decision struct {
 	Inquiry *models.CreditorInquiry
 }
 
-// Writer builds the writes of a debt update and its outbox rows, as effects
-// of the Change that completes the email; it runs no statement itself.
+// Writer decides the debt update and its outbox rows for the statement that
+// completes the email (store.Completed); it runs no statement itself.
 type Writer struct {
 	// SyncEnabled says a portal sink is configured: auto-matched updates then
 	// start with sync_status pending rather than not_applicable.
 	SyncEnabled bool
 }
 
-// Effects returns the writes that record the email's amount, if any, for
-// the Change that completes the email, and the email's sync_status: pending
-// only for an auto-matched amount with a portal to sync to. The writes
-// happen in that one statement or not at all; the unique keys
-// (incoming_email_id, idempotency_key) keep one row per email even so.
-func (w Writer) Effects(e models.IncomingEmail, data models.ExtractedData, d Decision) ([]models.Effect, string, error) {
+// Record returns what the email's amount writes, if it states one (nil
+// otherwise), and the email's sync_status: pending only for an auto-matched
+// amount with a portal to sync to. The writes happen in the statement that
+// completes the email or not at all; the unique keys (incoming_email_id,
+// idempotency_key) keep one row per email even so.
+func (w Writer) Record(e models.IncomingEmail, data models.ExtractedData, d Decision) (*models.DebtRecord, string, error) {
 	if data.DebtAmount == nil {
 		return nil, models.SyncNotApplicable, nil
 	}
@@ -55,39 +55,27 @@ func (w Writer) Effects(e models.IncomingEmail, data models.ExtractedData, d Dec
 		ReferenceNumbers: models.MustJSON(refs),
 		MatchStatus:      d.Status, MatchConfidence: d.Confidence,
 	}
-	effects := []models.Effect{insertDebtUpdate(up), models.OutboxRow(models.OutboxDebtNotification, e.ID, models.DebtNotificationPayload{
+	rec := &models.DebtRecord{Update: up, Notification: models.DebtNotificationPayload{
 		EmailID: e.ID, TicketID: e.ZendeskTicketID, ClientName: up.ClientName, CreditorName: up.CreditorName,
 		OldAmount: up.PreviousAmount, NewAmount: up.Amount, ReferenceNumbers: refs,
 		Confidence: d.Confidence, MatchStatus: d.Status,
-	})}
+	}}
 	if d.Status != models.MatchAuto {
-		return effects, models.SyncNotApplicable, nil // needs_review waits for a person
+		return rec, models.SyncNotApplicable, nil // needs_review waits for a person
 	}
-	// The sync payload carries the debt update's id, known only once the
-	// row is inserted: the statement fills it in from the "debt" effect.
-	effects = append(effects, markAnswered(*d.InquiryID), models.OutboxRowWithID(models.OutboxCreditorDebtUpdate, e.ID, models.DebtSyncPayload{
+	// The sync payload's DebtUpdateID is known only once the row is
+	// inserted: the store fills it in within the same statement.
+	rec.Answered = d.InquiryID
+	rec.Sync = &models.DebtSyncPayload{
 		EmailID: e.ID, InquiryID: d.InquiryID, ClientName: up.ClientName,
 		ClientAktenzeichen: deref(up.ClientAktenzeichen), CreditorName: up.CreditorName, CreditorEmail: e.FromEmail,
 		Amount: up.Amount, ReferenceNumbers: refs, Summary: data.Summary,
 		ResponseReceivedAt: e.ReceivedAt.UTC().Truncate(time.Millisecond),
-	}, "debt_update_id", "debt"))
-	if !w.SyncEnabled {
-		return effects, models.SyncNotApplicable, nil // the relay marks the sync row skipped
 	}
-	return effects, models.SyncPending, nil
-}
-
-// insertDebtUpdate is the effect that inserts up, named "debt" for the sync
-// row. A conflict cannot happen while the guard holds (the row is only ever
-// written by the statement that completes the email); the key makes sure.
-func insertDebtUpdate(up models.DebtUpdate) models.Effect {
-	return models.Effect{Name: "debt", SQL: `INSERT INTO debt_updates (incoming_email_id, creditor_inquiry_id,
-  client_name, client_aktenzeichen, creditor_name, creditor_email, previous_amount, amount, reference_numbers,
-  match_status, match_confidence)
-SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM moved
-ON CONFLICT (incoming_email_id) DO NOTHING RETURNING id`,
-		Args: []any{up.CreditorInquiryID, up.ClientName, up.ClientAktenzeichen, up.CreditorName, up.CreditorEmail,
-			up.PreviousAmount, up.Amount, up.ReferenceNumbers, up.MatchStatus, up.MatchConfidence}}
+	if !w.SyncEnabled {
+		return rec, models.SyncNotApplicable, nil // the relay marks the sync row skipped
+	}
+	return rec, models.SyncPending, nil
 }
 
 // validate refuses what the extractors and the matcher never produce, so a
@@ -104,11 +92,6 @@ func validate(amount float64, d Decision) error {
 		return errors.New("decision names an inquiry it does not carry")
 	}
 	return nil
-}
-
-func markAnswered(inquiryID uint64) models.Effect {
-	return models.Effect{SQL: "UPDATE creditor_inquiries SET response_received = true, updated_at = now() " +
-		"WHERE id = ? AND EXISTS (SELECT 1 FROM moved)", Args: []any{inquiryID}}
 }
 
 func aktenzeichen(inq models.CreditorInquiry, data models.ExtractedData) *string {

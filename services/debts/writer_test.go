@@ -12,11 +12,13 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 type fixture struct {
 	ctx     context.Context
 	db      *apptest.DB
+	st      *store.Store
 	inquiry models.CreditorInquiry
 	email   models.IncomingEmail
 	data    models.ExtractedData
@@ -39,19 +41,19 @@ func setup(t *testing.T) fixture {
 	amount := 2345.67
 	data := models.ExtractedData{IsCreditorReply: true, ClientName: "Erika Musterfrau", CreditorName: "Stadtwerke",
 		DebtAmount: &amount, ReferenceNumbers: []string{"V-123"}, Summary: "Forderung 2.345,67 EUR", Confidence: 0.9}
-	return fixture{ctx: ctx, db: db, inquiry: inq, email: e, data: data}
+	return fixture{ctx: ctx, db: db, st: db.Store(t), inquiry: inq, email: e, data: data}
 }
 
-// complete moves the email matching → completed with the writer's effects,
-// as the pipeline does, and returns the sync_status it wrote.
+// complete moves the email matching → completed with the writer's record,
+// as the pipeline does (without a lease token), and returns the sync_status
+// it wrote.
 func (f fixture) complete(w debts.Writer, d debts.Decision) (string, error) {
-	effects, sync, err := w.Effects(f.email, f.data, d)
+	rec, sync, err := w.Record(f.email, f.data, d)
 	if err != nil {
 		return "", err
 	}
-	err = models.Change{ID: f.email.ID, To: models.StatusCompleted, From: []models.Status{models.StatusMatching},
-		Set: map[string]any{"sync_status": sync}, Effects: effects}.Apply(f.ctx, f.db.DB)
-	return sync, err
+	m := store.Match{Status: d.Status, InquiryID: d.InquiryID, Confidence: d.Confidence}
+	return sync, f.st.Finish(f.ctx, &models.Job{Email: f.email}, store.Completed(m, sync, rec))
 }
 
 func (f fixture) write(t *testing.T, w debts.Writer, d debts.Decision) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
+	"github.com/lawfirm/creditor-email-matcher/services/groupcommit/groupcommittest"
 )
 
 type item struct {
@@ -82,7 +83,7 @@ func TestALoneCallIsWrittenAtOnce(t *testing.T) {
 func TestMaxBytesBoundsABatch(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	b := groupcommit.New(rec.write, groupcommit.Options[*item]{MaxBytes: 100, Size: func(it *item) int { return it.size }})
+	b := groupcommittest.New(rec.write, groupcommit.Options[*item]{MaxBytes: 100, Size: func(it *item) int { return it.size }})
 	release := b.Hold() // the calls queue up unwritten
 	sizes := []int{1, 60, 60, 500, 30}
 	var wg sync.WaitGroup
@@ -211,7 +212,7 @@ func TestAPanickingFinishStillAnswersItsBatch(t *testing.T) {
 		}
 		return nil
 	}
-	b := groupcommit.New(write, groupcommit.Options[*item]{})
+	b := groupcommittest.New(write, groupcommit.Options[*item]{})
 	require.Panics(t, func() { _ = b.Do(context.Background(), &item{n: -1}) })
 	require.True(t, b.Idle(), "the role was passed on and nothing is left queued")
 	ok := &item{n: 1}
@@ -257,7 +258,7 @@ func TestAPanicBeforeTheFlusherOwnItemWasTakenDropsIt(t *testing.T) {
 		}
 		return nil
 	}
-	b := groupcommit.New(write, groupcommit.Options[*item]{MaxFlushers: 2, MaxItems: 1})
+	b := groupcommittest.New(write, groupcommit.Options[*item]{MaxFlushers: 2, MaxItems: 1})
 	release := b.Hold()
 	held, bad, after := &item{n: 1}, &item{n: -1}, &item{n: 2}
 	errs := make(chan error, 3)
@@ -289,7 +290,7 @@ func TestAPanicBeforeTheFlusherOwnItemWasTakenDropsIt(t *testing.T) {
 func TestACallWhoseContextEndedWritesNothing(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	b := groupcommit.New(rec.write, groupcommit.Options[*item]{MaxItems: 16})
+	b := groupcommittest.New(rec.write, groupcommit.Options[*item]{MaxItems: 16})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	it := &item{}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/bench/procstat"
+	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 )
 
 // benchBody is about the size of a real creditor reply (5 KB of HTML).
@@ -25,10 +26,10 @@ func BenchmarkAccept(b *testing.B) {
 	env := newEnv(b, 20)
 	svc := env.service(env.queue())
 	var batches atomic.Int64
-	svc.batch = newBatcher(func(ctx context.Context, batch []*request) func() {
+	svc.batch = groupcommit.New(func(ctx context.Context, batch []*request) func() {
 		batches.Add(1)
 		return svc.writeBatch(ctx, batch)
-	})
+	}, batchOptions())
 	run := apptest.RandomID()
 	var (
 		n         atomic.Int64

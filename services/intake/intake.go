@@ -11,14 +11,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Pusher hands email ids to the workers.
@@ -59,17 +56,18 @@ type Result struct {
 
 // Service accepts webhook emails.
 type Service struct {
-	db    *gorm.DB // durable commits: the stored email
-	async *gorm.DB // models.AsyncPoolDSN: the queued mark
+	store *store.Store
 	queue Pusher
 	log   *slog.Logger
-	batch *groupcommit.Batcher[*request]
+	batch interface { // a groupcommit.Batcher; tests use groupcommittest's
+		Do(ctx context.Context, r *request) error
+	}
 }
 
 // New returns an intake service.
-func New(db, async *gorm.DB, queue Pusher, log *slog.Logger) *Service {
-	s := &Service{db: db, async: async, queue: queue, log: log}
-	s.batch = newBatcher(s.writeBatch)
+func New(st *store.Store, queue Pusher, log *slog.Logger) *Service {
+	s := &Service{store: st, queue: queue, log: log}
+	s.batch = groupcommit.New(s.writeBatch, batchOptions())
 	return s
 }
 
@@ -86,17 +84,16 @@ const (
 	// throughput and a worse p99. One flusher leaves the database little
 	// idle time because it passes the role on before its batch's dispatch.
 	maxFlushers = 1
-	// maxBatchRows and maxBatchBytes bound one INSERT: beyond a few dozen
-	// rows the statement cost no longer shrinks per row, and bodies of up
-	// to 5 MiB must not build statements of hundreds of MiB.
-	maxBatchRows  = 64
+	// maxBatchBytes bounds one INSERT (store.MaxInsertRows bounds its
+	// rows): bodies of up to 5 MiB must not build statements of hundreds
+	// of MiB.
 	maxBatchBytes = 8 << 20
 )
 
-func newBatcher(write func(context.Context, []*request) func()) *groupcommit.Batcher[*request] {
-	return groupcommit.New(write, groupcommit.Options[*request]{MaxFlushers: maxFlushers,
-		MaxItems: maxBatchRows, MaxBytes: maxBatchBytes, Size: func(r *request) int { return r.email.size() },
-		Timeout: writeTimeout})
+func batchOptions() groupcommit.Options[*request] {
+	return groupcommit.Options[*request]{MaxFlushers: maxFlushers,
+		MaxItems: store.MaxInsertRows, MaxBytes: maxBatchBytes, Size: func(r *request) int { return r.email.size() },
+		Timeout: writeTimeout}
 }
 
 // request is one Accept call's email and, once its batch is written, its answer.
@@ -133,7 +130,7 @@ const (
 // Accept stores e once (a repeat returns the original id) and dispatches it.
 // The unique dedup index, not a check-then-insert, decides between
 // concurrent identical deliveries. Concurrent calls are written together
-// (group commit, see newBatcher); a call whose ctx ends while it waits gets
+// (group commit, see batchOptions); a call whose ctx ends while it waits gets
 // an error, even though its email may have been stored: Zendesk's retry then
 // gets "duplicate".
 func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
@@ -159,33 +156,29 @@ func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
 
 // writeBatch stores a batch with one INSERT and returns the dispatch of the
 // new rows, one push and one UPDATE, which the batcher runs once the next
-// batch may be written. A request whose row is not returned is a repeat
+// batch may be written. A request whose email is not inserted is a repeat
 // (of a stored email, or of an earlier request in the same batch); its call
-// looks up the original, which is committed by then: ON CONFLICT waits for
-// a concurrent insert of the same key to commit before it skips the row.
+// looks up the original, which is committed by then.
 func (s *Service) writeBatch(ctx context.Context, batch []*request) (finish func()) {
-	rows := distinctRows(batch)
-	ids, err := s.insert(ctx, rows)
-	if err != nil && rowRefused(err) {
-		// A row broke a constraint or carried bad data, or the statement
-		// lost a deadlock to another batch: write the rows one by one, so
-		// only a row at fault fails.
-		ids, err = s.insertEach(ctx, rows), nil
+	emails := make([]models.IncomingEmail, len(batch))
+	for i, r := range batch {
+		emails[i] = r.email.row()
 	}
+	res, err := s.store.InsertEmails(ctx, emails)
 	if err != nil {
 		for _, r := range batch {
-			r.err = fmt.Errorf("%w: insert email: %w", ErrUnavailable, err)
+			r.err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		return nil
 	}
 	var fresh []uint64
-	for _, r := range batch {
-		// The first request of a key takes its new id; a later one in
-		// the same batch finds it gone and is a repeat.
-		if id, ok := ids[r.email.DedupKey]; ok {
-			delete(ids, r.email.DedupKey)
-			r.id, r.inserted = id, true
-			fresh = append(fresh, id)
+	for i, r := range batch {
+		switch {
+		case res[i].Err != nil:
+			r.err = fmt.Errorf("%w: %w", ErrUnavailable, res[i].Err)
+		case res[i].ID != 0:
+			r.id, r.inserted = res[i].ID, true
+			fresh = append(fresh, res[i].ID)
 		}
 	}
 	if len(fresh) == 0 {
@@ -195,130 +188,23 @@ func (s *Service) writeBatch(ctx context.Context, batch []*request) (finish func
 	return func() { s.dispatch(context.WithoutCancel(ctx), fresh...) }
 }
 
-// distinctRows returns the first request of each dedup key, sorted by key.
-// A later request with the same key is a repeat and is not sent again. The
-// order makes concurrent batches take the unique index's entries in the
-// same order, so two batches holding the same keys do not deadlock.
-func distinctRows(batch []*request) []*request {
-	seen := make(map[string]bool, len(batch))
-	rows := make([]*request, 0, len(batch))
-	for _, r := range batch {
-		if !seen[r.email.DedupKey] {
-			seen[r.email.DedupKey] = true
-			rows = append(rows, r)
-		}
+// row is e as a new incoming_emails row.
+func (e Email) row() models.IncomingEmail {
+	var webhookID *string
+	if e.WebhookID != "" {
+		webhookID = &e.WebhookID
 	}
-	slices.SortFunc(rows, func(a, b *request) int { return strings.Compare(a.email.DedupKey, b.email.DedupKey) })
-	return rows
+	return models.IncomingEmail{ZendeskTicketID: e.TicketID, ZendeskWebhookID: webhookID, DedupKey: e.DedupKey,
+		FromEmail: e.FromEmail, FromName: e.FromName, Subject: e.Subject, RawBodyHTML: e.BodyHTML, RawBodyText: e.BodyText,
+		ReceivedAt: e.ReceivedAt, AttachmentURLs: models.MustJSON(nonNil(e.Attachments))}
 }
-
-// insert stores rows with one statement and returns the new ids by dedup
-// key; a row that repeats a stored email is not returned. Written by hand and
-// sent straight to the connection pool, past GORM: it is the webhook's hot
-// path, and GORM's placeholder rewriting and reflective scan cost a tenth of
-// its CPU.
-func (s *Service) insert(ctx context.Context, rows []*request) (map[string]uint64, error) {
-	args := make([]any, 0, len(rows)*insertArgs)
-	for _, r := range rows {
-		e := r.email
-		var webhookID *string
-		if e.WebhookID != "" {
-			webhookID = &e.WebhookID
-		}
-		args = append(args, e.TicketID, webhookID, e.DedupKey, e.FromEmail, e.FromName,
-			e.Subject, e.BodyHTML, e.BodyText, e.ReceivedAt, models.MustJSON(nonNil(e.Attachments)))
-	}
-	res, err := s.db.ConnPool.QueryContext(ctx, insertStatements()[len(rows)], args...)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Close()
-	ids := make(map[string]uint64, len(rows))
-	for res.Next() {
-		var (
-			id  uint64
-			key string
-		)
-		if err := res.Scan(&id, &key); err != nil {
-			return nil, err
-		}
-		ids[key] = id
-	}
-	return ids, res.Err()
-}
-
-// insertEach stores rows one statement each, setting the error of a row
-// that fails, and returns the new ids by dedup key.
-func (s *Service) insertEach(ctx context.Context, rows []*request) map[string]uint64 {
-	ids := make(map[string]uint64, len(rows))
-	for _, r := range rows {
-		one, err := s.insert(ctx, []*request{r})
-		if err != nil {
-			r.err = fmt.Errorf("%w: insert email: %w", ErrUnavailable, err)
-			continue
-		}
-		maps.Copy(ids, one)
-	}
-	return ids
-}
-
-// rowRefused reports whether PostgreSQL answered err about the statement's
-// rows (a constraint, bad data, a deadlock), rather than being unreachable,
-// overloaded or shutting down, which writing the rows one by one cannot help.
-func rowRefused(err error) bool {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || len(pgErr.Code) < 2 {
-		return false // network, timeout, closed pool
-	}
-	switch pgErr.Code[:2] {
-	case "08", "53", "57", "58", "XX": // connection, resources, shutdown/cancel, system, internal
-		return false
-	}
-	return true
-}
-
-// insertArgs is the number of arguments per row of insertStatements.
-const insertArgs = 10
-
-// insertStatements()[n] stores n emails as received; a repeated dedup key or
-// webhook id inserts nothing and returns no row. Each batch size has its own
-// fixed text, so pgx prepares each once per connection. Built on first use
-// (a few ms), not at start-up of every mode that links this package.
-var insertStatements = sync.OnceValue(func() []string {
-	stmts := make([]string, maxBatchRows+1)
-	for n := 1; n <= maxBatchRows; n++ {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO incoming_emails (zendesk_ticket_id, zendesk_webhook_id, dedup_key, from_email, from_name,
-  subject, raw_body_html, raw_body_text, received_at, attachment_urls, processing_status, sync_status)
-VALUES `)
-		for i := range n {
-			if i > 0 {
-				b.WriteString(",\n  ")
-			}
-			b.WriteString("(")
-			for j := range insertArgs {
-				fmt.Fprintf(&b, "$%d, ", i*insertArgs+j+1)
-			}
-			b.WriteString("'received', 'not_applicable')")
-		}
-		b.WriteString("\nON CONFLICT DO NOTHING\nRETURNING id, dedup_key")
-		stmts[n] = b.String()
-	}
-	return stmts
-})
 
 // duplicate finds the original of a repeated delivery and, if it is still
 // waiting for a worker, makes sure it is queued.
 func (s *Service) duplicate(ctx context.Context, e Email) (Result, error) {
-	var orig models.IncomingEmail
-	q := s.db.WithContext(ctx).Select("id", "processing_status")
-	if e.WebhookID != "" {
-		q = q.Where("dedup_key = ? OR zendesk_webhook_id = ?", e.DedupKey, e.WebhookID)
-	} else {
-		q = q.Where("dedup_key = ?", e.DedupKey)
-	}
-	if err := q.Take(&orig).Error; err != nil {
-		return Result{}, fmt.Errorf("%w: find original: %w", ErrUnavailable, err)
+	orig, err := s.store.Original(ctx, e.DedupKey, e.WebhookID)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	switch orig.ProcessingStatus {
 	case models.StatusReceived, models.StatusQueued:
@@ -339,9 +225,7 @@ func (s *Service) dispatch(ctx context.Context, ids ...uint64) {
 		s.log.WarnContext(ctx, "push failed; reaper will dispatch", "email_ids", ids, "error", err)
 		return
 	}
-	_, err := models.Change{To: models.StatusQueued, From: []models.Status{models.StatusReceived},
-		Set: map[string]any{"last_dispatched_at": gorm.Expr("now()")}}.ApplyAll(ctx, s.async, ids)
-	if err != nil {
+	if _, err := s.store.MarkQueued(ctx, ids); err != nil {
 		s.log.WarnContext(ctx, "mark queued failed", "email_ids", ids, "error", err)
 	}
 }

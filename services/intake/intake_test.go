@@ -15,6 +15,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // testEmail returns a valid email with dedup key and webhook id from key.
@@ -53,8 +54,8 @@ func acceptAll(ctx context.Context, s *Service, emails []Email) []outcome {
 // request is queued, then one waiting call is handed the role.
 func inOneBatch(t *testing.T, s *Service, emails []Email) []outcome {
 	t.Helper()
-	require.LessOrEqual(t, len(emails), maxBatchRows)
-	release := s.batch.Hold()
+	require.LessOrEqual(t, len(emails), store.MaxInsertRows)
+	release := hooks(s).Hold()
 	done := make(chan []outcome)
 	go func() { done <- acceptAll(context.Background(), s, emails) }()
 	awaitQueued(t, s, len(emails))
@@ -222,16 +223,16 @@ func TestAcceptRepeatOfStoredEmail(t *testing.T) {
 	require.Equal(t, Result{ID: first.ID, Duplicate: true}, res)
 
 	// Once a worker has it, a repeat is answered but not dispatched again.
-	require.NoError(t, models.Change{ID: first.ID, To: models.StatusProcessing, Set: map[string]any{
-		"lease_token": "tok", "lease_until": gorm.Expr("now() + interval '1 minute'"), "lease_owner": "w1",
-	}}.Apply(ctx, e.durable))
+	jobs, err := e.st.Claim(ctx, []uint64{first.ID}, "w1", time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
 	res, err = s.Accept(ctx, in)
 	require.NoError(t, err)
 	require.Equal(t, Result{ID: first.ID, Duplicate: true}, res)
 	require.Equal(t, 3, readyIDs(t, e)[first.ID])
 	row := storedEmail(t, e.durable, first.ID)
 	require.Equal(t, models.StatusProcessing, row.ProcessingStatus)
-	require.Equal(t, "tok", *row.LeaseToken, "the worker keeps its lease")
+	require.Equal(t, jobs[0].Token, *row.LeaseToken, "the worker keeps its lease")
 }
 
 // TestDispatchLeavesClaimedRowsAlone: a repeat that read its original as
@@ -244,13 +245,14 @@ func TestDispatchLeavesClaimedRowsAlone(t *testing.T) {
 	ctx := context.Background()
 	res, err := s.Accept(ctx, testEmail("claimed-"+apptest.RandomID()))
 	require.NoError(t, err)
-	require.NoError(t, models.Change{ID: res.ID, To: models.StatusProcessing,
-		Set: map[string]any{"lease_token": "tok"}}.Apply(ctx, e.durable))
+	jobs, err := e.st.Claim(ctx, []uint64{res.ID}, "w1", time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
 
 	s.dispatch(ctx, res.ID)
 	row := storedEmail(t, e.durable, res.ID)
 	require.Equal(t, models.StatusProcessing, row.ProcessingStatus)
-	require.Equal(t, "tok", *row.LeaseToken)
+	require.Equal(t, jobs[0].Token, *row.LeaseToken)
 }
 
 // TestAcceptAnswersOnlyOnADurableCommit: the email is stored through the
@@ -259,7 +261,7 @@ func TestDispatchLeavesClaimedRowsAlone(t *testing.T) {
 func TestAcceptAnswersOnlyOnADurableCommit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 2)
-	s := New(apptest.ClosedDB(t), e.async, e.queue(), discardLog())
+	s := newService(store.New(apptest.ClosedDB(t), e.async), e.queue())
 	_, err := s.Accept(context.Background(), testEmail("durable-"+apptest.RandomID()))
 	require.ErrorIs(t, err, ErrUnavailable)
 	require.Zero(t, countRows(t, e.async))
@@ -309,7 +311,7 @@ func TestAcceptPostgresUnavailable(t *testing.T) {
 			t.Parallel()
 			db := open(t)
 			r := apptest.NewRedis(t)
-			s := New(db, db, queueOn(r.Client, r.Namespace), discardLog())
+			s := newService(store.New(db, db), queueOn(r.Client, r.Namespace))
 			_, err := s.Accept(context.Background(), testEmail("down-"+apptest.RandomID()))
 			require.ErrorIs(t, err, ErrUnavailable)
 
@@ -363,7 +365,7 @@ func TestAcceptContextEnds(t *testing.T) {
 
 	// Ended while waiting behind busy flushers: the call returns at once,
 	// its request leaves the queue, and the others are stored.
-	release := s.batch.Hold()
+	release := hooks(s).Hold()
 	gone := testEmail("gone-" + apptest.RandomID())
 	stay := []Email{testEmail("stay-a-" + apptest.RandomID()), testEmail("stay-b-" + apptest.RandomID())}
 	ctx, cancel = context.WithCancel(context.Background())
@@ -394,7 +396,7 @@ func TestAcceptContextEnds(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, res.Duplicate)
 	require.EqualValues(t, 3, countRows(t, e.durable))
-	require.True(t, s.batch.Idle(), "no flusher role left behind")
+	require.True(t, hooks(s).Idle(), "no flusher role left behind")
 }
 
 // TestAcceptDeadlinesUnderLoad ends some calls' contexts at random moments:
@@ -434,13 +436,13 @@ func TestAcceptDeadlinesUnderLoad(t *testing.T) {
 		}
 	}
 	require.EqualValues(t, len(emails), countRows(t, e.durable))
-	require.True(t, s.batch.Idle())
+	require.True(t, hooks(s).Idle())
 }
 
 // awaitQueued waits until n calls are queued in s's batcher.
 func awaitQueued(t *testing.T, s *Service, n int) {
 	t.Helper()
-	apptest.Eventually(t, 10*time.Second, func() bool { return s.batch.Queued() == n }, "%d requests queued", n)
+	apptest.Eventually(t, 10*time.Second, func() bool { return hooks(s).Queued() == n }, "%d requests queued", n)
 }
 
 // TestAcceptRefusesUnusableForNow: an email with Problems is refused with

@@ -10,6 +10,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/services/groupcommit/groupcommittest"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -24,11 +26,12 @@ func TestMain(m *testing.M) {
 }
 
 // env is a migrated schema with the service's two pools (durable commits
-// and models.AsyncPoolDSN) and a Redis namespace.
+// and store.OpenAsyncDB), the store on them, and a Redis namespace.
 type env struct {
 	db      *apptest.DB
 	durable *gorm.DB
 	async   *gorm.DB
+	st      *store.Store
 	redis   *apptest.Redis
 }
 
@@ -38,6 +41,7 @@ func newEnv(tb testing.TB, conns int) *env {
 	e := &env{db: db, redis: apptest.NewRedis(tb)}
 	e.durable = db.Pool(tb, conns)
 	e.async = db.AsyncPool(tb, conns)
+	e.st = store.New(e.durable, e.async)
 	return e
 }
 
@@ -48,7 +52,20 @@ func queueOn(c redis.UniversalClient, namespace string) *workers.Queue {
 	return workers.NewQueue(c, namespace, "test")
 }
 
-// service is the intake service on the env's pools.
-func (e *env) service(p Pusher) *Service { return New(e.durable, e.async, p, discardLog()) }
+// service is the intake service on the env's pools, with a batcher whose
+// flushers a test can hold (hooks).
+func (e *env) service(p Pusher) *Service { return newService(e.st, p) }
+
+// newService is New with a batcher whose flushers a test can hold (hooks).
+func newService(st *store.Store, p Pusher) *Service {
+	s := New(st, p, discardLog())
+	s.batch = groupcommittest.New(s.writeBatch, batchOptions())
+	return s
+}
+
+// hooks returns the test hooks of s's batcher.
+func hooks(s *Service) *groupcommittest.Batcher[*request] {
+	return s.batch.(*groupcommittest.Batcher[*request])
+}
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
@@ -67,20 +64,17 @@ type Attempt struct {
 func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	var e models.IncomingEmail
-	err := s.db.WithContext(ctx).Omit("raw_body_html", "raw_body_text").Where("id = ?", id).Take(&e).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	e, err := s.store.Email(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
 		return Detail{}, models.Errorf(models.ENOTFOUND, "job %d not found", id)
 	}
 	if err != nil {
 		return Detail{}, fmt.Errorf("get job: %w", err)
 	}
-	var rows []models.EmailAttempt
-	err = s.db.WithContext(ctx).Where("incoming_email_id = ?", id).Order("id DESC").Limit(maxAttempts).Find(&rows).Error
+	rows, err := s.store.Attempts(ctx, id, maxAttempts)
 	if err != nil {
-		return Detail{}, fmt.Errorf("get attempts: %w", err)
+		return Detail{}, fmt.Errorf("get job: %w", err)
 	}
-	slices.Reverse(rows)
 	d := detailOf(e)
 	d.Attempts = make([]Attempt, 0, len(rows))
 	for _, a := range rows {

@@ -7,9 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gorm.io/gorm"
-
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // List limits of the admin API.
@@ -81,24 +80,7 @@ func fieldsError(fields map[string]string) error {
 	return &models.Error{Code: models.EINVALID, Message: "invalid parameters", Fields: fields}
 }
 
-// scopeRange applies the sender and time filters shared by the list, the
-// counts and the bulk retry.
-func scopeRange(from string, since, until *time.Time) func(*gorm.DB) *gorm.DB {
-	return func(q *gorm.DB) *gorm.DB {
-		if from = strings.TrimSpace(from); from != "" {
-			q = q.Where(`from_email ILIKE ? ESCAPE '\'`, "%"+escapeLike(from)+"%")
-		}
-		if since != nil {
-			q = q.Where("received_at >= ?", since.UTC())
-		}
-		if until != nil {
-			q = q.Where("received_at < ?", until.UTC())
-		}
-		return q
-	}
-}
-
-// escapeLike makes s match literally inside a LIKE pattern.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+// emails is the filter the store applies.
+func (f Filter) emails() store.EmailFilter {
+	return store.EmailFilter{Status: f.Status, From: f.From, Since: f.Since, Until: f.Until}
 }

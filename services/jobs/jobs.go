@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Pusher hands email ids to the workers. A failed push is not an error for
@@ -17,11 +17,10 @@ type Pusher interface {
 	Push(ctx context.Context, ids ...uint64) error
 }
 
-// Service answers the admin API and page. It reads and writes
-// incoming_emails and reads email_attempts; it never touches email content
-// in logs.
+// Service answers the admin API and page through the store; it never
+// touches email content in logs.
 type Service struct {
-	db     *gorm.DB
+	store  *store.Store
 	pusher Pusher
 	log    *slog.Logger
 	// queryTimeout bounds each admin query so a slow database cannot pin requests.
@@ -30,8 +29,8 @@ type Service struct {
 
 // New returns the admin jobs service. pusher may be nil (nothing is pushed;
 // the reaper dispatches retried rows).
-func New(db *gorm.DB, pusher Pusher, log *slog.Logger) *Service {
-	return &Service{db: db, pusher: pusher, log: log, queryTimeout: 10 * time.Second}
+func New(st *store.Store, pusher Pusher, log *slog.Logger) *Service {
+	return &Service{store: st, pusher: pusher, log: log, queryTimeout: 10 * time.Second}
 }
 
 // push dispatches ids best effort, in chunks Redis handles comfortably.

@@ -54,7 +54,7 @@ func setup(t *testing.T) bundle {
 	t.Helper()
 	db := apptest.NewDB(t)
 	p := &fakePusher{}
-	return bundle{db: db, svc: jobs.New(db.DB, p, slog.New(slog.NewTextHandler(io.Discard, nil))), pusher: p}
+	return bundle{db: db, svc: jobs.New(db.Store(t), p, slog.New(slog.NewTextHandler(io.Discard, nil))), pusher: p}
 }
 
 func insertEmail(t *testing.T, db *apptest.DB, status models.Status, at time.Time) uint64 {

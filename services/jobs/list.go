@@ -2,13 +2,11 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // subjectRunes is how much of a subject the list shows.
@@ -50,41 +48,26 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	var page Page
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		if page.ByStatus, err = countByStatus(tx, f); err != nil {
-			return err
-		}
-		page.Total = total(page.ByStatus, f.Status)
-		page.Jobs, page.NextCursor, err = listPage(tx, f)
-		return err
-	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	page := store.Page{Limit: f.Limit + 1, SubjectRunes: subjectRunes} // one more: is there a next page?
+	if f.After != nil {
+		page.After = &store.Position{ReceivedAt: f.After.ReceivedAt, ID: f.After.ID}
+	}
+	by, rows, err := s.store.ListEmails(ctx, f.emails(), page)
 	if err != nil {
 		return Page{}, fmt.Errorf("list jobs: %w", err)
 	}
-	return page, nil
-}
-
-// countByStatus runs the one grouped count behind total and by_status.
-func countByStatus(tx *gorm.DB, f Filter) (map[models.Status]int64, error) {
-	var rows []struct {
-		ProcessingStatus models.Status
-		N                int64
+	out := Page{ByStatus: by, Total: total(by, f.Status), Jobs: make([]Summary, 0, min(len(rows), f.Limit))}
+	for _, e := range rows[:min(len(rows), f.Limit)] {
+		out.Jobs = append(out.Jobs, Summary{ID: e.ID, Status: e.ProcessingStatus, FromEmail: e.FromEmail,
+			Subject: e.Subject, ReceivedAt: e.ReceivedAt, StartedAt: e.StartedAt, CompletedAt: e.CompletedAt,
+			RetryCount: e.RetryCount, ProcessingError: e.ProcessingError})
 	}
-	err := tx.Model(&models.IncomingEmail{}).Scopes(scopeRange(f.From, f.Since, f.Until)).
-		Select("processing_status, count(*) AS n").Group("processing_status").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("count by status: %w", err)
+	if len(rows) > f.Limit {
+		last := out.Jobs[len(out.Jobs)-1]
+		next := Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
+		out.NextCursor = &next
 	}
-	by := make(map[models.Status]int64, len(models.AllStatuses))
-	for _, st := range models.AllStatuses {
-		by[st] = 0
-	}
-	for _, r := range rows {
-		by[r.ProcessingStatus] = r.N
-	}
-	return by, nil
+	return out, nil
 }
 
 func total(by map[models.Status]int64, status models.Status) int64 {
@@ -96,28 +79,4 @@ func total(by map[models.Status]int64, status models.Status) int64 {
 		n += c
 	}
 	return n
-}
-
-func listPage(tx *gorm.DB, f Filter) ([]Summary, *string, error) {
-	q := tx.Model(&models.IncomingEmail{}).Scopes(scopeRange(f.From, f.Since, f.Until))
-	if f.Status != "" {
-		q = q.Where("processing_status = ?", f.Status)
-	}
-	if f.After != nil {
-		q = q.Where("(received_at, id) < (?, ?)", f.After.ReceivedAt, f.After.ID)
-	}
-	jobs := make([]Summary, 0, f.Limit+1)
-	err := q.Select("id, processing_status AS status, from_email, left(subject, ?) AS subject, "+
-		"received_at, started_at, completed_at, retry_count, processing_error", subjectRunes).
-		Order("received_at DESC, id DESC").Limit(f.Limit + 1).Scan(&jobs).Error
-	if err != nil {
-		return nil, nil, fmt.Errorf("list page: %w", err)
-	}
-	if len(jobs) <= f.Limit {
-		return jobs, nil, nil
-	}
-	jobs = jobs[:f.Limit]
-	last := jobs[len(jobs)-1]
-	next := Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
-	return jobs, &next, nil
 }

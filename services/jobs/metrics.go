@@ -2,14 +2,13 @@ package jobs
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Depther reports the Redis queue's sizes; workers.Queue implements it.
@@ -22,7 +21,7 @@ type Depther interface {
 // depths, bounded by a short timeout. A failed source is reported through
 // matcher_stats_up and its gauges are left out of that scrape.
 type Collector struct {
-	db      *gorm.DB
+	store   *store.Store
 	depths  Depther
 	log     *slog.Logger
 	timeout time.Duration
@@ -39,9 +38,9 @@ var outboxTypes = []string{models.OutboxCreditorDebtUpdate, models.OutboxFailure
 
 // NewCollector returns the pipeline collector; depths may be nil (no queue
 // gauges). Register it with prometheus.Registerer.MustRegister.
-func NewCollector(db *gorm.DB, depths Depther, log *slog.Logger) *Collector {
+func NewCollector(st *store.Store, depths Depther, log *slog.Logger) *Collector {
 	return &Collector{
-		db: db, depths: depths, log: log, timeout: 3 * time.Second,
+		store: st, depths: depths, log: log, timeout: 3 * time.Second,
 		emails: prometheus.NewDesc("matcher_emails",
 			"Incoming emails by processing status.", []string{"status"}, nil),
 		queue: prometheus.NewDesc("matcher_queue_depth",
@@ -76,7 +75,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *Collector) collectPostgres(ctx context.Context, ch chan<- prometheus.Metric) {
-	by, oldest, outbox, err := c.readPostgres(ctx)
+	emails, err := c.store.ReadEmailStats(ctx)
+	var outbox map[string]store.OutboxCounts
+	if err == nil {
+		outbox, err = c.store.ReadOutboxStats(ctx)
+	}
 	if err != nil {
 		c.log.WarnContext(ctx, "metrics: read postgres", "error", err)
 		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0, "postgres")
@@ -84,56 +87,13 @@ func (c *Collector) collectPostgres(ctx context.Context, ch chan<- prometheus.Me
 	}
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1, "postgres")
 	for _, st := range models.AllStatuses {
-		ch <- prometheus.MustNewConstMetric(c.emails, prometheus.GaugeValue, float64(by[st]), string(st))
+		ch <- prometheus.MustNewConstMetric(c.emails, prometheus.GaugeValue, float64(emails.ByStatus[st]), string(st))
 	}
-	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, oldest)
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, emails.OldestWaitingSeconds)
 	for _, t := range outboxTypes {
-		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(outbox[t].backlog), t)
-		ch <- prometheus.MustNewConstMetric(c.outboxFail, prometheus.GaugeValue, float64(outbox[t].failed), t)
+		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(outbox[t].Backlog), t)
+		ch <- prometheus.MustNewConstMetric(c.outboxFail, prometheus.GaugeValue, float64(outbox[t].Failed), t)
 	}
-}
-
-type outboxCounts struct{ backlog, failed int64 }
-
-// readPostgres reads the gauges in two grouped queries: emails by status
-// (with each group's oldest received_at, which the (processing_status,
-// received_at) index answers) and outbox rows by kind.
-func (c *Collector) readPostgres(ctx context.Context) (map[models.Status]int64, float64, map[string]outboxCounts, error) {
-	db := c.db.WithContext(ctx)
-	var rows []struct {
-		ProcessingStatus models.Status
-		N                int64
-		Age              float64
-	}
-	if err := db.Raw(`SELECT processing_status, count(*) AS n,
-		COALESCE(EXTRACT(EPOCH FROM now() - min(received_at)), 0)::float8 AS age
-		FROM incoming_emails GROUP BY processing_status`).Scan(&rows).Error; err != nil {
-		return nil, 0, nil, fmt.Errorf("count emails: %w", err)
-	}
-	by := make(map[models.Status]int64, len(rows))
-	var oldest float64
-	for _, r := range rows {
-		by[r.ProcessingStatus] = r.N
-		if r.ProcessingStatus == models.StatusReceived || r.ProcessingStatus == models.StatusQueued {
-			oldest = max(oldest, r.Age)
-		}
-	}
-	var ob []struct {
-		AggregateType string
-		Backlog       int64
-		Failed        int64
-	}
-	if err := db.Raw(`SELECT aggregate_type,
-		count(*) FILTER (WHERE processed_at IS NULL) AS backlog,
-		count(*) FILTER (WHERE outcome = 'failed') AS failed
-		FROM outbox_messages GROUP BY aggregate_type`).Scan(&ob).Error; err != nil {
-		return nil, 0, nil, fmt.Errorf("count outbox: %w", err)
-	}
-	outbox := make(map[string]outboxCounts, len(ob))
-	for _, r := range ob {
-		outbox[r.AggregateType] = outboxCounts{backlog: r.Backlog, failed: r.Failed}
-	}
-	return by, oldest, outbox, nil
 }
 
 func (c *Collector) collectQueue(ctx context.Context, ch chan<- prometheus.Metric) {

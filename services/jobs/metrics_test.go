@@ -14,6 +14,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/jobs"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -74,7 +75,7 @@ func TestCollector(t *testing.T) {
 	}
 
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(jobs.NewCollector(db.DB, q, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	reg.MustRegister(jobs.NewCollector(db.Store(t), q, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	fams, err := reg.Gather()
 	require.NoError(t, err)
 
@@ -95,7 +96,8 @@ func TestCollector(t *testing.T) {
 func TestCollectorDatabaseDown(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(jobs.NewCollector(apptest.ClosedDB(t), nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	closed := apptest.ClosedDB(t)
+	reg.MustRegister(jobs.NewCollector(store.New(closed, closed), nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	fams, err := reg.Gather()
 	require.NoError(t, err, "a failed source must not fail the scrape")
 	require.Equal(t, 0.0, gauge(t, fams, "matcher_stats_up", "source", "postgres"))

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // retryBatch is how many rows one bulk UPDATE moves.
@@ -18,31 +16,15 @@ const retryBatch = 500
 // MaxBulkIDs caps the ids a bulk retry returns; the counts stay exact.
 const MaxBulkIDs = 1000
 
-// retrySet is what a manual retry writes besides the status: a fresh retry
-// budget and no schedule. A failed email holds no lease (every move out of a
-// leased stage ends it, see models.Change). The attempt counter and the
-// email_attempts history stay, so the next attempt is numbered after them.
-func retrySet() map[string]any {
-	return map[string]any{
-		"retry_count":        0,
-		"rescue_count":       0,
-		"processing_error":   nil,
-		"next_attempt_at":    nil,
-		"completed_at":       nil,
-		"last_dispatched_at": gorm.Expr("now()"),
-	}
-}
-
-// Retry moves one failed email back to queued and dispatches it. Of
-// concurrent retries of the same email exactly one succeeds: the guarded
-// UPDATE matches the row only while it is still failed. ENOTFOUND when the
-// email is absent, ECONFLICT when it is not failed.
+// Retry moves one failed email back to queued with a fresh retry budget
+// (store.RetryFailed) and dispatches it. Of concurrent retries of the same
+// email exactly one succeeds: the guarded UPDATE matches the row only while
+// it is still failed. ENOTFOUND when the email is absent, ECONFLICT when it
+// is not failed.
 func (s *Service) Retry(ctx context.Context, id uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	err := models.Change{
-		ID: id, To: models.StatusQueued, From: []models.Status{models.StatusFailed}, Set: retrySet(),
-	}.Apply(ctx, s.db)
+	err := s.store.RetryFailed(ctx, id)
 	if errors.Is(err, models.ErrTransitionRefused) {
 		return s.refusal(ctx, id)
 	}
@@ -56,16 +38,14 @@ func (s *Service) Retry(ctx context.Context, id uint64) error {
 
 // refusal explains why a guarded retry matched no row.
 func (s *Service) refusal(ctx context.Context, id uint64) error {
-	var status []models.Status
-	err := s.db.WithContext(ctx).Model(&models.IncomingEmail{}).Where("id = ?", id).
-		Pluck("processing_status", &status).Error
+	status, err := s.store.EmailStatus(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return models.Errorf(models.ENOTFOUND, "job %d not found", id)
+	}
 	if err != nil {
 		return fmt.Errorf("retry job: %w", err)
 	}
-	if len(status) == 0 {
-		return models.Errorf(models.ENOTFOUND, "job %d not found", id)
-	}
-	return models.Errorf(models.ECONFLICT, "job %d is %s; only failed jobs can be retried", id, status[0])
+	return models.Errorf(models.ECONFLICT, "job %d is %s; only failed jobs can be retried", id, status)
 }
 
 // BulkRetry selects failed emails to retry at once, e.g. after an outage.
@@ -111,18 +91,16 @@ func (b BulkRetry) Validate() error {
 }
 
 // RetryBulk re-queues the failed emails matching b, in id order, in batches
-// of retryBatch rows per UPDATE; rows another retry holds are skipped, not
+// of retryBatch rows per UPDATE (store.RetryFailedBatch); rows another retry holds are skipped, not
 // waited for. Each batch commits and is dispatched on its own.
 func (s *Service) RetryBulk(ctx context.Context, b BulkRetry) (BulkResult, error) {
 	if err := b.Validate(); err != nil {
 		return BulkResult{}, err
 	}
 	res := BulkResult{DryRun: b.DryRun, IDs: []uint64{}}
-	failed := func() *gorm.DB {
-		return s.db.WithContext(ctx).Model(&models.IncomingEmail{}).
-			Scopes(scopeRange(b.From, b.Since, b.Until)).Where("processing_status = ?", models.StatusFailed)
-	}
-	if err := failed().Count(&res.Matched).Error; err != nil {
+	f := store.EmailFilter{Status: models.StatusFailed, From: b.From, Since: b.Since, Until: b.Until}
+	var err error
+	if res.Matched, err = s.store.CountEmails(ctx, f); err != nil {
 		return BulkResult{}, fmt.Errorf("bulk retry count: %w", err)
 	}
 	target := res.Matched
@@ -130,8 +108,7 @@ func (s *Service) RetryBulk(ctx context.Context, b BulkRetry) (BulkResult, error
 		target = int64(b.Limit)
 	}
 	if b.DryRun {
-		err := failed().Order("id").Limit(int(min(target, MaxBulkIDs))).Pluck("id", &res.IDs).Error
-		if err != nil {
+		if res.IDs, err = s.store.EmailIDs(ctx, f, int(min(target, MaxBulkIDs))); err != nil {
 			return BulkResult{}, fmt.Errorf("bulk retry dry run: %w", err)
 		}
 		res.IDsTruncated = int64(len(res.IDs)) < target
@@ -139,8 +116,7 @@ func (s *Service) RetryBulk(ctx context.Context, b BulkRetry) (BulkResult, error
 	}
 	for res.Retried < target {
 		n := int(min(retryBatch, target-res.Retried))
-		ids, err := s.retryBatch(ctx, failed().Select("id").Order("id").Limit(n).
-			Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}))
+		ids, err := s.retryBatch(ctx, f, n)
 		if err != nil {
 			return res, err
 		}
@@ -158,26 +134,14 @@ func (s *Service) RetryBulk(ctx context.Context, b BulkRetry) (BulkResult, error
 	return res, nil
 }
 
-// retryBatch moves the rows the locked subquery picks from failed to queued
-// and returns their ids. The status is checked again in the outer UPDATE.
-// ANY(ARRAY(…)) makes the pick an init plan that runs once: as a plain
-// "id IN (…)" semi-join PostgreSQL may rescan it, and a rescanned
-// LIMIT … SKIP LOCKED picks further rows, overshooting the batch size.
-func (s *Service) retryBatch(ctx context.Context, pick *gorm.DB) ([]uint64, error) {
-	set := retrySet()
-	set["processing_status"] = models.StatusQueued
-	set["updated_at"] = gorm.Expr("now()")
-	var rows []models.IncomingEmail
+// retryBatch retries up to n of the failed emails f selects, each batch
+// under its own query timeout.
+func (s *Service) retryBatch(ctx context.Context, f store.EmailFilter, n int) ([]uint64, error) {
 	qctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	err := s.db.WithContext(qctx).Model(&rows).Clauses(clause.Returning{Columns: []clause.Column{{Name: "id"}}}).
-		Where("processing_status = ? AND id = ANY(ARRAY(?))", models.StatusFailed, pick).Updates(set).Error
+	ids, err := s.store.RetryFailedBatch(qctx, f, n)
 	if err != nil {
 		return nil, fmt.Errorf("bulk retry batch: %w", err)
-	}
-	ids := make([]uint64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
 	}
 	return ids, nil
 }

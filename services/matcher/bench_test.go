@@ -3,15 +3,18 @@ package matcher
 import (
 	"context"
 	"testing"
+
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // BenchmarkMatch matches replies against 20,000 inquiries whose creditor
 // domains are skewed, so each reply's sender names tens to thousands of
 // inquiries besides the one its numbers point at.
 func BenchmarkMatch(b *testing.B) {
-	db := seedSkewed(b, 20000)
+	db := apptest.SeedInquiries(b, 20000)
 	inputs := skewedReplies(b, db, 200)
-	m := New(db.AsyncPool(b, 4), DefaultConfig()) // as the service runs it
+	m := New(store.New(db.DB, db.AsyncPool(b, 4)), DefaultConfig()) // as the service runs it
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

@@ -4,15 +4,18 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // normalizeNumber reduces a case or reference number to the form the
 // candidate lookup compares: lowercase, without blanks, '/', '_', '-' or '.',
 // so "12345/24", "12345_24" and " 12345 - 24 " are equal. It mirrors the SQL
-// expressions of the expression indexes (akzKeyExpr, refKeyExpr), which must
-// agree.
+// expressions of the expression indexes (store's akzKeyExpr, refKeyExpr), which
+// must agree.
 func normalizeNumber(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -64,6 +67,13 @@ type lookupKeys struct {
 	// parent domains, empty for freemail providers.
 	sender  string
 	domains []string
+}
+
+// candidateKeys is what the store looks candidates up by for a reply
+// received at receivedAt.
+func (k lookupKeys) candidateKeys(receivedAt time.Time) store.CandidateKeys {
+	return store.CandidateKeys{TicketID: k.ticketID, Numbers: k.numbers, Sender: k.sender, Domains: k.domains,
+		Since: receivedAt.Add(-lookback), Until: receivedAt.Add(clockSlack)}
 }
 
 func (k lookupKeys) empty() bool {

@@ -9,9 +9,8 @@ import (
 	"sort"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Config holds thresholds (from MATCH_AUTO_THRESHOLD default 0.8,
@@ -58,18 +57,26 @@ const maxReported = 5
 
 // Matcher scores inquiries against replies. It is safe for concurrent use.
 type Matcher struct {
-	db  *gorm.DB
-	cfg Config
+	store *store.Store
+	cfg   Config
 }
 
-// New returns a matcher reading from db, a pool of pgx connections
-// (models.AsyncPoolDSN in the service: see candidateSQL).
-// A zero Config means DefaultConfig.
-func New(db *gorm.DB, cfg Config) *Matcher {
+const (
+	// lookback is how old an inquiry may be and still be answered.
+	lookback = 2 * 365 * 24 * time.Hour
+	// clockSlack tolerates an inquiry stamped slightly after the reply.
+	clockSlack = 7 * 24 * time.Hour
+	// queryTimeout bounds the candidate query.
+	queryTimeout = 10 * time.Second
+)
+
+// New returns a matcher reading its candidates from st
+// (store.InquiryCandidates). A zero Config means DefaultConfig.
+func New(st *store.Store, cfg Config) *Matcher {
 	if cfg == (Config{}) {
 		cfg = DefaultConfig()
 	}
-	return &Matcher{db: db, cfg: cfg}
+	return &Matcher{store: st, cfg: cfg}
 }
 
 // Match reads candidates and scores them. It reads only; the caller stores
@@ -80,7 +87,9 @@ func (m *Matcher) Match(ctx context.Context, in Input) (Result, error) {
 		receivedAt = time.Now()
 	}
 	k := keysFor(in)
-	rows, err := loadCandidates(ctx, m.db, k, receivedAt)
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	rows, err := m.store.InquiryCandidates(qctx, k.candidateKeys(receivedAt))
 	if err != nil {
 		return Result{}, err
 	}
@@ -103,7 +112,7 @@ func better(a, b scored) bool {
 	case a.raw != b.raw:
 		return a.raw > b.raw
 	}
-	return moreRecent(a.inq, b.inq) < 0
+	return models.CompareInquiryRecency(a.inq, b.inq) < 0
 }
 
 // decide applies the thresholds to the ranked candidates.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // now is the reply's arrival in every scenario.
@@ -41,6 +42,7 @@ var seedSet = []seedInquiry{
 
 type fixture struct {
 	db  *gorm.DB
+	st  *store.Store
 	m   *Matcher
 	ids map[string]uint64
 }
@@ -59,7 +61,7 @@ func setup(t *testing.T) fixture {
 		require.NoError(t, db.Create(&row).Error)
 		ids[s.key] = row.ID
 	}
-	return fixture{db: db.DB, m: New(db.DB, DefaultConfig()), ids: ids}
+	return fixture{db: db.DB, st: db.Store(t), m: New(db.Store(t), DefaultConfig()), ids: ids}
 }
 
 // nullIfEmpty maps "" to NULL, as the seed rows describe.
@@ -278,7 +280,7 @@ func TestMatchThresholdsConfigurable(t *testing.T) {
 	res := f.match(t, in)
 	f.requireStatus(t, res, models.MatchAuto, "muellerVodafone")
 
-	strict := New(f.db, Config{AutoThreshold: 0.99, ReviewThreshold: 0.95, MinGap: 0.15})
+	strict := New(f.st, Config{AutoThreshold: 0.99, ReviewThreshold: 0.95, MinGap: 0.15})
 	res, err := strict.Match(context.Background(), in)
 	require.NoError(t, err)
 	require.Equal(t, models.MatchNone, res.Status, res.Reason)
@@ -356,7 +358,7 @@ FROM generate_series(1, 300) g`, now).Error)
 		CreditorEmail: nullIfEmpty("bulk@big-creditor.de"), ZendeskTicketID: nullIfEmpty("T-1"), SentAt: &sent}
 	require.NoError(t, db.Create(&old).Error)
 
-	res, err := New(db.DB, DefaultConfig()).Match(context.Background(), input("T-1", "bulk@big-creditor.de", models.ExtractedData{}))
+	res, err := New(db.Store(t), DefaultConfig()).Match(context.Background(), input("T-1", "bulk@big-creditor.de", models.ExtractedData{}))
 	require.NoError(t, err)
 	require.Equal(t, models.MatchAuto, res.Status, res.Reason)
 	require.Equal(t, old.ID, *res.InquiryID)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"sort"
@@ -12,10 +11,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
-	"github.com/lawfirm/creditor-email-matcher/workers"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Portal is what the reconciler needs of the portal sink: the answer an
@@ -42,12 +41,7 @@ const (
 	// the run early: the portal is down, and every further check would wait
 	// for its own timeout.
 	maxUnavailable = 3
-	// reconcileLockKey serialises runs of all processes on one schema.
-	reconcileLockKey = "hashtext(current_schema() || ':creditor-matcher-reconcile')"
 )
-
-// errReconcileBusy means another process holds the reconciliation lock.
-var errReconcileBusy = errors.New("reconciliation running elsewhere")
 
 // Report is the outcome of one reconciliation run, stored in sync_drift_reports.
 type Report struct {
@@ -91,14 +85,14 @@ type DriftError struct {
 // one sync_drift_reports row. Runs of several processes are serialised by
 // an advisory lock, and a run is skipped when another process ran recently.
 type Reconciler struct {
-	db       *gorm.DB
+	store    *store.Store
 	portal   Portal
 	interval time.Duration
 	log      *slog.Logger
 	drift    *prometheus.CounterVec
 	lastRun  prometheus.Gauge
 
-	*workers.Loop
+	*background.Loop
 }
 
 // reconcileLookback is how far back a run compares delivered syncs.
@@ -106,11 +100,11 @@ const reconcileLookback = 7 * 24 * time.Hour
 
 // NewReconciler returns a reconciler running every interval (default 1h)
 // over the updates synced within reconcileLookback.
-func NewReconciler(db *gorm.DB, portal Portal, interval time.Duration, reg prometheus.Registerer, log *slog.Logger) *Reconciler {
+func NewReconciler(st *store.Store, portal Portal, interval time.Duration, reg prometheus.Registerer, log *slog.Logger) *Reconciler {
 	if interval <= 0 {
 		interval = time.Hour
 	}
-	r := &Reconciler{db: db, portal: portal, interval: interval, log: log,
+	r := &Reconciler{store: st, portal: portal, interval: interval, log: log,
 		drift: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "matcher_reconcile_drift_total",
 			Help: "Portal entries found out of sync by kind (pg_newer re-sent, portal_newer reported).",
@@ -126,8 +120,8 @@ func NewReconciler(db *gorm.DB, portal Portal, interval time.Duration, reg prome
 	// The loop checks every interval/4 (and once at start, so frequent
 	// restarts cannot starve it) but runs only when a run is due; another
 	// process holding the lock is not a failure.
-	r.Loop = workers.NewLoop("portal reconciliation", max(interval/4, time.Millisecond), func(ctx context.Context) error {
-		if _, err := r.run(ctx, true); err != nil && !errors.Is(err, errReconcileBusy) {
+	r.Loop = background.NewLoop("portal reconciliation", max(interval/4, time.Millisecond), func(ctx context.Context) error {
+		if _, err := r.run(ctx, true); err != nil && !errors.Is(err, store.ErrBusy) {
 			return err
 		}
 		return nil
@@ -140,23 +134,18 @@ func (r *Reconciler) runOnce(ctx context.Context) (Report, error) {
 	return r.run(ctx, false)
 }
 
-// run reconciles under the advisory lock, held on one pooled connection;
-// with onlyIfDue it returns an empty report when a run started within the
-// interval. It returns errReconcileBusy when another process holds the lock.
+// run reconciles under the advisory lock (store.WithReconcileLock); with
+// onlyIfDue it returns an empty report when a run started within 90 % of
+// the interval. It returns store.ErrBusy when another process holds the
+// lock.
 func (r *Reconciler) run(ctx context.Context, onlyIfDue bool) (Report, error) {
 	var rep Report
-	err := r.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
-		var locked bool
-		if err := conn.Raw("SELECT pg_try_advisory_lock(" + reconcileLockKey + ")").Scan(&locked).Error; err != nil {
-			return fmt.Errorf("take reconcile lock: %w", err)
-		}
-		if !locked {
-			return errReconcileBusy
-		}
-		// Unlock even when ctx is cancelled: the pooled session would keep the lock.
-		defer conn.WithContext(context.WithoutCancel(ctx)).Exec("SELECT pg_advisory_unlock(" + reconcileLockKey + ")")
+	err := r.store.WithReconcileLock(ctx, func() error {
 		if onlyIfDue {
-			if due, err := r.due(ctx, conn); err != nil || !due {
+			qctx, cancel := context.WithTimeout(ctx, reconcileQueryTimeout)
+			recent, err := r.store.ReconciledWithin(qctx, r.interval*9/10)
+			cancel()
+			if err != nil || recent {
 				return err
 			}
 		}
@@ -164,7 +153,7 @@ func (r *Reconciler) run(ctx context.Context, onlyIfDue bool) (Report, error) {
 		if rep, err = r.reconcile(ctx); err != nil {
 			return err
 		}
-		return r.save(ctx, conn, &rep)
+		return r.save(ctx, &rep)
 	})
 	if err != nil {
 		return Report{}, err
@@ -174,19 +163,6 @@ func (r *Reconciler) run(ctx context.Context, onlyIfDue bool) (Report, error) {
 		r.logReport(rep)
 	}
 	return rep, nil
-}
-
-// due reports whether no run started within the last 90 % of the interval.
-func (r *Reconciler) due(ctx context.Context, conn *gorm.DB) (bool, error) {
-	qctx, cancel := context.WithTimeout(ctx, reconcileQueryTimeout)
-	defer cancel()
-	var recent bool
-	err := conn.WithContext(qctx).Raw(`SELECT EXISTS (SELECT 1 FROM sync_drift_reports
-		WHERE started_at > now() - make_interval(secs => ?))`, (r.interval * 9 / 10).Seconds()).Scan(&recent).Error
-	if err != nil {
-		return false, fmt.Errorf("read last reconciliation: %w", err)
-	}
-	return !recent, nil
 }
 
 // reconcile checks the latest synced update of every inquiry against the portal.
@@ -231,15 +207,11 @@ func (r *Reconciler) latestSynced(ctx context.Context, rep *Report) ([]synced, e
 	newest := map[string]synced{}
 	var after uint64
 	for {
-		var page []models.OutboxMessage
 		qctx, cancel := context.WithTimeout(ctx, reconcileQueryTimeout)
-		err := r.db.WithContext(qctx).
-			Where("aggregate_type = ? AND outcome = ? AND processed_at >= ? AND id > ?",
-				models.OutboxCreditorDebtUpdate, "delivered", since, after).
-			Order("id").Limit(reconcileBatch).Find(&page).Error
+		page, err := r.store.DeliveredSyncs(qctx, since, after, reconcileBatch)
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("read synced debt updates: %w", err)
+			return nil, err
 		}
 		for _, msg := range page {
 			after = msg.ID
@@ -362,31 +334,16 @@ func appendID(ids []uint64, id uint64, d *DriftDetails) []uint64 {
 	return append(ids, id)
 }
 
-// driftReport is the sync_drift_reports row.
-type driftReport struct {
-	ID         uint64 `gorm:"primaryKey"`
-	StartedAt  time.Time
-	FinishedAt time.Time
-	Checked    int
-	InSync     int
-	Drifted    int
-	Resent     int
-	Errors     int
-	Details    models.JSON
-}
-
-func (driftReport) TableName() string { return "sync_drift_reports" }
-
 // save writes the report; it runs even when the run's ctx ends meanwhile,
 // so finished work is not lost to a shutdown.
-func (r *Reconciler) save(ctx context.Context, conn *gorm.DB, rep *Report) error {
-	row := driftReport{StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt, Checked: rep.Checked,
+func (r *Reconciler) save(ctx context.Context, rep *Report) error {
+	row := models.SyncDriftReport{StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt, Checked: rep.Checked,
 		InSync: rep.InSync, Drifted: rep.Drifted, Resent: rep.Resent, Errors: rep.Errors,
 		Details: models.MustJSON(rep.Details)}
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reconcileQueryTimeout)
 	defer cancel()
-	if err := conn.WithContext(qctx).Omit("id").Create(&row).Error; err != nil {
-		return fmt.Errorf("save drift report: %w", err)
+	if err := r.store.SaveDriftReport(qctx, &row); err != nil {
+		return err
 	}
 	rep.ID = row.ID
 	return nil

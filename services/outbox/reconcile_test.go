@@ -11,10 +11,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // reconcileSetup is a schema, a portal with portalFixture's clients, a relay
@@ -36,7 +36,7 @@ func setupReconcile(t *testing.T) *reconcileSetup {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return &reconcileSetup{relaySetup: s, m: m, reg: reg,
 		relay: s.relay(t, RelayConfig{}, map[string]Sink{models.OutboxCreditorDebtUpdate: m.sink}),
-		rec:   NewReconciler(s.db.DB, m.sink, time.Hour, reg, log)}
+		rec:   NewReconciler(s.st, m.sink, time.Hour, reg, log)}
 }
 
 // synced records an auto-matched update about client-a's first creditor
@@ -71,9 +71,9 @@ func (s *reconcileSetup) reconcile(t *testing.T) Report {
 	return rep
 }
 
-func (s *reconcileSetup) storedReport(t *testing.T, id uint64) (driftReport, DriftDetails) {
+func (s *reconcileSetup) storedReport(t *testing.T, id uint64) (models.SyncDriftReport, DriftDetails) {
 	t.Helper()
-	var row driftReport
+	var row models.SyncDriftReport
 	require.NoError(t, s.db.Take(&row, id).Error)
 	var d DriftDetails
 	require.NoError(t, json.Unmarshal(row.Details, &d))
@@ -234,7 +234,7 @@ func TestReconcileAbortsWhenPortalUnavailable(t *testing.T) {
 	for i := range 5 {
 		s.synced(t, uint64(i+1), time.Now().UTC(), 10)
 	}
-	rec := NewReconciler(s.db.DB, deadMongoSink(t), time.Hour, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rec := NewReconciler(s.st, deadMongoSink(t), time.Hour, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	rep, err := rec.runOnce(s.ctx)
 	require.NoError(t, err)
 	require.True(t, rep.Details.Aborted)
@@ -257,7 +257,7 @@ func TestReconcilerStartRunsWhenDueAndStops(t *testing.T) {
 	s.synced(t, 1, time.Now().UTC(), 1234.56)
 	count := func() int64 {
 		var n int64
-		require.NoError(t, s.db.Model(&driftReport{}).Count(&n).Error)
+		require.NoError(t, s.db.Model(&models.SyncDriftReport{}).Count(&n).Error)
 		return n
 	}
 
@@ -272,11 +272,9 @@ func TestReconcilerStartRunsWhenDueAndStops(t *testing.T) {
 	require.Equal(t, int64(1), count())
 
 	// Another process holds the lock: this one neither waits nor runs.
-	require.NoError(t, s.db.Connection(func(conn *gorm.DB) error {
-		require.NoError(t, conn.Exec("SELECT pg_advisory_lock("+reconcileLockKey+")").Error)
-		defer conn.Exec("SELECT pg_advisory_unlock(" + reconcileLockKey + ")")
+	require.NoError(t, s.db.Store(t).WithReconcileLock(s.ctx, func() error {
 		_, err := s.rec.runOnce(s.ctx)
-		require.ErrorIs(t, err, errReconcileBusy)
+		require.ErrorIs(t, err, store.ErrBusy)
 		return nil
 	}))
 	require.Equal(t, int64(1), count())

@@ -3,15 +3,14 @@ package outbox
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
-	"github.com/lawfirm/creditor-email-matcher/workers"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // RelayConfig tunes the relay.
@@ -32,16 +31,16 @@ type RelayConfig struct {
 // (MongoDB writes are idempotent, mails carry a stable Message-ID).
 type Relay struct {
 	cfg     RelayConfig
-	db      *gorm.DB
+	store   *store.Store
 	sinks   map[string]Sink
 	log     *slog.Logger
 	results *prometheus.CounterVec
-	*workers.Loop
+	*background.Loop
 }
 
 // NewRelay returns a relay delivering each kind through sinks[kind]; a kind
 // without a sink is marked skipped.
-func NewRelay(cfg RelayConfig, db *gorm.DB, sinks map[string]Sink, reg prometheus.Registerer, log *slog.Logger) *Relay {
+func NewRelay(cfg RelayConfig, st *store.Store, sinks map[string]Sink, reg prometheus.Registerer, log *slog.Logger) *Relay {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 5 * time.Second
 	}
@@ -60,13 +59,13 @@ func NewRelay(cfg RelayConfig, db *gorm.DB, sinks map[string]Sink, reg prometheu
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 30 * time.Minute
 	}
-	r := &Relay{cfg: cfg, db: db, sinks: sinks, log: log,
+	r := &Relay{cfg: cfg, store: st, sinks: sinks, log: log,
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "matcher_outbox_deliveries_total",
 			Help: "Outbox delivery attempts by kind and result (delivered, skipped, retry, failed).",
 		}, []string{"kind", "result"})}
 	reg.MustRegister(r.results)
-	r.Loop = workers.NewLoop("outbox relay", cfg.Interval, r.drain, log)
+	r.Loop = background.NewLoop("outbox relay", cfg.Interval, r.drain, log)
 	return r
 }
 
@@ -80,27 +79,16 @@ func (r *Relay) drain(ctx context.Context) error {
 	}
 }
 
-const claimOutboxSQL = `
-UPDATE outbox_messages SET locked_until = now() + make_interval(secs => @lock), attempts = attempts + 1
-WHERE id IN (
-  SELECT id FROM outbox_messages
-  WHERE processed_at IS NULL AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-  ORDER BY next_attempt_at LIMIT @batch FOR UPDATE SKIP LOCKED)
-RETURNING *`
-
 // runOnce claims one batch of due rows and delivers them; it returns how many it claimed.
 func (r *Relay) runOnce(ctx context.Context) (int, error) {
 	// Taken before the claim: the reservation runs from the database's now(),
 	// which is later on synchronised clocks.
 	claimed := time.Now()
-	var rows []models.OutboxMessage
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err := r.db.WithContext(qctx).Raw(claimOutboxSQL, map[string]any{
-		"lock": r.cfg.LockFor.Seconds(), "batch": r.cfg.Batch,
-	}).Scan(&rows).Error
+	rows, err := r.store.ClaimOutbox(qctx, r.cfg.Batch, r.cfg.LockFor)
 	cancel()
 	if err != nil {
-		return 0, fmt.Errorf("claim outbox rows: %w", err)
+		return 0, err
 	}
 	var skipped, undelivered []models.OutboxMessage
 	for i, msg := range rows {
@@ -116,25 +104,13 @@ func (r *Relay) runOnce(ctx context.Context) (int, error) {
 	}
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := r.markSkipped(mctx, skipped); err != nil {
+	if err := r.store.SkipOutbox(mctx, skipped); err != nil {
 		r.log.Error("outbox mark failed; rows will be looked at again", "count", len(skipped), "error", err)
 	}
-	if err := r.release(mctx, undelivered); err != nil {
+	if err := r.store.ReleaseOutbox(mctx, undelivered); err != nil {
 		r.log.Error("outbox release failed; rows wait for their reservation to end", "count", len(undelivered), "error", err)
 	}
 	return len(rows), ctx.Err()
-}
-
-// release hands back claimed rows the relay did not get to, uncounting the
-// claim's attempt, so any relay may claim them at once. The claim gave all
-// its rows one locked_until (now() is the statement's); a row holding
-// another was claimed again meanwhile and is left alone.
-func (r *Relay) release(ctx context.Context, rows []models.OutboxMessage) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	return r.db.WithContext(ctx).Exec(`UPDATE outbox_messages SET locked_until = NULL, attempts = attempts - 1
-WHERE id IN ? AND processed_at IS NULL AND locked_until = ?`, outboxIDs(rows), rows[0].LockedUntil).Error
 }
 
 // deliver hands msg to its sink and marks the outcome; it returns false,
@@ -149,7 +125,7 @@ func (r *Relay) deliver(ctx context.Context, msg models.OutboxMessage) bool {
 	}
 	result := r.outcome(msg, err)
 	r.results.WithLabelValues(msg.AggregateType, result).Inc()
-	if result == "skipped" {
+	if result == models.DeliverySkipped {
 		return false
 	}
 	if err != nil {
@@ -164,77 +140,41 @@ func (r *Relay) deliver(ctx context.Context, msg models.OutboxMessage) bool {
 	return true
 }
 
-// markSkipped records rows no sink took and, for portal syncs, their emails'
-// sync status, in one statement; an email is touched only if its row was
-// still open, so a stale relay cannot undo another's delivery.
-func (r *Relay) markSkipped(ctx context.Context, rows []models.OutboxMessage) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	return r.db.WithContext(ctx).Exec(`WITH skipped AS (
-  UPDATE outbox_messages SET processed_at = now(), outcome = 'skipped', locked_until = NULL, last_error = NULL
-  WHERE id IN ? AND processed_at IS NULL
-  RETURNING aggregate_type, aggregate_id)
-UPDATE incoming_emails SET sync_status = 'not_applicable', sync_error = NULL, updated_at = now()
-WHERE id IN (SELECT aggregate_id FROM skipped WHERE aggregate_type = ?)`, outboxIDs(rows), models.OutboxCreditorDebtUpdate).Error
-}
-
-func outboxIDs(rows []models.OutboxMessage) []uint64 {
-	ids := make([]uint64, len(rows))
-	for i, m := range rows {
-		ids[i] = m.ID
-	}
-	return ids
-}
+// resultRetry is the delivery result of a row that is tried again later;
+// the others are the outcomes the row keeps (models.Delivery*).
+const resultRetry = "retry"
 
 // outcome classifies a delivery: delivered, skipped, retry or failed.
 func (r *Relay) outcome(msg models.OutboxMessage, err error) string {
 	var perm *models.PermanentError
 	switch {
 	case err == nil:
-		return "delivered"
+		return models.DeliveryDelivered
 	case errors.Is(err, ErrSkipped):
-		return "skipped"
+		return models.DeliverySkipped
 	case errors.As(err, &perm), msg.Attempts >= r.cfg.MaxAttempts:
-		return "failed"
+		return models.DeliveryFailed
 	}
-	return "retry"
+	return resultRetry
 }
 
 // mark records the result (delivered, retry or failed; skipped rows go
-// through markSkipped) on the row and, for portal syncs, on the email's
-// sync_status — in one transaction.
+// through store.SkipOutbox) on the row and, for portal syncs, on the
+// email's sync_status.
 func (r *Relay) mark(ctx context.Context, msg models.OutboxMessage, result string, cause error) error {
 	var errText *string
 	if cause != nil {
 		s := models.ErrorText(cause)
 		errText = &s
 	}
-	set := map[string]any{"locked_until": nil, "last_error": errText}
-	if result == "retry" {
-		var after time.Duration // a server's Retry-After, when it sent one
-		var te *models.TransientError
-		if errors.As(cause, &te) {
-			after = te.RetryAfter
-		}
-		set["next_attempt_at"] = time.Now().Add(workers.RetryPolicy{MinBackoff: r.cfg.MinBackoff, MaxBackoff: r.cfg.MaxBackoff}.Delay(msg.Attempts, after))
-	} else {
-		set["processed_at"] = gorm.Expr("now()")
-		set["outcome"] = result
+	if result != resultRetry {
+		return r.store.MarkOutbox(ctx, msg, result, errText)
 	}
-	return r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&models.OutboxMessage{}).Where("id = ? AND processed_at IS NULL", msg.ID).Updates(set)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 || msg.AggregateType != models.OutboxCreditorDebtUpdate {
-			return nil
-		}
-		sync := map[string]string{"delivered": models.SyncSynced, "failed": models.SyncFailed}[result]
-		email := map[string]any{"sync_error": errText, "updated_at": gorm.Expr("now()")}
-		if sync != "" {
-			email["sync_status"] = sync
-		}
-		return tx.Model(&models.IncomingEmail{}).Where("id = ?", msg.AggregateID).Updates(email).Error
-	})
+	var after time.Duration // a server's Retry-After, when it sent one
+	var te *models.TransientError
+	if errors.As(cause, &te) {
+		after = te.RetryAfter
+	}
+	delay := background.RetryPolicy{MinBackoff: r.cfg.MinBackoff, MaxBackoff: r.cfg.MaxBackoff}.Delay(msg.Attempts, after)
+	return r.store.RetryOutbox(ctx, msg, time.Now().Add(delay), errText)
 }

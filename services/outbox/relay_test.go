@@ -16,19 +16,22 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // relaySetup is one test's migrated schema.
 type relaySetup struct {
 	ctx context.Context
 	db  *apptest.DB
+	st  *store.Store
 }
 
 func setupRelay(t *testing.T) *relaySetup {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	return &relaySetup{ctx: ctx, db: apptest.NewDB(t)}
+	db := apptest.NewDB(t)
+	return &relaySetup{ctx: ctx, db: db, st: db.Store(t)}
 }
 
 // email stores a completed email with the given sync_status.
@@ -41,12 +44,12 @@ func (s *relaySetup) email(t *testing.T, sync string) uint64 {
 	return e.ID
 }
 
-// enqueue inserts one outbox row on its own with models.EnqueueOutbox, as the
+// enqueue inserts one outbox row on its own with store.EnqueueOutbox, as the
 // reaper does for a crash-loop alert (the debt writer's rows come with the
-// statement that completes the email, models.OutboxRow), and returns it.
+// statement that completes the email, store.Finish), and returns it.
 func (s *relaySetup) enqueue(t *testing.T, kind string, emailID uint64, payload any) models.OutboxMessage {
 	t.Helper()
-	added, err := models.EnqueueOutbox(s.ctx, s.db.DB, kind, emailID, payload)
+	added, err := s.st.EnqueueOutbox(s.ctx, kind, emailID, payload)
 	require.NoError(t, err)
 	require.True(t, added)
 	var row models.OutboxMessage
@@ -83,7 +86,7 @@ func (s *relaySetup) relay(t *testing.T, cfg RelayConfig, sinks map[string]Sink)
 	if cfg.MinBackoff == 0 {
 		cfg.MinBackoff = time.Minute
 	}
-	return NewRelay(cfg, s.db.DB, sinks, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return NewRelay(cfg, s.st, sinks, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 func (s *relaySetup) row(t *testing.T, id uint64) models.OutboxMessage {
@@ -405,38 +408,6 @@ func TestRelaySlowBatchDoesNotOutlastReservation(t *testing.T) {
 	}
 }
 
-// TestRelayReleaseLeavesANewerClaim: a relay hands back the rows it did not
-// get to, uncounting their attempt, but only while they still hold its own
-// reservation; a row another relay claimed since is left with that claim,
-// or a third relay would claim it and send it a second time.
-func TestRelayReleaseLeavesANewerClaim(t *testing.T) {
-	t.Parallel()
-	s := setupRelay(t)
-	note := s.notification(t)
-	r := s.relay(t, RelayConfig{}, nil)
-	claim := func() []models.OutboxMessage {
-		var rows []models.OutboxMessage
-		require.NoError(t, s.db.Raw(claimOutboxSQL, map[string]any{"lock": 60, "batch": 10}).Scan(&rows).Error)
-		require.Len(t, rows, 1)
-		return rows
-	}
-	stale := claim()
-	require.NoError(t, s.db.Exec("UPDATE outbox_messages SET locked_until = now() - interval '1 second' WHERE id = ?", note.ID).Error)
-	fresh := claim()
-
-	require.NoError(t, r.release(s.ctx, stale))
-	row := s.row(t, note.ID)
-	require.NotNil(t, row.LockedUntil, "the newer claim holds")
-	require.True(t, fresh[0].LockedUntil.Equal(*row.LockedUntil))
-	require.Equal(t, 2, row.Attempts)
-
-	require.NoError(t, r.release(s.ctx, fresh))
-	row = s.row(t, note.ID)
-	require.Nil(t, row.LockedUntil, "released")
-	require.Equal(t, 1, row.Attempts, "the released claim's attempt is not counted")
-	require.Nil(t, row.ProcessedAt)
-}
-
 // TestRelayCrashBetweenSendAndMark emulates a relay that claimed rows and
 // delivered them, then died before marking: its reservation expires and a
 // live relay delivers the rows again. MongoDB ends identical; the mail is
@@ -455,8 +426,8 @@ func TestRelayCrashBetweenSendAndMark(t *testing.T) {
 	})
 
 	// The dead relay: claims with the relay's own query, delivers, never marks.
-	var claimed []models.OutboxMessage
-	require.NoError(t, s.db.Raw(claimOutboxSQL, map[string]any{"lock": 60, "batch": 10}).Scan(&claimed).Error)
+	claimed, err := s.st.ClaimOutbox(s.ctx, 10, time.Minute)
+	require.NoError(t, err)
 	require.Len(t, claimed, 2)
 	for _, msg := range claimed {
 		require.NoError(t, sinks[msg.AggregateType].Deliver(s.ctx, msg))
@@ -486,7 +457,7 @@ func TestRelayCrashBetweenSendAndMark(t *testing.T) {
 	for _, msg := range claimed {
 		require.NoError(t, live.mark(s.ctx, msg, "failed", models.Permanent(errors.New("late"))))
 	}
-	require.NoError(t, live.markSkipped(s.ctx, claimed))
+	require.NoError(t, s.st.SkipOutbox(s.ctx, claimed))
 	requireOutcome(t, s.row(t, syncRow.ID), "delivered", 2)
 	requireOutcome(t, s.row(t, note.ID), "delivered", 2)
 	require.Equal(t, models.SyncSynced, s.emailRow(t, p.EmailID).SyncStatus)

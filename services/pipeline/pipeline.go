@@ -11,13 +11,12 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/parser"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // Extractor reads debt data from a cleaned email (Claude or the German rules).
@@ -30,10 +29,10 @@ type Matcher interface {
 	Match(ctx context.Context, in matcher.Input) (matcher.Result, error)
 }
 
-// DebtWriter gives the writes that record the amount and its outbox rows in
-// the statement that completes the email, and the email's sync_status.
+// DebtWriter decides what the amount writes with the completion (nil when
+// the reply states none), and the email's sync_status.
 type DebtWriter interface {
-	Effects(e models.IncomingEmail, data models.ExtractedData, d debts.Decision) ([]models.Effect, string, error)
+	Record(e models.IncomingEmail, data models.ExtractedData, d debts.Decision) (*models.DebtRecord, string, error)
 }
 
 // Observer receives each stage's duration (for metrics); may be nil.
@@ -41,8 +40,7 @@ type Observer func(stage string, d time.Duration)
 
 // Pipeline implements workers.Processor.
 type Pipeline struct {
-	db        *gorm.DB // durable commits: an LLM's extraction and the final state
-	async     *gorm.DB // models.AsyncPoolDSN: stage markers a crash may lose harmlessly
+	store     *store.Store
 	stages    *groupcommit.Batcher[*stageRequest]
 	extractor Extractor
 	matcher   Matcher
@@ -51,18 +49,18 @@ type Pipeline struct {
 }
 
 // New returns a pipeline.
-func New(db, async *gorm.DB, ex Extractor, m Matcher, w DebtWriter, observe Observer) *Pipeline {
+func New(st *store.Store, ex Extractor, m Matcher, w DebtWriter, observe Observer) *Pipeline {
 	if observe == nil {
 		observe = func(string, time.Duration) {}
 	}
-	p := &Pipeline{db: db, async: async, extractor: ex, matcher: m, debts: w, observe: observe}
+	p := &Pipeline{store: st, extractor: ex, matcher: m, debts: w, observe: observe}
 	p.stages = groupcommit.New(p.writeStages, groupcommit.Options[*stageRequest]{MaxItems: 64, Timeout: stageWriteTimeout})
 	return p
 }
 
 // stageRequest is one job's stage move waiting to be written with others.
 type stageRequest struct {
-	move models.StageMove
+	move store.StageMove
 	err  error
 }
 
@@ -74,7 +72,7 @@ const stageWriteTimeout = 30 * time.Second
 // written together, several per statement (see services/groupcommit), and
 // commit asynchronously: a crash may lose a stage marker, never a result
 // the retry could not compute again.
-func (p *Pipeline) advance(ctx context.Context, move models.StageMove) error {
+func (p *Pipeline) advance(ctx context.Context, move store.StageMove) error {
 	r := &stageRequest{move: move}
 	if err := p.stages.Do(ctx, r); err != nil {
 		return err
@@ -83,11 +81,11 @@ func (p *Pipeline) advance(ctx context.Context, move models.StageMove) error {
 }
 
 func (p *Pipeline) writeStages(ctx context.Context, reqs []*stageRequest) func() {
-	moves := make([]models.StageMove, len(reqs))
+	moves := make([]store.StageMove, len(reqs))
 	for i, r := range reqs {
 		moves[i] = r.move
 	}
-	errs, err := models.AdvanceStages(ctx, p.async, moves)
+	errs, err := p.store.AdvanceStages(ctx, moves)
 	for i, r := range reqs {
 		if err != nil {
 			r.err = err
@@ -116,7 +114,7 @@ func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status,
 // parse cleans the body unless an earlier attempt already did.
 func (p *Pipeline) parse(ctx context.Context, job *models.Job) error {
 	start := time.Now()
-	move := models.StageMove{Job: job, To: models.StatusParsed}
+	move := store.StageMove{Job: job, To: models.StatusParsed}
 	if job.Email.CleanedBody == nil {
 		r := parser.Parse(job.Email.RawBodyHTML, job.Email.RawBodyText)
 		job.Email.CleanedBody = &r.Text
@@ -132,7 +130,7 @@ func (p *Pipeline) parse(ctx context.Context, job *models.Job) error {
 // extract asks the extractor unless an earlier attempt saved its answer.
 func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.ExtractedData, error) {
 	start := time.Now()
-	if err := p.advance(ctx, models.StageMove{Job: job, To: models.StatusExtracting}); err != nil {
+	if err := p.advance(ctx, store.StageMove{Job: job, To: models.StatusExtracting}); err != nil {
 		return models.ExtractedData{}, err
 	}
 	var data models.ExtractedData
@@ -158,9 +156,9 @@ func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.Extract
 func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, raw models.JSON, durable bool, start time.Time) error {
 	var err error
 	if durable {
-		err = job.Advance(ctx, p.db, models.StatusExtracted, map[string]any{"extracted_data": raw})
+		err = p.store.SaveExtraction(ctx, job, raw)
 	} else {
-		err = p.advance(ctx, models.StageMove{Job: job, To: models.StatusExtracted, Extracted: raw})
+		err = p.advance(ctx, store.StageMove{Job: job, To: models.StatusExtracted, Extracted: raw})
 	}
 	if err != nil {
 		return err
@@ -170,9 +168,7 @@ func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, raw mo
 }
 
 func (p *Pipeline) finishNotReply(ctx context.Context, job *models.Job) error {
-	return job.Advance(ctx, p.db, models.StatusNotCreditorReply, terminal(map[string]any{
-		"match_status": models.MatchNone, "sync_status": models.SyncNotApplicable,
-	}), models.AttemptFinished(job.Token, models.OutcomeNotCreditorReply, nil))
+	return p.store.Finish(ctx, job, store.NotCreditorReply())
 }
 
 // match decides the inquiry and, in one statement guarded by the lease
@@ -180,7 +176,7 @@ func (p *Pipeline) finishNotReply(ctx context.Context, job *models.Job) error {
 // rows and closes the attempt: either all of it happens once, or none.
 func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData) error {
 	start := time.Now()
-	if err := p.advance(ctx, models.StageMove{Job: job, To: models.StatusMatching}); err != nil {
+	if err := p.advance(ctx, store.StageMove{Job: job, To: models.StatusMatching}); err != nil {
 		return err
 	}
 	res, err := p.matcher.Match(ctx, matcher.Input{
@@ -191,30 +187,17 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 		return fmt.Errorf("match: %w", err)
 	}
 	decision := debts.Decision{Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence, Inquiry: res.Inquiry}
-	effects, syncStatus, err := p.debts.Effects(job.Email, data, decision)
+	record, syncStatus, err := p.debts.Record(job.Email, data, decision)
 	if err != nil {
 		return err
 	}
-	set := terminal(map[string]any{
-		"matched_inquiry_id": res.InquiryID, "match_status": res.Status,
-		"match_confidence": clamp01(res.Confidence), "match_details": models.MustJSON(res),
-		"sync_status": syncStatus,
-	})
-	effects = append(effects, models.AttemptFinished(job.Token, models.OutcomeCompleted, nil))
-	if err := job.Advance(ctx, p.db, models.StatusCompleted, set, effects...); err != nil {
+	m := store.Match{Status: res.Status, InquiryID: res.InquiryID, Confidence: clamp01(res.Confidence),
+		Details: models.MustJSON(res)}
+	if err := p.store.Finish(ctx, job, store.Completed(m, syncStatus, record)); err != nil {
 		return err
 	}
 	p.observe("match", time.Since(start))
 	return nil
-}
-
-// terminal adds the columns every terminal state sets.
-func terminal(set map[string]any) map[string]any {
-	set["completed_at"] = gorm.Expr("now()")
-	set["processed_at"] = gorm.Expr("now()")
-	set["processing_error"] = nil
-	set["next_attempt_at"] = nil
-	return set
 }
 
 func clamp01(f float64) float64 { return max(0, min(1, f)) }

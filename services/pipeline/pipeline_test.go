@@ -16,10 +16,12 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/pipeline"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -53,15 +55,12 @@ func setup(t *testing.T, subject string) fixture {
 func ptr[T any](v T) *T { return &v }
 
 // claim takes a lease the way the worker pool does.
-func claim(t *testing.T, db *gorm.DB, id uint64) *models.Job {
+func claim(t *testing.T, st *store.Store, id uint64) *models.Job {
 	t.Helper()
-	token := models.NewToken()
-	var rows []models.IncomingEmail
-	require.NoError(t, db.Raw(`UPDATE incoming_emails SET processing_status = 'processing', lease_token = ?,
-		lease_until = now() + interval '1 minute', attempt = attempt + 1
-		WHERE id = ? AND processing_status IN ('queued','received') RETURNING *`, token, id).Scan(&rows).Error)
-	require.Len(t, rows, 1)
-	return &models.Job{Email: rows[0], Token: token, Attempt: rows[0].Attempt}
+	jobs, err := st.Claim(context.Background(), []uint64{id}, "worker", time.Minute)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
+	return jobs[0]
 }
 
 // countingExtractor counts calls to the real rules extractor; with as set,
@@ -95,15 +94,15 @@ func (f *flakyMatcher) Match(ctx context.Context, in matcher.Input) (matcher.Res
 	return f.inner.Match(ctx, in)
 }
 
-func newPipeline(db *gorm.DB, ex pipeline.Extractor, m pipeline.Matcher) *pipeline.Pipeline {
-	return pipeline.New(db, db, ex, m, debts.Writer{SyncEnabled: true}, nil)
+func newPipeline(st *store.Store, ex pipeline.Extractor, m pipeline.Matcher) *pipeline.Pipeline {
+	return pipeline.New(st, ex, m, debts.Writer{SyncEnabled: true}, nil)
 }
 
 func TestPipelineCompletesAndRecordsTheDebtOnce(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "AW: Ihre Anfrage")
-	p := newPipeline(f.db.DB, rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig()))
-	status, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
+	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.Store(t), matcher.DefaultConfig()))
+	status, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
 	require.NoError(t, err)
 	require.Equal(t, models.StatusCompleted, status)
 
@@ -138,8 +137,8 @@ func TestPipelineStopsAtNotCreditorReply(t *testing.T) {
 	f := setup(t, "Abwesenheitsnotiz: Ich bin bis 10.12. nicht im Büro")
 	require.NoError(t, f.db.Exec("UPDATE incoming_emails SET raw_body_html = '', raw_body_text = ? WHERE id = ?",
 		"Vielen Dank für Ihre Nachricht. Ich bin bis zum 10.12.2026 nicht im Büro und habe keinen Zugriff auf meine E-Mails.", f.email).Error)
-	p := newPipeline(f.db.DB, rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig()))
-	status, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
+	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.Store(t), matcher.DefaultConfig()))
+	status, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
 	require.NoError(t, err)
 	require.Equal(t, models.StatusNotCreditorReply, status)
 	var n int64
@@ -156,10 +155,10 @@ func TestRetryResumesWithoutCallingTheExtractorAgain(t *testing.T) {
 			t.Parallel()
 			f := setup(t, "AW: Ihre Anfrage")
 			ex := &countingExtractor{inner: rules.New(), as: extractor}
-			m := &flakyMatcher{inner: matcher.New(f.db.DB, matcher.DefaultConfig())}
-			p := newPipeline(f.db.DB, ex, m)
+			m := &flakyMatcher{inner: matcher.New(f.db.Store(t), matcher.DefaultConfig())}
+			p := newPipeline(f.db.Store(t), ex, m)
 
-			_, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
+			_, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
 			require.Error(t, err)
 			var e models.IncomingEmail
 			require.NoError(t, f.db.Take(&e, f.email).Error)
@@ -168,7 +167,7 @@ func TestRetryResumesWithoutCallingTheExtractorAgain(t *testing.T) {
 
 			// The worker would now mark it retrying and the scheduler queue it again.
 			require.NoError(t, f.db.Exec("UPDATE incoming_emails SET processing_status = 'queued', lease_token = NULL WHERE id = ?", f.email).Error)
-			status, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
+			status, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
 			require.NoError(t, err)
 			require.Equal(t, models.StatusCompleted, status)
 			require.Equal(t, int64(1), ex.calls.Load(), "the extractor ran once across both attempts")
@@ -179,9 +178,9 @@ func TestRetryResumesWithoutCallingTheExtractorAgain(t *testing.T) {
 func TestAttemptThatLostItsLeaseWritesNothing(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "AW: Ihre Anfrage")
-	job := claim(t, f.db.DB, f.email)
+	job := claim(t, f.db.Store(t), f.email)
 	require.NoError(t, f.db.Exec("UPDATE incoming_emails SET lease_token = 'newer-attempt' WHERE id = ?", f.email).Error)
-	p := newPipeline(f.db.DB, rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig()))
+	p := newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.Store(t), matcher.DefaultConfig()))
 	_, err := p.Process(context.Background(), job)
 	require.ErrorIs(t, err, models.ErrLeaseLost)
 	var n int64
@@ -213,8 +212,8 @@ func (s stealingMatcher) Match(ctx context.Context, in matcher.Input) (matcher.R
 func TestLeaseLostBeforeTheFinalWriteWritesNoEffect(t *testing.T) {
 	t.Parallel()
 	f := setup(t, "AW: Ihre Anfrage")
-	p := newPipeline(f.db.DB, rules.New(), stealingMatcher{db: f.db.DB, inner: matcher.New(f.db.DB, matcher.DefaultConfig())})
-	_, err := p.Process(context.Background(), claim(t, f.db.DB, f.email))
+	p := newPipeline(f.db.Store(t), rules.New(), stealingMatcher{db: f.db.DB, inner: matcher.New(f.db.Store(t), matcher.DefaultConfig())})
+	_, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
 	require.ErrorIs(t, err, models.ErrLeaseLost)
 
 	var e models.IncomingEmail
@@ -239,8 +238,8 @@ func TestPipelineThroughTheWorkerPool(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: 2, JobTimeout: 10 * time.Second, LeaseDuration: 10 * time.Second, ShutdownTimeout: time.Second,
-		Retry: workers.RetryPolicy{MaxRetries: 2, MinBackoff: time.Second, MaxBackoff: time.Second},
-	}, f.db.DB, f.db.DB, q, newPipeline(f.db.DB, rules.New(), matcher.New(f.db.DB, matcher.DefaultConfig())),
+		Retry: background.RetryPolicy{MaxRetries: 2, MinBackoff: time.Second, MaxBackoff: time.Second},
+	}, f.db.Store(t), q, newPipeline(f.db.Store(t), rules.New(), matcher.New(f.db.Store(t), matcher.DefaultConfig())),
 		workers.NewMetrics(prometheus.NewRegistry()), log)
 	require.NoError(t, pool.Start(context.Background()))
 	t.Cleanup(pool.Stop)

@@ -1,4 +1,9 @@
-package workers
+// Package background holds what the service's background work shares,
+// whichever package runs it: the lifecycle of a periodic loop (the reaper,
+// the scheduler, the outbox relay, the portal reconciler) and the backoff of
+// a retried piece of work (a job, an outbox delivery). It sits below both
+// workers and services, so neither has to import the other for it.
+package background
 
 import (
 	"context"

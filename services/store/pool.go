@@ -1,4 +1,4 @@
-package models
+package store
 
 import (
 	"context"
@@ -11,7 +11,8 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// OpenDB connects to PostgreSQL and pings it, failing fast when it is down.
+// OpenDB opens a pool of durable commits on dsn and pings it, failing fast
+// when PostgreSQL is down.
 // GORM's own logger stays silent: it would print query parameters, which
 // carry email content; callers log errors themselves.
 func OpenDB(ctx context.Context, dsn string, maxOpen int) (*gorm.DB, error) {
@@ -39,13 +40,13 @@ func OpenDB(ctx context.Context, dsn string, maxOpen int) (*gorm.DB, error) {
 	return db, nil
 }
 
-// AsyncPoolDSN returns dsn for the pool of bookkeeping writes (claims,
-// stage markers, queued marks, retry bookkeeping, lease renewals) and of the
-// matcher's candidate reads.
+// OpenAsyncDB opens the pool of bookkeeping writes (claims, stage markers,
+// queued marks, retry bookkeeping, lease renewals) and of the matcher's
+// candidate reads on dsn, and pings it.
 //
 // Its sessions commit asynchronously (synchronous_commit off): a write
 // returns before its WAL is flushed, so use the pool only for writes a crash
-// may lose harmlessly (the reaper redoes them).
+// may lose harmlessly (the reaper redoes them). The Store picks the pool per statement.
 //
 // They also always use generic plans (plan_cache_mode force_generic_plan):
 // a prepared statement is planned once per connection, not per call. Its
@@ -63,10 +64,10 @@ func OpenDB(ctx context.Context, dsn string, maxOpen int) (*gorm.DB, error) {
 // intake's queued mark then read every stored email for each batch. With
 // the setting, a table is read whole only where no index can serve.
 // Statements that need plans for their actual values must use the other pool.
-func AsyncPoolDSN(dsn string) (string, error) {
+func OpenAsyncDB(ctx context.Context, dsn string, maxOpen int) (*gorm.DB, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "", fmt.Errorf("parse database url: %w", err)
+		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	q := u.Query()
 	q.Set("synchronous_commit", "off")
@@ -74,5 +75,5 @@ func AsyncPoolDSN(dsn string) (string, error) {
 	q.Set("enable_bitmapscan", "off")
 	q.Set("enable_seqscan", "off")
 	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return OpenDB(ctx, u.String(), maxOpen)
 }

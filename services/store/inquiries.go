@@ -1,4 +1,4 @@
-package matcher
+package store
 
 import (
 	"cmp"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
-	"gorm.io/gorm"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
@@ -18,7 +17,8 @@ import (
 // migrations/202611290006_inquiry_match_indexes.go and
 // migrations/202611290008_inquiry_sender_recency_indexes.go. They must stay
 // identical character for character, or the planner falls back to scanning
-// the table (TestCandidateQueryUsesIndexes guards this).
+// the table (TestCandidateQueryUsesIndexes guards this). The matcher
+// normalises numbers the way akzKeyExpr and refKeyExpr do.
 const (
 	akzKeyExpr    = `lower(regexp_replace(client_aktenzeichen, '[[:space:]./_-]', '', 'g'))`
 	refKeyExpr    = `lower(regexp_replace(reference_number, '[[:space:]./_-]', '', 'g'))`
@@ -26,18 +26,27 @@ const (
 	domainKeyExpr = `lower(split_part(btrim(creditor_email), '@', 2))`
 )
 
-const (
-	// maxCandidates bounds the rows each key group reads; a reply whose
-	// sender hits more (a huge creditor's shared domain) is scored on the
-	// most recent of those.
-	maxCandidates = 200
-	// lookback is how old an inquiry may be and still be answered.
-	lookback = 2 * 365 * 24 * time.Hour
-	// clockSlack tolerates an inquiry stamped slightly after the reply.
-	clockSlack = 7 * 24 * time.Hour
-	// queryTimeout bounds the candidate query.
-	queryTimeout = 10 * time.Second
-)
+// CandidatesPerGroup bounds the inquiries each key group reads: a reply
+// whose sender names more (a huge creditor's shared domain) is scored on
+// the most recent of those.
+const CandidatesPerGroup = 200
+
+// CandidateKeys is what the matcher looks a reply's inquiries up by.
+type CandidateKeys struct {
+	TicketID string
+	// Numbers are the reply's case and reference numbers, normalised as
+	// akzKeyExpr does (lowercase, without blanks, '/', '_', '-' or '.');
+	// each is looked up as a case number and as a reference, since
+	// extractors do not always tell the firm's number from the creditor's.
+	Numbers []string
+	// Sender is the lowercased sender address; Domains are its domain and
+	// parent domains, none for freemail providers.
+	Sender  string
+	Domains []string
+	// Since and Until bound the inquiries' sent_at; undated inquiries
+	// always qualify.
+	Since, Until time.Time
+}
 
 // inquiryColumns are the columns scoring reads; bodies stay in the database.
 // debt_amount comes as float8: pgx turns a numeric into a float64 through
@@ -48,7 +57,7 @@ const inquiryColumns = "id, client_name, client_aktenzeichen, creditor_name, cre
 // Key groups: the reply's own numbers (ticket id, case and reference
 // numbers), which name few inquiries, and its sender (address, domain),
 // which for a large creditor names thousands. Each group keeps its own
-// maxCandidates most recent rows, so a busy sender cannot crowd out the
+// CandidatesPerGroup most recent rows, so a busy sender cannot crowd out the
 // inquiry a number points at.
 const (
 	groupNumbers = iota
@@ -70,21 +79,21 @@ type lookup struct {
 // lookupsFor lists the lookups for k. Numbers are few and rarely shared,
 // so each kind is one lookup whose few rows are sorted. A sender address
 // or domain can name thousands of inquiries, so each gets its own lookup,
-// read in index order and stopped after maxCandidates rows.
-func lookupsFor(k lookupKeys) []lookup {
+// read in index order and stopped after CandidatesPerGroup rows.
+func lookupsFor(k CandidateKeys) []lookup {
 	var ls []lookup
-	if k.ticketID != "" {
-		ls = append(ls, lookup{group: groupNumbers, expr: "zendesk_ticket_id", values: []string{k.ticketID}})
+	if k.TicketID != "" {
+		ls = append(ls, lookup{group: groupNumbers, expr: "zendesk_ticket_id", values: []string{k.TicketID}})
 	}
-	if len(k.numbers) > 0 {
+	if len(k.Numbers) > 0 {
 		ls = append(ls,
-			lookup{group: groupNumbers, expr: akzKeyExpr, values: k.numbers},
-			lookup{group: groupNumbers, expr: refKeyExpr, values: k.numbers})
+			lookup{group: groupNumbers, expr: akzKeyExpr, values: k.Numbers},
+			lookup{group: groupNumbers, expr: refKeyExpr, values: k.Numbers})
 	}
-	if k.sender != "" && !domainCoversSender(k) {
-		ls = append(ls, lookup{group: groupSender, expr: emailKeyExpr, values: []string{k.sender}, byRecency: true})
+	if k.Sender != "" && !domainCoversSender(k) {
+		ls = append(ls, lookup{group: groupSender, expr: emailKeyExpr, values: []string{k.Sender}, byRecency: true})
 	}
-	for _, d := range k.domains {
+	for _, d := range k.Domains {
 		ls = append(ls, lookup{group: groupSender, expr: domainKeyExpr, values: []string{d}, byRecency: true})
 	}
 	return ls
@@ -94,9 +103,9 @@ func lookupsFor(k lookupKeys) []lookup {
 // every inquiry the sender's address would: the address lookup would then
 // only repeat rows. It does not when the domain is freemail (not looked up)
 // or when the address is unusual (a second '@', a trailing dot).
-func domainCoversSender(k lookupKeys) bool {
-	_, domain, ok := strings.Cut(k.sender, "@")
-	return ok && len(k.domains) > 0 && k.domains[0] == domain && !strings.Contains(domain, "@")
+func domainCoversSender(k CandidateKeys) bool {
+	_, domain, ok := strings.Cut(k.Sender, "@")
+	return ok && len(k.Domains) > 0 && k.Domains[0] == domain && !strings.Contains(domain, "@")
 }
 
 // candidateSQL is one UNION ALL of the lookups, each with its own recency
@@ -104,19 +113,19 @@ func domainCoversSender(k lookupKeys) bool {
 // than the OR of all keys, keeps the planner on the key indexes: ordering
 // the OR tempts it to walk every inquiry by sent_at and filter. A byRecency
 // lookup is split in its dated rows, an index range that starts at the
-// newest acceptable inquiry and stops after maxCandidates, and its undated
-// rows, which come last in candidate order; one branch with "sent_at IS
-// NULL OR …" would have to filter its way past inquiries newer than the reply.
+// newest acceptable inquiry and stops after CandidatesPerGroup, and its
+// undated rows, which come last in candidate order; one branch with
+// "sent_at IS NULL OR …" would have to filter its way past inquiries newer
+// than the reply.
 //
 // The statement is prepared once per connection and run with a generic
-// plan: it reads on the async pool (models.AsyncPoolDSN), whose sessions
-// plan only generically and never use bitmap scans. Planning it for every
-// reply's values cost PostgreSQL more than running it. Without values the
-// planner guesses a sender range holds two rows; allowed a bitmap, it would
-// read all of a big creditor's inquiries and sort them, where the ordered
-// index scan stops after maxCandidates (TestCandidateQueryUsesIndexes).
-func candidateSQL(ls []lookup, receivedAt time.Time) (string, []any) {
-	from, to := receivedAt.Add(-lookback), receivedAt.Add(clockSlack)
+// plan: it reads on the async pool (OpenAsyncDB), whose sessions plan only
+// generically and never use bitmap scans. Planning it for every reply's
+// values cost PostgreSQL more than running it. Without values the planner
+// guesses a sender range holds two rows; allowed a bitmap, it would read all
+// of a big creditor's inquiries and sort them, where the ordered index scan
+// stops after CandidatesPerGroup (TestCandidateQueryUsesIndexes).
+func candidateSQL(ls []lookup, since, until time.Time) (string, []any) {
 	var branches []string
 	var args []any
 	param := func(v any, typ string) string {
@@ -132,10 +141,10 @@ func candidateSQL(ls []lookup, receivedAt time.Time) (string, []any) {
 		}
 		branches = append(branches, fmt.Sprintf("(SELECT %d AS key_group, %s FROM %s WHERE %s AND %s"+
 			" ORDER BY sent_at DESC NULLS LAST, id DESC LIMIT %d)",
-			l.group, inquiryColumns, models.CreditorInquiry{}.TableName(), key, recent, maxCandidates))
+			l.group, inquiryColumns, models.CreditorInquiry{}.TableName(), key, recent, CandidatesPerGroup))
 	}
 	// One pair of parameters for the date range every branch shares.
-	dated := "sent_at BETWEEN " + param(from, "timestamptz") + " AND " + param(to, "timestamptz")
+	dated := "sent_at BETWEEN " + param(since, "timestamptz") + " AND " + param(until, "timestamptz")
 	for _, l := range ls {
 		if l.byRecency {
 			branch(l, dated)
@@ -153,30 +162,30 @@ type candidateRow struct {
 	inq   models.CreditorInquiry
 }
 
-// loadCandidates reads every lookup in one round trip and keeps, per key
-// group, the maxCandidates most recent inquiries; no keys means no
-// candidates, never a scan of names across the table.
-func loadCandidates(ctx context.Context, db *gorm.DB, k lookupKeys, receivedAt time.Time) ([]models.CreditorInquiry, error) {
+// InquiryCandidates reads the inquiries a reply may answer, in one round
+// trip on the async pool, and keeps per key group the CandidatesPerGroup
+// most recent (models.CompareInquiryRecency); each inquiry appears once. No
+// keys means no candidates, never a scan of names across the table.
+func (s *Store) InquiryCandidates(ctx context.Context, k CandidateKeys) ([]models.CreditorInquiry, error) {
 	ls := lookupsFor(k)
 	if len(ls) == 0 {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	query, args := candidateSQL(ls, receivedAt)
-	rows, err := readCandidates(ctx, db, query, args)
+	query, args := candidateSQL(ls, k.Since, k.Until)
+	rows, err := s.readCandidates(ctx, query, args)
 	if err != nil {
 		return nil, fmt.Errorf("load inquiry candidates: %w", err)
 	}
 	return mostRecentPerGroup(rows), nil
 }
 
-// readCandidates runs the query on one of db's connections through pgx
-// itself and scans rows into plain values: database/sql's conversions of a
-// hundred rows per reply, and reflection-based scanning before them, cost
-// more CPU than the rest of the matcher.
-func readCandidates(ctx context.Context, db *gorm.DB, query string, args []any) ([]candidateRow, error) {
-	sqlDB, err := db.DB()
+// readCandidates runs the query on one of the async pool's connections
+// through pgx itself and scans rows into plain values: database/sql's
+// conversions of a hundred rows per reply, and reflection-based scanning
+// before them, cost more CPU than the rest of the matcher (BenchmarkMatch in
+// services/matcher: 7,115 → 4,692 allocations per reply, bench/README.md).
+func (s *Store) readCandidates(ctx context.Context, query string, args []any) ([]candidateRow, error) {
+	sqlDB, err := s.async.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +205,7 @@ func readCandidates(ctx context.Context, db *gorm.DB, query string, args []any) 
 			return err
 		}
 		defer rows.Close()
-		out = make([]candidateRow, 0, maxCandidates)
+		out = make([]candidateRow, 0, CandidatesPerGroup)
 		for rows.Next() {
 			var r candidateRow
 			if err := rows.Scan(&r.group, &r.inq.ID, &r.inq.ClientName, &r.inq.ClientAktenzeichen,
@@ -212,7 +221,7 @@ func readCandidates(ctx context.Context, db *gorm.DB, query string, args []any) 
 }
 
 // mostRecentPerGroup merges the branches: within a group, an inquiry found
-// by several lookups counts once and only the maxCandidates most recent
+// by several lookups counts once and only the CandidatesPerGroup most recent
 // survive (the branches each kept that many, so these are the group's
 // most recent overall); across groups, each inquiry appears once.
 func mostRecentPerGroup(rows []candidateRow) []models.CreditorInquiry {
@@ -220,7 +229,7 @@ func mostRecentPerGroup(rows []candidateRow) []models.CreditorInquiry {
 		if c := cmp.Compare(a.group, b.group); c != 0 {
 			return c
 		}
-		return moreRecent(&a.inq, &b.inq)
+		return models.CompareInquiryRecency(&a.inq, &b.inq)
 	})
 	out := make([]models.CreditorInquiry, 0, len(rows))
 	seen := make(map[uint64]bool, len(rows))
@@ -232,7 +241,7 @@ func mostRecentPerGroup(rows []candidateRow) []models.CreditorInquiry {
 		if i > 0 && r.group == rows[i-1].group && r.inq.ID == rows[i-1].inq.ID {
 			continue // the same inquiry found by two lookups of one group
 		}
-		if kept == maxCandidates {
+		if kept == CandidatesPerGroup {
 			continue
 		}
 		kept++
@@ -242,21 +251,4 @@ func mostRecentPerGroup(rows []candidateRow) []models.CreditorInquiry {
 		}
 	}
 	return out
-}
-
-// moreRecent orders like the SQL: sent_at descending with NULLs last, then
-// id descending.
-func moreRecent(a, b *models.CreditorInquiry) int {
-	switch {
-	case a.SentAt == nil && b.SentAt == nil:
-	case a.SentAt == nil:
-		return 1
-	case b.SentAt == nil:
-		return -1
-	default:
-		if c := b.SentAt.Compare(*a.SentAt); c != 0 {
-			return c
-		}
-	}
-	return cmp.Compare(b.ID, a.ID)
 }

@@ -1,4 +1,4 @@
-package matcher
+package store_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // TestCandidateQueryUsesIndexes proves the query's key expressions are those
@@ -22,27 +23,24 @@ import (
 // sender names thousands of inquiries.
 func TestCandidateQueryUsesIndexes(t *testing.T) {
 	t.Parallel()
-	db := seedSkewed(t, 20000)
+	db := apptest.SeedInquiries(t, 20000)
 	var hot models.CreditorInquiry
-	require.NoError(t, db.Where(emailKeyExpr+" = ?", "forderungen@creditor0.de").
+	require.NoError(t, db.Where("lower(btrim(creditor_email)) = ?", "forderungen@creditor0.de").
 		Order("id").First(&hot).Error)
-	in := Input{
-		TicketID:  deref(hot.ZendeskTicketID),
-		FromEmail: "mahnung@post.creditor0.de", // its domain and parent: two domain lookups
-		Data: models.ExtractedData{
-			ClientAktenzeichen: deref(hot.ClientAktenzeichen),
-			ReferenceNumbers:   []string{deref(hot.ReferenceNumber)},
-		},
-		ReceivedAt: *hot.SentAt,
+	// The keys the matcher makes of a reply to hot from a subdomain of its
+	// creditor: ticket, case number, reference, domain and parent domain;
+	// the address lookup is left out, as its domain's finds all it would.
+	in := store.CandidateKeys{
+		TicketID: *hot.ZendeskTicketID,
+		Numbers:  []string{normalized(*hot.ClientAktenzeichen), normalized(*hot.ReferenceNumber)},
+		Sender:   "mahnung@post.creditor0.de",
+		Domains:  []string{"post.creditor0.de", "creditor0.de"},
+		Since:    hot.SentAt.Add(-2 * 365 * 24 * time.Hour), Until: hot.SentAt.Add(7 * 24 * time.Hour),
 	}
-	// ticket, case number, reference, domain, parent domain; the address
-	// lookup is left out, as its domain's finds all it would.
-	require.Len(t, lookupsFor(keysFor(in)), 5)
-	lines := explainCandidates(t, db, in)
-	freemail := in
-	freemail.FromEmail = "forderungen.creditor0@gmx.de" // an address without a domain lookup
-	require.Len(t, lookupsFor(keysFor(freemail)), 4)
-	freemailLines := explainCandidates(t, db, freemail)
+	lines := explainCandidates(t, db, in, 5)
+	freemail := in // an address without a domain lookup
+	freemail.Sender, freemail.Domains = "forderungen.creditor0@gmx.de", nil
+	freemailLines := explainCandidates(t, db, freemail, 4)
 
 	plan := strings.Join(lines, "\n") + "\n" + strings.Join(freemailLines, "\n")
 	require.NotContains(t, plan, "Seq Scan", plan)
@@ -64,10 +62,15 @@ func TestCandidateQueryUsesIndexes(t *testing.T) {
 	require.NotContains(t, plan, "top-N heapsort", plan)
 }
 
+// normalized is a number as the matcher looks it up.
+func normalized(s string) string {
+	return strings.ToLower(strings.NewReplacer(" ", "", "/", "", "_", "", "-", "", ".", "").Replace(s))
+}
+
 // explainCandidates returns the executed plan of in's candidate query as
 // the service runs it: prepared on a session of the async pool, whose
 // settings make it a generic plan.
-func explainCandidates(t *testing.T, db *apptest.DB, in Input) []string {
+func explainCandidates(t *testing.T, db *apptest.DB, k store.CandidateKeys, lookups int) []string {
 	t.Helper()
 	ctx := context.Background()
 	sqlDB, err := db.AsyncPool(t, 1).DB()
@@ -76,7 +79,8 @@ func explainCandidates(t *testing.T, db *apptest.DB, in Input) []string {
 	require.NoError(t, err)
 	defer conn.Close()
 
-	query, args := candidateSQL(lookupsFor(keysFor(in)), in.ReceivedAt)
+	query, args, n := store.CandidateSQL(k)
+	require.Equal(t, lookups, n)
 	_, err = conn.ExecContext(ctx, "PREPARE candidates AS "+query)
 	require.NoError(t, err)
 	params := make([]string, len(args))
