@@ -11,6 +11,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/migrations"
+	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
 // tables lists the tables of the schema in db.Schema.
@@ -160,4 +161,46 @@ FROM generate_series(1, ?) g`, rows).Error)
 FROM pg_class c WHERE c.oid = 'incoming_emails'::regclass`).Row().Scan(&heap, &toast))
 	require.Less(t, heap, int64(rows*versions*500), "bodies kept in the row: heap %d bytes", heap)
 	require.Greater(t, toast, int64(rows*1000), "toast %d bytes", toast)
+}
+
+// TestStatusCheckAcceptsEveryState keeps the CHECK constraint and the state
+// machine of package models in step: every state can be stored.
+func TestStatusCheckAcceptsEveryState(t *testing.T) {
+	t.Parallel()
+	db := apptest.NewDB(t)
+	for _, s := range models.AllStatuses {
+		require.NoError(t, db.Exec(`INSERT INTO incoming_emails (zendesk_ticket_id, dedup_key, from_email, received_at, processing_status)
+			VALUES ('1', ?, 'a@b.de', now(), ?)`, "k-"+string(s), string(s)).Error, s)
+	}
+}
+
+func TestEmailAttachmentsConstraints(t *testing.T) {
+	t.Parallel()
+	db := apptest.NewDB(t)
+	var email uint64
+	require.NoError(t, db.Raw(`INSERT INTO incoming_emails (zendesk_ticket_id, dedup_key, from_email, received_at)
+		VALUES ('1', 'k1', 'a@b.de', now()) RETURNING id`).Row().Scan(&email))
+	insert := func(position int, status, reader string) error {
+		return db.Exec(`INSERT INTO email_attachments (incoming_email_id, position, status, reader)
+			VALUES (?, ?, ?, NULLIF(?, ''))`, email, position, status, reader).Error
+	}
+	for i, r := range []string{"pdf_text", "office", "ocr", "model", "text"} {
+		require.NoError(t, insert(i, "read", r))
+	}
+	require.NoError(t, insert(5, "skipped", ""))
+	require.NoError(t, insert(6, "unreadable", ""))
+	require.NoError(t, insert(7, "failed", ""))
+	var pgErr *pgconn.PgError
+	for _, bad := range []error{insert(8, "done", ""), insert(8, "read", "magic"), insert(-1, "read", "")} {
+		require.True(t, errors.As(bad, &pgErr), "got %v", bad)
+		require.Equal(t, "23514", pgErr.Code, "check_violation")
+	}
+	err := insert(0, "failed", "")
+	require.True(t, errors.As(err, &pgErr), "got %v", err)
+	require.Equal(t, "23505", pgErr.Code, "one row per position")
+
+	require.NoError(t, db.Exec("DELETE FROM incoming_emails WHERE id = ?", email).Error)
+	var left int64
+	require.NoError(t, db.Raw("SELECT count(*) FROM email_attachments").Row().Scan(&left))
+	require.Zero(t, left, "rows go with their email")
 }

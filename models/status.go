@@ -15,8 +15,8 @@ type Status string
 //   - received: the webhook stores it; intake or the reaper moves it to queued.
 //   - queued: intake, the scheduler (due retries), the reaper (expired leases,
 //     lost pushes) or a manual retry; a worker claims it into processing.
-//   - processing, parsed, extracting, extracted, matching: a worker under a lease
-//     token; the reaper returns expired leases to queued.
+//   - processing, parsed, reading_attachments, extracting, extracted, matching:
+//     a worker under a lease token; the reaper returns expired leases to queued.
 //   - retrying: a worker after a transient error; the scheduler queues it when due.
 //   - completed, not_creditor_reply, failed: terminal; only a manual retry
 //     moves failed back to queued.
@@ -34,30 +34,39 @@ const (
 	StatusFailed           Status = "failed"
 )
 
+// StatusReadingAttachments is the stage between parsed and extracting of
+// an email that lists attachments: they are downloaded and read, each
+// stored as an email_attachments row before extraction uses it
+// (services/attachments). Mail without attachments goes parsed →
+// extracting.
+const StatusReadingAttachments Status = "reading_attachments"
+
 // AllStatuses lists every state in pipeline order.
 var AllStatuses = []Status{
-	StatusReceived, StatusQueued, StatusProcessing, StatusParsed, StatusExtracting,
-	StatusExtracted, StatusMatching, StatusRetrying, StatusCompleted,
+	StatusReceived, StatusQueued, StatusProcessing, StatusParsed, StatusReadingAttachments,
+	StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying, StatusCompleted,
 	StatusNotCreditorReply, StatusFailed,
 }
 
 // ActiveStages are the states a worker holds an email in under a lease.
 var ActiveStages = []Status{
-	StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching,
+	StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching,
 }
 
 // transitions is the table of DESIGN.md §4: to-state → allowed from-states.
 var transitions = map[Status][]Status{
-	StatusQueued:           {StatusReceived, StatusRetrying, StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching, StatusFailed},
+	StatusQueued:           {StatusReceived, StatusRetrying, StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching, StatusFailed},
 	StatusProcessing:       {StatusQueued, StatusReceived},
 	StatusParsed:           {StatusProcessing},
-	StatusExtracting:       {StatusParsed},
+	StatusExtracting:       {StatusParsed, StatusReadingAttachments},
 	StatusExtracted:        {StatusExtracting},
 	StatusMatching:         {StatusExtracted},
-	StatusRetrying:         {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching},
+	StatusRetrying:         {StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching},
 	StatusCompleted:        {StatusMatching},
 	StatusNotCreditorReply: {StatusExtracted},
-	StatusFailed:           {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying},
+	StatusFailed:           {StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying},
+
+	StatusReadingAttachments: {StatusParsed},
 }
 
 // Claimable returns the states a worker may claim an email in: those the

@@ -17,21 +17,24 @@ var designTable = map[models.Status][]models.Status{
 	models.StatusReceived: nil, // only the webhook's INSERT
 	models.StatusQueued: {
 		models.StatusReceived, models.StatusRetrying, models.StatusFailed,
-		models.StatusProcessing, models.StatusParsed, models.StatusExtracting, models.StatusExtracted, models.StatusMatching,
+		models.StatusProcessing, models.StatusParsed, models.StatusReadingAttachments, models.StatusExtracting,
+		models.StatusExtracted, models.StatusMatching,
 	},
-	models.StatusProcessing: {models.StatusQueued, models.StatusReceived},
-	models.StatusParsed:     {models.StatusProcessing},
-	models.StatusExtracting: {models.StatusParsed},
-	models.StatusExtracted:  {models.StatusExtracting},
-	models.StatusMatching:   {models.StatusExtracted},
+	models.StatusProcessing:         {models.StatusQueued, models.StatusReceived},
+	models.StatusParsed:             {models.StatusProcessing},
+	models.StatusReadingAttachments: {models.StatusParsed},
+	models.StatusExtracting:         {models.StatusParsed, models.StatusReadingAttachments},
+	models.StatusExtracted:          {models.StatusExtracting},
+	models.StatusMatching:           {models.StatusExtracted},
 	models.StatusRetrying: {
-		models.StatusProcessing, models.StatusParsed, models.StatusExtracting, models.StatusExtracted, models.StatusMatching,
+		models.StatusProcessing, models.StatusParsed, models.StatusReadingAttachments, models.StatusExtracting,
+		models.StatusExtracted, models.StatusMatching,
 	},
 	models.StatusCompleted:        {models.StatusMatching},
 	models.StatusNotCreditorReply: {models.StatusExtracted},
 	models.StatusFailed: {
-		models.StatusProcessing, models.StatusParsed, models.StatusExtracting, models.StatusExtracted, models.StatusMatching,
-		models.StatusRetrying,
+		models.StatusProcessing, models.StatusParsed, models.StatusReadingAttachments, models.StatusExtracting,
+		models.StatusExtracted, models.StatusMatching, models.StatusRetrying,
 	},
 }
 
