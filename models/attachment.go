@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -52,11 +53,15 @@ type EmailAttachment struct {
 // TableName pins the table name.
 func (EmailAttachment) TableName() string { return "email_attachments" }
 
-// Settled reports whether the row is final: read, skipped or unreadable
-// files are never downloaded again; failed ones are on the next attempt.
-func (a EmailAttachment) Settled() bool {
-	return a.Status == AttachmentRead || a.Status == AttachmentSkipped || a.Status == AttachmentUnreadable
+// SettledAttachment returns the final statuses of an attachment: read,
+// skipped or unreadable files are never downloaded again; failed ones are
+// on the email's next attempt.
+func SettledAttachment() []string {
+	return []string{AttachmentRead, AttachmentSkipped, AttachmentUnreadable}
 }
+
+// Settled reports whether the row's status is final (SettledAttachment).
+func (a EmailAttachment) Settled() bool { return slices.Contains(SettledAttachment(), a.Status) }
 
 // Attachments decodes the email's attachment list (attachment_urls), in
 // the order Zendesk sent it: an attachment's position is its index here.

@@ -11,7 +11,8 @@
 // attempt's end and what it writes with it), reaper.go (rescues and
 // re-dispatch), outbox.go (the relay's rows), inquiries.go (the matcher's
 // candidates), jobs.go and retry.go (the admin API), stats.go (the metrics
-// gauges) and reconcile.go (the portal reconciler); change.go is the
+// gauges), reconcile.go (the portal reconciler) and attachments.go (the
+// attachment stage's rows); change.go is the
 // guarded status move they share, sets.go the state sets statements filter
 // on (rendered once from the transition table), errors.go what PostgreSQL's
 // errors mean.
