@@ -33,8 +33,8 @@ type EmailAttachment struct {
 	IncomingEmailID uint64
 	Position        int // index in the email's attachment list
 	Filename        string
-	// ContentType is the sniffed type of a file that was read, else the
-	// declared or served one.
+	// ContentType is the type Zendesk declared, else the one the download
+	// was served with, else the type sniffed from a file that was read.
 	ContentType string
 	SizeBytes   *int64
 	SHA256      *string `gorm:"column:sha256"`

@@ -215,7 +215,7 @@ func zipWithRaw(t *testing.T, files []zipFile, name string, declared uint64, def
 // deflatedSpaces is XML inflating to n bytes and more: a document whose
 // one paragraph holds n spaces.
 func deflatedSpaces(n int) []byte {
-	return deflateFill(`<w:document `+nsW+`><w:body><w:p><w:r><w:t>`, ' ', n)
+	return readtest.DeflateFill(`<w:document `+nsW+`><w:body><w:p><w:r><w:t>`, ' ', n)
 }
 
 func TestDOCXZipBombsAreUnreadableQuickly(t *testing.T) {
@@ -240,7 +240,7 @@ func TestDOCXZipBombsAreUnreadableQuickly(t *testing.T) {
 
 func TestDeflateFillInflates(t *testing.T) {
 	t.Parallel()
-	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(deflateFill("<a>", ' ', 1000))))
+	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(readtest.DeflateFill("<a>", ' ', 1000))))
 	require.NoError(t, err)
 	require.Equal(t, "<a>"+strings.Repeat(" ", 1000), string(got))
 }
@@ -255,4 +255,17 @@ func TestXLSXAccountStatementOfAHundredRows(t *testing.T) {
 	require.Equal(t, "10.04.2025 | Rate 100, Az. 512344_71020 | 109,50 €", lines[101])
 	require.Equal(t, "Gesamtforderung | 1.212,40 €", lines[102])
 	require.Len(t, lines, 103)
+}
+
+func TestReadtestDOCXFiles(t *testing.T) {
+	t.Parallel()
+	d := newReader(t, read.Config{})
+	res, err := readBytes(t, d, "forderung.docx", must(t)(readtest.StatementDOCX()))
+	require.NoError(t, err)
+	require.Equal(t, read.ReaderOffice, res.Reader)
+	requireLine(t, res.Text, `^Gesamtforderung \| 1\.212,40 €$`)
+	requireLine(t, res.Text, `^Forderungsaufstellung, Ihr Zeichen 417_26$`)
+
+	_, err = readBytes(t, d, "bombe.docx", must(t)(readtest.DOCXBomb(64<<20)))
+	requireUnreadable(t, err, "ZIP bomb (an entry inflates to 64 MiB, over 32 MiB)")
 }
