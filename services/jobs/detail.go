@@ -47,6 +47,9 @@ type Detail struct {
 	SyncStatus            string        `json:"sync_status"`
 	SyncError             *string       `json:"sync_error"`
 	Attempts              []Attempt     `json:"attempts"`
+	// Attachments are the email's email_attachments rows by position (empty
+	// until the attachment stage has written them).
+	Attachments []Attachment `json:"attachments"`
 }
 
 // Attempt is one worker attempt from email_attempts.
@@ -75,7 +78,12 @@ func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
 	if err != nil {
 		return Detail{}, fmt.Errorf("get job: %w", err)
 	}
+	files, err := s.store.AttachmentsWithoutText(ctx, id)
+	if err != nil {
+		return Detail{}, fmt.Errorf("get job: %w", err)
+	}
 	d := detailOf(e)
+	d.Attachments = attachmentsOf(files, e.ExtractedData)
 	d.Attempts = make([]Attempt, 0, len(rows))
 	for _, a := range rows {
 		d.Attempts = append(d.Attempts, Attempt{

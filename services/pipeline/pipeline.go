@@ -38,6 +38,22 @@ type DebtWriter interface {
 // Observer receives each stage's duration (for metrics); may be nil.
 type Observer func(stage string, d time.Duration)
 
+// AttachmentReader brings an email's attachments to stored rows and
+// returns the texts of those read (services/attachments.Stage).
+type AttachmentReader interface {
+	Read(ctx context.Context, job *models.Job, list []models.Attachment) ([]models.AttachmentText, error)
+}
+
+// Option changes a Pipeline New builds.
+type Option func(*Pipeline)
+
+// WithAttachments makes the pipeline read an email's attachments (status
+// reading_attachments) before extraction. Without it attachments are not
+// opened.
+func WithAttachments(r AttachmentReader) Option {
+	return func(p *Pipeline) { p.attachments = r }
+}
+
 // Pipeline implements workers.Processor.
 type Pipeline struct {
 	store     *store.Store
@@ -46,14 +62,19 @@ type Pipeline struct {
 	matcher   Matcher
 	debts     DebtWriter
 	observe   Observer
+
+	attachments AttachmentReader // nil: attachments are not read
 }
 
 // New returns a pipeline.
-func New(st *store.Store, ex Extractor, m Matcher, w DebtWriter, observe Observer) *Pipeline {
+func New(st *store.Store, ex Extractor, m Matcher, w DebtWriter, observe Observer, opts ...Option) *Pipeline {
 	if observe == nil {
 		observe = func(string, time.Duration) {}
 	}
 	p := &Pipeline{store: st, extractor: ex, matcher: m, debts: w, observe: observe}
+	for _, o := range opts {
+		o(p)
+	}
 	p.stages = groupcommit.New(p.writeStages, groupcommit.Options[*stageRequest]{MaxItems: 64, Timeout: stageWriteTimeout})
 	return p
 }
@@ -101,7 +122,11 @@ func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status,
 	if err := p.parse(ctx, job); err != nil {
 		return "", err
 	}
-	data, err := p.extract(ctx, job)
+	texts, err := p.readAttachments(ctx, job)
+	if err != nil {
+		return "", err
+	}
+	data, err := p.extract(ctx, job, texts)
 	if err != nil {
 		return "", err
 	}
@@ -127,19 +152,54 @@ func (p *Pipeline) parse(ctx context.Context, job *models.Job) error {
 	return nil
 }
 
-// extract asks the extractor unless an earlier attempt saved its answer.
-func (p *Pipeline) extract(ctx context.Context, job *models.Job) (models.ExtractedData, error) {
+// readAttachments reads the email's attachments, if it lists any and no
+// earlier attempt saved an extraction (which already used them): status
+// reading_attachments while the stage downloads and reads, each file's row
+// stored as it is done (services/attachments).
+func (p *Pipeline) readAttachments(ctx context.Context, job *models.Job) ([]models.AttachmentText, error) {
+	if _, saved := savedExtraction(job); saved || p.attachments == nil {
+		return nil, nil
+	}
+	list, err := job.Email.Attachments()
+	if err != nil {
+		return nil, models.Permanent(err)
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	start := time.Now()
+	if err := p.advance(ctx, store.StageMove{Job: job, To: models.StatusReadingAttachments}); err != nil {
+		return nil, err
+	}
+	texts, err := p.attachments.Read(ctx, job, list)
+	if err != nil {
+		return nil, fmt.Errorf("attachments: %w", err)
+	}
+	p.observe("attachments", time.Since(start))
+	return texts, nil
+}
+
+// savedExtraction is the extraction an earlier attempt saved, if any.
+func savedExtraction(job *models.Job) (models.ExtractedData, bool) {
+	var data models.ExtractedData
+	saved := job.Email.ExtractedData
+	return data, len(saved) > 0 && json.Unmarshal(saved, &data) == nil && data.Extractor != ""
+}
+
+// extract asks the extractor, over the body and the attachments' texts,
+// unless an earlier attempt saved its answer.
+func (p *Pipeline) extract(ctx context.Context, job *models.Job, texts []models.AttachmentText) (models.ExtractedData, error) {
 	start := time.Now()
 	if err := p.advance(ctx, store.StageMove{Job: job, To: models.StatusExtracting}); err != nil {
 		return models.ExtractedData{}, err
 	}
-	var data models.ExtractedData
-	if saved := job.Email.ExtractedData; len(saved) > 0 && json.Unmarshal(saved, &data) == nil && data.Extractor != "" {
+	if data, saved := savedExtraction(job); saved {
 		return data, p.advanceExtracted(ctx, job, nil, false, start)
 	}
 	data, err := p.extractor.Extract(ctx, models.EmailInput{
 		FromEmail: job.Email.FromEmail, FromName: job.Email.FromName,
 		Subject: job.Email.Subject, CleanedBody: *job.Email.CleanedBody,
+		Attachments: texts,
 	})
 	if err != nil {
 		return data, fmt.Errorf("extract: %w", err)
@@ -186,6 +246,7 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 	if err != nil {
 		return fmt.Errorf("match: %w", err)
 	}
+	res = reviewDisagreement(res, data)
 	decision := debts.Decision{Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence, Inquiry: res.Inquiry}
 	record, syncStatus, err := p.debts.Record(job.Email, data, decision)
 	if err != nil {
