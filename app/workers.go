@@ -34,7 +34,11 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, s
 		AutoThreshold: cfg.MatchAutoThreshold, ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap,
 	})
 	writer := debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}
-	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage)
+	stage, downloads, err := attachmentStage(ctx, cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage, pipeline.WithAttachments(stage))
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: cfg.WorkerConcurrency, JobTimeout: cfg.JobTimeout, LeaseDuration: cfg.LeaseDuration,
 		ShutdownTimeout: cfg.ShutdownTimeout,
@@ -44,26 +48,31 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, s
 	reaper := workers.NewReaper(workers.ReaperConfig{Interval: cfg.ReaperInterval, MaxRescues: cfg.MaxRescues}, st, queue, wm, log)
 	sinks, portal, err := outboxSinks(ctx, cfg, log)
 	if err != nil {
+		downloads.Stop()
 		return nil, err
 	}
 	relay := outbox.NewRelay(outbox.RelayConfig{Interval: cfg.OutboxInterval, MaxAttempts: cfg.OutboxMaxAttempts}, st, sinks, reg, log)
+	// Services stop in reverse order: the downloads' directory goes after
+	// the pool, the MongoDB client closes last.
 	if portal == nil {
-		return []service{reaper, sched, relay, pool}, nil
+		return []service{downloads, reaper, sched, relay, pool}, nil
 	}
-	// Services stop in reverse order: the MongoDB client closes last.
-	return []service{closer{portal}, reaper, sched, relay, pool,
+	return []service{closer{func(ctx context.Context) { _ = portal.Close(ctx) }}, downloads, reaper, sched, relay, pool,
 		outbox.NewReconciler(st, portal, cfg.ReconcileInterval, reg, log)}, nil
 }
 
-// closer disconnects the portal's MongoDB when the services stop.
-type closer struct{ portal *outbox.MongoSink }
+// closer releases a resource when the services stop.
+type closer struct{ close func(context.Context) }
 
 func (closer) Start(context.Context) error { return nil }
 
 func (c closer) Stop() {
+	if c.close == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = c.portal.Close(ctx)
+	c.close(ctx)
 }
 
 // outboxSinks connects the portal's MongoDB and the mail server, when configured.

@@ -99,6 +99,9 @@ type Config struct {
 	AttachmentMaxPages     int           `mapstructure:"ATTACHMENT_MAX_PAGES"`
 	AttachmentTimeout      time.Duration `mapstructure:"ATTACHMENT_TIMEOUT"`
 	AttachmentTextMaxChars int           `mapstructure:"ATTACHMENT_TEXT_MAX_CHARS"`
+	// AttachmentEmailTimeout bounds the attachment stage of one email, all
+	// its files together (services/attachments).
+	AttachmentEmailTimeout time.Duration `mapstructure:"ATTACHMENT_EMAIL_TIMEOUT"`
 
 	AutoMigrate bool   `mapstructure:"AUTO_MIGRATE"`
 	LogLevel    string `mapstructure:"LOG_LEVEL"`
@@ -154,6 +157,7 @@ var defaults = map[string]any{
 	"ATTACHMENT_MAX_PAGES":      50,
 	"ATTACHMENT_TIMEOUT":        "60s",
 	"ATTACHMENT_TEXT_MAX_CHARS": 200000,
+	"ATTACHMENT_EMAIL_TIMEOUT":  "5m",
 	"AUTO_MIGRATE":              true,
 	"LOG_LEVEL":                 "info",
 	"LOG_FORMAT":                "json",
@@ -321,6 +325,8 @@ func (c *Config) ranges() []rule {
 		in("ATTACHMENT_MAX_PAGES", c.AttachmentMaxPages > 0 && c.AttachmentMaxPages <= 1000),
 		in("ATTACHMENT_TIMEOUT", c.AttachmentTimeout >= time.Second),
 		in("ATTACHMENT_TEXT_MAX_CHARS", c.AttachmentTextMaxChars > 0 && c.AttachmentTextMaxChars <= 10_000_000),
+		in("ATTACHMENT_EMAIL_TIMEOUT", c.AttachmentEmailTimeout >= max(c.AttachmentTimeout, time.Second) &&
+			(c.JobTimeout <= 0 || c.AttachmentEmailTimeout < c.JobTimeout)),
 		in("WEBHOOK_UNVERIFIED_MAX_BYTES", c.WebhookUnverifiedMaxBytes > 0),
 		in("AUTH_FAILURES_PER_MINUTE", c.AuthFailuresPerMinute > 0),
 	}

@@ -72,27 +72,28 @@ func TestDefaults(t *testing.T) {
 func TestEnvOverrides(t *testing.T) {
 	t.Parallel()
 	cfg := load(t, map[string]string{
-		"APP_MODE":               "worker",
-		"PORT":                   "9090",
-		"ENVIRONMENT":            "production",
-		"DATABASE_URL":           "postgres://u@db:5432/x?sslmode=disable",
-		"REDIS_URL":              "rediss://cache:6380/1",
-		"REDIS_NAMESPACE":        "ns1",
-		"WEBHOOK_SECRET":         "whsec",
-		"WEBHOOK_TOLERANCE":      "90s",
-		"WEBHOOK_MAX_BODY_BYTES": "1024",
-		"ADMIN_API_TOKEN":        "0123456789abcdef",
-		"WORKER_CONCURRENCY":     "16",
-		"JOB_MAX_RETRIES":        "0",
-		"JOB_MIN_BACKOFF":        "1s",
-		"JOB_MAX_BACKOFF":        "1h30m",
-		"JOB_TIMEOUT":            "2m",
-		"LEASE_DURATION":         "45s",
-		"REAPER_INTERVAL":        "500ms",
-		"SMTP_PORT":              "2525",
-		"AUTO_MIGRATE":           "false",
-		"LOG_LEVEL":              "DEBUG",
-		"LOG_FORMAT":             "text",
+		"APP_MODE":                 "worker",
+		"PORT":                     "9090",
+		"ENVIRONMENT":              "production",
+		"DATABASE_URL":             "postgres://u@db:5432/x?sslmode=disable",
+		"REDIS_URL":                "rediss://cache:6380/1",
+		"REDIS_NAMESPACE":          "ns1",
+		"WEBHOOK_SECRET":           "whsec",
+		"WEBHOOK_TOLERANCE":        "90s",
+		"WEBHOOK_MAX_BODY_BYTES":   "1024",
+		"ADMIN_API_TOKEN":          "0123456789abcdef",
+		"WORKER_CONCURRENCY":       "16",
+		"JOB_MAX_RETRIES":          "0",
+		"JOB_MIN_BACKOFF":          "1s",
+		"JOB_MAX_BACKOFF":          "1h30m",
+		"JOB_TIMEOUT":              "2m",
+		"ATTACHMENT_EMAIL_TIMEOUT": "90s",
+		"LEASE_DURATION":           "45s",
+		"REAPER_INTERVAL":          "500ms",
+		"SMTP_PORT":                "2525",
+		"AUTO_MIGRATE":             "false",
+		"LOG_LEVEL":                "DEBUG",
+		"LOG_FORMAT":               "text",
 	})
 	require.NoError(t, cfg.Validate())
 
@@ -113,6 +114,7 @@ func TestEnvOverrides(t *testing.T) {
 	require.Equal(t, time.Second, cfg.JobMinBackoff)
 	require.Equal(t, 90*time.Minute, cfg.JobMaxBackoff)
 	require.Equal(t, 2*time.Minute, cfg.JobTimeout)
+	require.Equal(t, 90*time.Second, cfg.AttachmentEmailTimeout)
 	require.Equal(t, 45*time.Second, cfg.LeaseDuration)
 	require.Equal(t, 500*time.Millisecond, cfg.ReaperInterval)
 	require.Equal(t, 2525, cfg.SMTPPort)
@@ -338,8 +340,8 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		"DB_MAX_OPEN_CONNS": "0", "REDIS_POOL_SIZE": "0", "REDIS_DIAL_TIMEOUT": "0s", "REDIS_SOCKET_TIMEOUT": "0s",
 		"OUTBOX_INTERVAL": "0s", "OUTBOX_MAX_ATTEMPTS": "0", "RECONCILE_INTERVAL": "0s", "SMTP_PORT": "65536",
 		"ATTACHMENT_MAX_BYTES": "1073741825", "ATTACHMENT_MAX_PAGES": "1001", "ATTACHMENT_TIMEOUT": "999ms",
-		"ATTACHMENT_TEXT_MAX_CHARS": "0",
-		"AUTH_FAILURES_PER_MINUTE":  "0",
+		"ATTACHMENT_TEXT_MAX_CHARS": "0", "ATTACHMENT_EMAIL_TIMEOUT": "59s",
+		"AUTH_FAILURES_PER_MINUTE": "0",
 	}
 	type ruleCase struct {
 		env  map[string]string
@@ -398,6 +400,7 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 			"TRUSTED_PROXIES: must be comma-separated IP addresses or CIDR ranges"}},
 		{map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, []string{
 			"TRUSTED_PROXIES: must be comma-separated IP addresses or CIDR ranges"}},
+		{map[string]string{"ATTACHMENT_EMAIL_TIMEOUT": "10m"}, []string{"ATTACHMENT_EMAIL_TIMEOUT: out of range"}},
 	}
 	for name, val := range outOfRange {
 		cases = append(cases, ruleCase{map[string]string{name: val}, []string{name + ": out of range"}})
@@ -427,6 +430,7 @@ func TestRuleEdgesPass(t *testing.T) {
 		{"ATTACHMENT_ALLOWED_HOSTS": "kanzlei.zendesk.com, *.zdusercontent.com, 127.0.0.1:8443, [::1]:9443,"},
 		{"ATTACHMENT_MAX_BYTES": "1073741824"}, {"ATTACHMENT_MAX_PAGES": "1000"}, {"ATTACHMENT_MAX_PAGES": "1"},
 		{"ATTACHMENT_TIMEOUT": "1s"}, {"ATTACHMENT_TEXT_MAX_CHARS": "10000000"},
+		{"ATTACHMENT_EMAIL_TIMEOUT": "60s"}, {"ATTACHMENT_EMAIL_TIMEOUT": "9m59s"},
 		{"WEBHOOK_UNVERIFIED_MAX_BYTES": "5242880"}, {"AUTH_FAILURES_PER_MINUTE": "1"},
 		{"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8,"},
 	} {
