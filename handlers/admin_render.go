@@ -30,7 +30,8 @@ type pageBase struct {
 // parsePages parses each page together with the layout. The templates are
 // compiled into the binary, so a parse error is a build defect: panic early.
 func parsePages() map[string]*template.Template {
-	funcs := template.FuncMap{"ts": formatTime, "dur": formatSeconds, "num": formatInt, "conf": formatConfidence, "short": shortText}
+	funcs := template.FuncMap{"ts": formatTime, "dur": formatSeconds, "num": formatInt, "conf": formatConfidence, "short": shortText,
+		"size": formatBytes}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"login", "list", "detail", "error"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).
@@ -123,6 +124,19 @@ func formatInt(n *int) string {
 		return "—"
 	}
 	return strconv.Itoa(*n)
+}
+
+// formatBytes is a file size in B, KiB or MiB.
+func formatBytes(n *int64) string {
+	switch {
+	case n == nil:
+		return "—"
+	case *n < 1<<10:
+		return fmt.Sprintf("%d B", *n)
+	case *n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(*n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(*n)/(1<<20))
 }
 
 func formatConfidence(f *float64) string {

@@ -175,6 +175,15 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	require.NoError(t, e.db.Create(&models.EmailAttempt{IncomingEmailID: done, Attempt: 1, Worker: "w", LeaseToken: "lt",
 		StartedAt: fin.Add(-time.Second), FinishedAt: &fin, Outcome: &outcome}).Error)
 	require.NoError(t, e.db.Create(&models.EmailAttempt{IncomingEmailID: done, Attempt: 2, Worker: "w", LeaseToken: "lt2", StartedAt: fin}).Error)
+	size, reader, pages, excerpt := int64(2048), "pdf_text", 2, "Gesamtforderung 1.212,40 €"
+	require.NoError(t, e.db.Create(&models.EmailAttachment{IncomingEmailID: done, Position: 0, Filename: "forderung.pdf",
+		ContentType: "application/pdf", SizeBytes: &size, Status: models.AttachmentRead, Reader: &reader, Pages: &pages,
+		Text: &excerpt, Attempts: 1}).Error)
+	require.NoError(t, e.db.Create(&models.EmailAttachment{IncomingEmailID: done, Position: 1, Filename: "scan.zip",
+		Status: models.AttachmentUnreadable, Error: &excerpt, Attempts: 1}).Error)
+	require.NoError(t, e.db.Exec(`UPDATE incoming_emails SET extracted_data = ? WHERE id = ?`, models.MustJSON(models.ExtractedData{
+		IsCreditorReply: true, AmountEvidence: []models.AmountEvidence{{Source: models.AttachmentSource(0), Amount: 1212.40,
+			Label: "Gesamtforderung", Excerpt: excerpt, Chosen: true}}}), done).Error)
 
 	res, err := http.Get(e.srv.URL + "/api/v1/openapi.json")
 	require.NoError(t, err)
