@@ -241,21 +241,27 @@ func fakeClaude(t *testing.T, delay time.Duration) *httptest.Server {
 		case <-r.Context().Done():
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-5",
-			"stop_reason": "tool_use", "stop_sequence": nil,
-			"usage": map[string]any{"input_tokens": 100, "output_tokens": 50},
-			"content": []any{map[string]any{"type": "tool_use", "id": "toolu_1", "name": "record_creditor_reply",
-				"input": map[string]any{
-					"is_creditor_reply": true, "client_name": "Mustermann, Max", "creditor_name": "Inkasso Beispiel GmbH",
-					"debt_amount": 1234.56, "reference_numbers": []string{}, "client_aktenzeichen": "",
-					"confidence": 0.9, "summary": "Die Forderung beträgt 1.234,56 EUR.",
-				}}},
-		})
+		writeClaudeAnswer(w)
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// writeClaudeAnswer answers a Messages API call with the extraction tool's
+// call: a creditor reply stating 1.234,56 EUR.
+func writeClaudeAnswer(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-5",
+		"stop_reason": "tool_use", "stop_sequence": nil,
+		"usage": map[string]any{"input_tokens": 100, "output_tokens": 50},
+		"content": []any{map[string]any{"type": "tool_use", "id": "toolu_1", "name": "record_creditor_reply",
+			"input": map[string]any{
+				"is_creditor_reply": true, "client_name": "Mustermann, Max", "creditor_name": "Inkasso Beispiel GmbH",
+				"debt_amount": 1234.56, "reference_numbers": []string{}, "client_aktenzeichen": "",
+				"confidence": 0.9, "summary": "Die Forderung beträgt 1.234,56 EUR.",
+			}}},
+	})
 }
 
 func slowClaudeVars(srv *httptest.Server) map[string]string {

@@ -1,0 +1,108 @@
+package app_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
+	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/attachments/read/readtest"
+	"github.com/lawfirm/creditor-email-matcher/services/attachments/zendesktest"
+)
+
+// gatedClaude speaks the Messages API but holds every call until open is
+// set (or the caller hangs up), counting the calls it saw.
+type gatedClaude struct {
+	srv   *httptest.Server
+	open  atomic.Bool
+	calls atomic.Int32
+}
+
+func newGatedClaude(t *testing.T) *gatedClaude {
+	g := &gatedClaude{}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		g.calls.Add(1)
+		if !g.open.Load() {
+			<-r.Context().Done()
+			return
+		}
+		writeClaudeAnswer(w)
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+// TestKilledBetweenDownloadAndExtractionReadsTheFileOnce runs the real
+// binary: it downloads and reads the attachment, stores its row and is
+// SIGKILLed while extraction waits on the model. The next process takes
+// the email over, reuses the stored row and completes the email; the fake
+// Zendesk served the file once.
+func TestKilledBetweenDownloadAndExtractionReadsTheFileOnce(t *testing.T) {
+	t.Parallel()
+	zd := zendesktest.Start()
+	t.Cleanup(zd.Close)
+	pdf, err := readtest.StatementPDF(1)
+	require.NoError(t, err)
+	zd.Add("forderung.pdf", "application/pdf", pdf)
+	cert := filepath.Join(t.TempDir(), "zendesk.pem")
+	require.NoError(t, os.WriteFile(cert, zd.CertPEM(), 0o600))
+	claude := newGatedClaude(t)
+
+	vars := slowClaudeVars(claude.srv)
+	// The file is fetched from the content host itself: the API host would
+	// want the token, which goes only to <subdomain>.zendesk.com.
+	vars["ZENDESK_SUBDOMAIN"], vars["ZENDESK_EMAIL"], vars["ZENDESK_API_TOKEN"] = "kanzlei", zd.Email, zd.APIToken
+	vars["ATTACHMENT_ALLOWED_HOSTS"] = zd.Content.Listener.Addr().String()
+	vars["SSL_CERT_FILE"] = cert
+	e := newEnv(t, vars)
+	seedInquiries(t, e.db, []string{"A0001"})
+	first := e.start(t, "all")
+
+	body, err := json.Marshal(map[string]any{
+		"ticket_id": "A0001", "webhook_id": "wh-A0001", "from_email": "forderung@inkasso-beispiel.de",
+		"subject":   "AW: Forderungsanfrage A0001",
+		"body_text": "Sehr geehrte Damen und Herren,\n\nIhr Zeichen: AZ-A0001\nanbei unsere Forderungsaufstellung.\n\nInkasso Beispiel GmbH",
+		"attachments": []map[string]any{{"content_url": zd.Content.URL + "/files/forderung.pdf",
+			"file_name": "forderung.pdf", "content_type": "application/pdf", "size": len(pdf)}},
+	})
+	require.NoError(t, err)
+	status, raw, err := postSigned(http.DefaultClient, first.addr, testSecret, body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status, "%s", raw)
+	var accepted acceptedAnswer
+	require.NoError(t, json.Unmarshal(raw, &accepted))
+
+	// The row is stored and extraction waits on the model: kill.
+	apptest.Eventually(t, 30*time.Second, func() bool {
+		var read int64
+		e.db.Model(&models.EmailAttachment{}).Where("incoming_email_id = ? AND status = ?", accepted.EmailID,
+			models.AttachmentRead).Count(&read)
+		return read == 1 && claude.calls.Load() > 0
+	}, "attachment read and extraction started")
+	require.Equal(t, int64(1), countInStatus(e.db, models.StatusExtracting))
+	first.kill(t)
+
+	claude.open.Store(true)
+	e.start(t, "all")
+	waitTerminal(t, e.db, 1, 60*time.Second)
+	var em models.IncomingEmail
+	require.NoError(t, e.db.Take(&em, accepted.EmailID).Error)
+	require.Equal(t, models.StatusCompleted, em.ProcessingStatus)
+	require.Positive(t, em.RescueCount, "the killed process's attempt was rescued")
+	require.Equal(t, 1, zd.Downloads("forderung.pdf"), "the file was downloaded once")
+	require.Equal(t, 1, zd.Requests("forderung.pdf"))
+	var row models.EmailAttachment
+	require.NoError(t, e.db.Where("incoming_email_id = ?", accepted.EmailID).Take(&row).Error)
+	require.Equal(t, 1, row.Attempts)
+	require.Contains(t, *row.Text, "Gesamtforderung")
+}
