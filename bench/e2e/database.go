@@ -83,7 +83,7 @@ func pending(ctx context.Context, conn *pgx.Conn, pattern string) (int, error) {
 	var n int
 	err := conn.QueryRow(ctx, `
 SELECT count(*) FROM incoming_emails
-WHERE processing_status IN ('received','queued','processing','parsed','extracting','extracted','matching','retrying')
+WHERE processing_status NOT IN ('completed','not_creditor_reply','failed')
   AND zendesk_webhook_id LIKE $1`, pattern).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count pending: %w", err)

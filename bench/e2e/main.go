@@ -4,6 +4,8 @@
 // runner, waits until every email is terminal, and reports emails/s, queue
 // wait and latency percentiles (computed by PostgreSQL), the service's peak
 // RSS and where the CPU went. It drops its database and Redis keys after.
+// With -attachments every reply carries a real file (text PDF, DOCX, XLSX,
+// scan), served by a fake Zendesk on 127.0.0.1 that the service may reach.
 package main
 
 import (
@@ -44,6 +46,7 @@ type options struct {
 	pgAdmin                     string
 	redisAddr, logLevel         string
 	keep, summary, seed         bool
+	attachments                 bool
 	extraEnv                    []string
 }
 
@@ -66,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.seed, "seed", true, "seed the inquiries (false: every reply is a no_match, the matcher scores nothing)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the run's database")
 	fs.BoolVar(&o.summary, "summary", false, "also print one machine-readable SUMMARY line")
+	fs.BoolVar(&o.attachments, "attachments", false, "attach a real file to every reply (text PDF, DOCX, XLSX, scan in turn), served by a fake Zendesk on 127.0.0.1")
 	env := fs.String("env", "", "extra service environment, comma-separated KEY=VALUE")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -131,7 +135,17 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	}
 	secret := webhooks.RandomHex(16)
 	logPath := filepath.Join(tmp, "service.log")
-	svc, err := startService(ctx, bin, logPath, serviceEnv(o, dbURL, id, secret))
+	env := serviceEnv(o, dbURL, id, secret)
+	var files []webhooks.Attachment
+	if o.attachments {
+		zd, err := startAttachmentServer(tmp)
+		if err != nil {
+			return err
+		}
+		defer zd.close()
+		files, env = zd.files, append(env, zd.env...)
+	}
+	svc, err := startService(ctx, bin, logPath, env)
 	if err != nil {
 		return err
 	}
@@ -143,6 +157,7 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	}
 	defer conn.Close(context.Background())
 	corpus := webhooks.NewCorpus(uint64(time.Now().UnixNano()), o.cases)
+	corpus.Files = files
 	if o.seed {
 		if err := seedInquiries(ctx, conn, corpus.Cases()); err != nil {
 			return err
@@ -158,6 +173,11 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	}
 	r.logs = logLines(logPath, "WARN", "ERROR") // complete now that the service stopped
 	r.print(stdout)
+	if o.attachments {
+		if err := printAttachments(ctx, conn, stdout); err != nil {
+			return err
+		}
+	}
 	return waitErr
 }
 

@@ -54,6 +54,10 @@ var (
 type Corpus struct {
 	cases []Case
 	seed  uint64
+	// Files, when set, are real attachments to serve: every reply i then
+	// attaches Files[i % len(Files)] instead of the occasional sample PDF
+	// on a host the service cannot reach.
+	Files []Attachment
 }
 
 // NewCorpus returns a corpus of n cases (inquiries) derived from seed.

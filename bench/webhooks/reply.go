@@ -57,7 +57,9 @@ func (c *Corpus) Reply(i int, receivedAt time.Time) Reply {
 		TicketID: cs.Ticket, FromEmail: cs.Creditor.Email, FromName: cs.Creditor.Name,
 		Subject: subject, BodyHTML: body, ReceivedAt: receivedAt.UTC().Format(time.RFC3339),
 	}
-	if r.IntN(5) == 0 {
+	if len(c.Files) > 0 {
+		rep.Attachments = []Attachment{c.Files[i%len(c.Files)]}
+	} else if r.IntN(5) == 0 {
 		rep.Attachments = []Attachment{{
 			URL:      fmt.Sprintf("https://lawfirm.zendesk.com/attachments/token/%x/?name=Forderungsaufstellung.pdf", r.Uint64()),
 			Filename: "Forderungsaufstellung.pdf", ContentType: "application/pdf", Size: int64(20000 + r.IntN(200000)),
