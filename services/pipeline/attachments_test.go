@@ -248,3 +248,36 @@ func TestA503RetriesTheJobAndReadsOnlyWhatIsLeft(t *testing.T) {
 	require.Equal(t, 1, a.zd.Requests("forderung.pdf"), "read once, reused by the retry")
 	require.Equal(t, 2, a.zd.Requests("brief.docx"))
 }
+
+func TestUnreadableAndRefusedFilesLeaveTheEmailToComplete(t *testing.T) {
+	t.Parallel()
+	whole := must(t)(readtest.StatementPDF(1))
+	a := setupAttached(t, replyHTML,
+		zendeskFile{"kaputt.pdf", "application/pdf", whole[:len(whole)/2]},
+		zendeskFile{"bombe.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			must(t)(readtest.DOCXBomb(64 << 20))})
+	e, _ := a.read(t)
+	list, err := e.Attachments()
+	require.NoError(t, err)
+	list = append(list, models.Attachment{URL: "https://files.evil.example/forderung.pdf", Filename: "forderung.pdf"})
+	require.NoError(t, a.db.Exec("UPDATE incoming_emails SET attachment_urls = ? WHERE id = ?", models.MustJSON(list), a.email).Error)
+
+	status, err := a.pipeline.Process(context.Background(), claim(t, a.db.Store(t), a.email))
+	require.NoError(t, err)
+	require.Equal(t, models.StatusCompleted, status)
+	e, data := a.read(t)
+	require.InDelta(t, 2345.67, *data.DebtAmount, 0.001, "the body's amount")
+	require.Equal(t, models.SourceBody, data.Sources[models.FieldDebtAmount])
+	require.Equal(t, models.MatchAuto, *e.MatchStatus)
+	rows, err := a.db.Store(t).Attachments(context.Background(), a.email)
+	require.NoError(t, err)
+	require.Len(t, rows, 3)
+	for i, want := range []struct{ status, reason string }{
+		{models.AttachmentUnreadable, "corrupt PDF"},
+		{models.AttachmentUnreadable, "ZIP bomb"},
+		{models.AttachmentFailed, "host is not in ATTACHMENT_ALLOWED_HOSTS"},
+	} {
+		require.Equal(t, want.status, rows[i].Status, i)
+		require.Contains(t, *rows[i].Error, want.reason, i)
+	}
+}
