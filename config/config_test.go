@@ -43,6 +43,8 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, 5*time.Minute, cfg.WebhookTolerance)
 	require.Equal(t, int64(5<<20), cfg.WebhookMaxBodyBytes)
 	require.Equal(t, 4, cfg.WorkerConcurrency)
+	require.Equal(t, 256, cfg.LLMMaxInFlight)
+	require.Zero(t, cfg.LLMDailyTokenBudget, "no budget unless one is set")
 	require.Equal(t, 5, cfg.JobMaxRetries)
 	require.Equal(t, 15*time.Second, cfg.JobMinBackoff)
 	require.Equal(t, 5*time.Minute, cfg.JobMaxBackoff)
@@ -325,6 +327,7 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		"LEASE_DURATION": "999ms", "REAPER_INTERVAL": "0s", "JOB_MAX_RESCUES": "0", "SHUTDOWN_TIMEOUT": "-1s",
 		"DB_MAX_OPEN_CONNS": "0", "REDIS_POOL_SIZE": "0", "REDIS_DIAL_TIMEOUT": "0s", "REDIS_SOCKET_TIMEOUT": "0s",
 		"OUTBOX_INTERVAL": "0s", "OUTBOX_MAX_ATTEMPTS": "0", "RECONCILE_INTERVAL": "0s", "SMTP_PORT": "65536",
+		"LLM_MAX_INFLIGHT": "0", "LLM_DAILY_TOKEN_BUDGET": "-1",
 	}
 	type ruleCase struct {
 		env  map[string]string
@@ -381,6 +384,7 @@ func TestRuleEdgesPass(t *testing.T) {
 		{"PORT": "0"}, {"PORT": "65535"}, {"APP_MODE": "web"}, {"ENVIRONMENT": "development"},
 		{"DATABASE_URL": "postgresql://db/x"}, {"REDIS_URL": "rediss://r"},
 		{"ADMIN_API_TOKEN": "0123456789abcdef"}, {"WORKER_CONCURRENCY": "1024"}, {"JOB_MAX_RETRIES": "0"},
+		{"LLM_MAX_INFLIGHT": "1"}, {"LLM_MAX_INFLIGHT": "4096"}, {"LLM_DAILY_TOKEN_BUDGET": "0"},
 		{"JOB_MAX_BACKOFF": "15s"}, {"LEASE_DURATION": "1s"}, {"SMTP_PORT": "65535"},
 		{"MATCH_REVIEW_THRESHOLD": "0.8"}, {"MATCH_AUTO_THRESHOLD": "1"}, {"MATCH_MIN_GAP": "0"}, {"MATCH_MIN_GAP": "1"},
 		{"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}, {"PUBLIC_BASE_URL": "https://matcher.example"},
