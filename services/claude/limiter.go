@@ -39,7 +39,7 @@ const DefaultMaxInFlight = 256
 // the first answer tells the limits (slow start; without headers at all the
 // window grows by one per answer and halves on 429, like TCP). A 429 pauses
 // every caller until its retry-after and cuts the pacing rate by a fifth,
-// recovering over ten seconds; a 529 (overloaded) pauses everyone with an
+// recovering over the next twenty answers; a 529 (overloaded) pauses everyone with an
 // exponential backoff. Several processes share one account, and the
 // headers' remaining counts are account-wide: the Limiter models the
 // server's buckets, and whatever consumption its model cannot explain
@@ -56,7 +56,7 @@ type Limiter struct {
 	cwnd        float64 // window before the limits are known
 	pausedUntil time.Time
 	pauseReason string
-	backoff     float64   // pacing share after 429s, recovering towards 1
+	backoff     float64   // pacing share: cut by a fifth on a 429, +1 % per answer up to 1
 	backoffAt   time.Time // when backoff was last cut
 	overloads   int       // consecutive 529 answers
 	inFactor    float64   // counted input tokens per estimated one
@@ -313,7 +313,7 @@ func (l *Limiter) admissionLocked(now time.Time, est Estimate) (time.Duration, b
 		return -1, false
 	}
 	pace, hold := l.costsLocked(est)
-	backoff := l.backoffLocked(now)
+	backoff := l.backoff
 	var wait time.Duration
 	for i := range l.dims {
 		wait = max(wait, l.dims[i].wait(now, pace[i], hold[i], backoff))
@@ -323,21 +323,14 @@ func (l *Limiter) admissionLocked(now time.Time, est Estimate) (time.Duration, b
 
 func (l *Limiter) admitLocked(now time.Time, est Estimate) *Permit {
 	pace, hold := l.costsLocked(est)
-	backoff := l.backoffLocked(now)
+	backoff := l.backoff
 	for i := range l.dims {
 		l.dims[i].take(now, pace[i], hold[i], backoff)
 	}
-	l.dims[dimOutput].held += hold[dimOutput]
 	l.inFlight++
 	l.stats.Admitted++
 	l.stats.PeakInFlight = max(l.stats.PeakInFlight, l.inFlight)
 	return &Permit{l: l, sent: now, rawIn: float64(est.InputTokens), in: pace[dimInput], out: pace[dimOutput], maxOut: hold[dimOutput]}
-}
-
-// backoffLocked is the pacing share after 429s: cut by a fifth on each,
-// recovering by 2 % of the limit per second.
-func (l *Limiter) backoffLocked(now time.Time) float64 {
-	return min(1, l.backoff+0.02*now.Sub(l.backoffAt).Seconds())
 }
 
 func (l *Limiter) waitReasonLocked(now time.Time) (string, time.Duration) {
@@ -358,8 +351,7 @@ func (p *Permit) Done(ctx context.Context, o Outcome) error {
 	l.mu.Lock()
 	now := time.Now()
 	l.inFlight--
-	l.dims[dimOutput].held -= p.maxOut
-	backoff := l.backoffLocked(now)
+	backoff := l.backoff
 	switch {
 	case o.Status == http.StatusTooManyRequests || o.Status == statusOverloaded:
 		// Refused: the server took nothing, so everything goes back.
@@ -403,6 +395,7 @@ func (l *Limiter) answeredLocked(now time.Time, p *Permit, u models.LLMUsage, ba
 	l.outTokens = ewmaOrFirst(l.outTokens, actualOut, weight)
 	l.latency = ewmaOrFirst(l.latency, now.Sub(p.sent).Seconds(), weight)
 	l.overloads = 0
+	l.backoff = min(1, l.backoff+0.01)
 	if !l.knownLocked() {
 		l.cwnd = min(float64(l.maxInFlight), l.cwnd+1)
 	}
@@ -429,7 +422,7 @@ func (l *Limiter) refusedLocked(now time.Time, o Outcome) {
 	l.pauseLocked(now.Add(wait), models.WaitRateLimit)
 	// One cut per pause: the 429s of calls sent together are one signal.
 	if now.Sub(l.backoffAt) > wait {
-		l.backoff = max(0.5, l.backoffLocked(now)*0.8)
+		l.backoff = max(0.5, l.backoff*0.8)
 		l.backoffAt = now
 	}
 	if !l.knownLocked() {
@@ -497,7 +490,7 @@ func (l *Limiter) desiredLocked(now time.Time) int {
 // costing what answered calls cost on average.
 func (l *Limiter) paceRPSLocked(now time.Time) float64 {
 	pace := [3]float64{1, l.inTokens, l.outTokens}
-	backoff := l.backoffLocked(now)
+	backoff := l.backoff
 	rps := math.Inf(1)
 	for i := range l.dims {
 		if d := &l.dims[i]; d.known() && pace[i] > 0 {

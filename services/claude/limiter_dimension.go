@@ -42,8 +42,8 @@ type dimension struct {
 	level    float64   // modelled free capacity of the server's bucket
 	at       time.Time // when level was last refilled
 	tat      time.Time // the pacer's next slot (theoretical arrival time)
-	held     float64   // our reservations the server holds (output tokens in flight)
 	sized    bool      // capacity was learned from a -remaining header
+	gap      float64   // usual excess of the model over the headers (mean)
 
 	foreign   float64 // unexplained consumption, decaying over foreignWindow
 	foreignAt time.Time
@@ -82,16 +82,40 @@ func (d *dimension) wait(now time.Time, pace, hold, backoff float64) time.Durati
 	}
 	d.refill(now)
 	var w time.Duration
-	if slot := d.tat.Add(-paceTolerance); slot.After(now) {
+	if slot := d.tat.Add(-d.tolerance(hold)); slot.After(now) {
 		w = slot.Sub(now)
 	}
-	// A request larger than the learned bucket waits for a full bucket,
-	// not for ever: the bucket may be larger than learned so far.
-	need := min(hold, d.capacity)
+	// Keep a reserve: the model can be ahead of the server by the calls in
+	// transit when a header corrected it. A request larger than the learned
+	// bucket waits for a full bucket, not for ever: the bucket may be larger
+	// than learned so far.
+	need := min(hold+d.reserve(), d.capacity)
 	if d.level < need {
 		w = max(w, seconds((need-d.level)/d.rate()))
 	}
 	return w
+}
+
+// reserve is what admission leaves in the modelled bucket, so that the
+// model's errors do not reach the server: a base share of the bucket, or
+// twice the usual gap between the model and the headers, whichever is more.
+// That gap is mostly calls in transit: the model books a call when it is
+// sent, the server when it arrives, and while the server's bucket is full
+// in between its refill is lost while the model's is not.
+func (d *dimension) reserve() float64 {
+	base := 0.05 * d.capacity
+	if d.name == "requests" {
+		base = max(1, 0.02*d.capacity)
+	}
+	return min(max(base, 2*d.gap), d.capacity/2)
+}
+
+// tolerance is how early a call may go before its paced slot: at most
+// paceTolerance, and never more than the learned bucket can absorb (a
+// server that holds one request's worth refuses any call that comes early).
+func (d *dimension) tolerance(hold float64) time.Duration {
+	spare := d.capacity - hold - d.reserve()
+	return min(paceTolerance, seconds(spare/d.rate()))
 }
 
 // take books an admitted request.
@@ -131,24 +155,26 @@ func (d *dimension) observe(now time.Time, limit, remaining float64, hasRemainin
 		return
 	}
 	d.refill(now)
-	// The server's bucket holds at least what it reports free plus our own
-	// reservations in it. Learning its size from below models a server that
-	// enforces a shorter window than the documented minute.
-	seen := remaining + d.held
+	// The server's bucket holds at least what it reports free. Learning its
+	// size from below models a server that enforces a shorter window than the
+	// documented minute; the first answer, with one call in flight, shows
+	// nearly all of it.
+	seen := remaining
 	if !d.sized {
 		d.capacity, d.sized = min(d.limit, max(seen, 1)), true
+		d.level = min(d.level, remaining) // the first header is the whole truth there is
 	} else {
 		d.capacity = min(d.limit, max(d.capacity, seen))
 	}
 	d.level = min(d.level, d.capacity)
-	// Down-corrections only, with some slack: a header may predate our
-	// latest bookings, and tokens of requests in flight are estimates.
-	slack := max(1, 0.02*d.capacity)
-	if d.name != "requests" {
-		slack = max(slack, 0.05*d.capacity)
-	}
-	if d.level > remaining+slack {
-		d.foreign = d.foreignRate(now)*foreignWindow.Seconds() + (d.level - remaining)
+	// Down-corrections only: a header may predate our latest bookings. The
+	// gap up to the usual one is transit (see reserve); what exceeds it is
+	// consumption the model cannot explain: other processes on the account.
+	// Headers carry whole numbers: the server's level is below remaining+1.
+	gap := max(0, d.level-remaining-1)
+	d.gap = ewma(d.gap, gap, 0.05)
+	if gap > d.reserve() {
+		d.foreign = d.foreignRate(now)*foreignWindow.Seconds() + max(0, gap-d.gap)
 		d.foreignAt = now
 		d.level = remaining
 	}

@@ -41,7 +41,12 @@ func newBucket(limit int64, burst time.Duration, now time.Time) bucket {
 	if burst <= 0 {
 		burst = time.Minute
 	}
-	capacity := float64(limit) * burst.Seconds() / 60
+	// Rounded, so that a burst of a third of a second in nanoseconds does not
+	// leave a bucket a hair short of the one request it is meant to hold.
+	capacity := math.Round(float64(limit)*burst.Seconds()/60*1e6) / 1e6
+	if limit > 0 {
+		capacity = max(capacity, 1)
+	}
 	return bucket{limit: limit, capacity: capacity, level: capacity, at: now}
 }
 
