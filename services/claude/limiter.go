@@ -39,7 +39,8 @@ const DefaultMaxInFlight = 256
 // the first answer tells the limits (slow start; without headers at all the
 // window grows by one per answer and halves on 429, like TCP). A 429 pauses
 // every caller until its retry-after and cuts the pacing rate by a fifth,
-// recovering over the next twenty answers; a 529 (overloaded) pauses everyone with an
+// recovering within twenty answers to just below the refused rate and
+// slowly beyond (additive increase); a 529 (overloaded) pauses everyone with an
 // exponential backoff. Several processes share one account, and the
 // headers' remaining counts are account-wide: the Limiter models the
 // server's buckets, and whatever consumption its model cannot explain
@@ -56,8 +57,9 @@ type Limiter struct {
 	cwnd        float64 // window before the limits are known
 	pausedUntil time.Time
 	pauseReason string
-	backoff     float64   // pacing share: cut by a fifth on a 429, +1 % per answer up to 1
+	backoff     float64   // pacing share: cut by a fifth on a 429, recovering per answer up to 1
 	backoffAt   time.Time // when backoff was last cut
+	refusedAt   float64   // the share at the last 429: recovery slows near it
 	overloads   int       // consecutive 529 answers
 	inFactor    float64   // counted input tokens per estimated one
 	inTokens    float64   // mean counted input tokens per answer; 0 = none seen
@@ -395,7 +397,12 @@ func (l *Limiter) answeredLocked(now time.Time, p *Permit, u models.LLMUsage, ba
 	l.outTokens = ewmaOrFirst(l.outTokens, actualOut, weight)
 	l.latency = ewmaOrFirst(l.latency, now.Sub(p.sent).Seconds(), weight)
 	l.overloads = 0
-	l.backoff = min(1, l.backoff+0.01)
+	// Quick back to just below the share that was refused, slowly beyond.
+	step := 0.01
+	if l.backoff >= 0.98*l.refusedAt {
+		step = 0.001
+	}
+	l.backoff = min(1, l.backoff+step)
 	if !l.knownLocked() {
 		l.cwnd = min(float64(l.maxInFlight), l.cwnd+1)
 	}
@@ -422,6 +429,7 @@ func (l *Limiter) refusedLocked(now time.Time, o Outcome) {
 	l.pauseLocked(now.Add(wait), models.WaitRateLimit)
 	// One cut per pause: the 429s of calls sent together are one signal.
 	if now.Sub(l.backoffAt) > wait {
+		l.refusedAt = l.backoff
 		l.backoff = max(0.5, l.backoff*0.8)
 		l.backoffAt = now
 	}
