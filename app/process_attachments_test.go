@@ -2,9 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -17,28 +15,25 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/attachments/read/readtest"
 	"github.com/lawfirm/creditor-email-matcher/services/attachments/zendesktest"
+	"github.com/lawfirm/creditor-email-matcher/services/claude/claudetest"
 )
 
-// gatedClaude speaks the Messages API but holds every call until open is
-// set (or the caller hangs up), counting the calls it saw.
+// gatedClaude is the fake Messages API holding every call until open is set
+// (or the caller hangs up): a call that arrives while it is closed answers
+// only when its caller goes away.
 type gatedClaude struct {
-	srv   *httptest.Server
-	open  atomic.Bool
-	calls atomic.Int32
+	srv  *claudetest.Server
+	open atomic.Bool
 }
 
 func newGatedClaude(t *testing.T) *gatedClaude {
 	g := &gatedClaude{}
-	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		g.calls.Add(1)
-		if !g.open.Load() {
-			<-r.Context().Done()
-			return
+	g.srv = fakeClaudeWith(t, func() time.Duration {
+		if g.open.Load() {
+			return 0
 		}
-		writeClaudeAnswer(w)
-	}))
-	t.Cleanup(g.srv.Close)
+		return time.Hour
+	})
 	return g
 }
 
@@ -87,7 +82,7 @@ func TestKilledBetweenDownloadAndExtractionReadsTheFileOnce(t *testing.T) {
 		var read int64
 		e.db.Model(&models.EmailAttachment{}).Where("incoming_email_id = ? AND status = ?", accepted.EmailID,
 			models.AttachmentRead).Count(&read)
-		return read == 1 && claude.calls.Load() > 0
+		return read == 1 && claude.srv.Stats().Requests > 0
 	}, "attachment read and extraction started")
 	require.Equal(t, int64(1), countInStatus(e.db, models.StatusExtracting))
 	first.kill(t)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/claude/claudetest"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
@@ -231,41 +230,32 @@ func requireEffectsOnce(t *testing.T, db *apptest.DB, n int) {
 	require.EqualValues(t, n, ran, "one completed attempt per email")
 }
 
-// fakeClaude speaks the Messages API, answering after delay so that jobs
-// are mid-flight when a test kills or stops a process.
-func fakeClaude(t *testing.T, delay time.Duration) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-		writeClaudeAnswer(w)
-	}))
+// fakeClaude is the fake Messages API, answering after delay so that jobs
+// are mid-flight when a test kills or stops a process, always with the same
+// extraction (the seeded inquiries match it).
+func fakeClaude(t *testing.T, delay time.Duration) *claudetest.Server {
+	return fakeClaudeWith(t, claudetest.FixedLatency(delay))
+}
+
+// fakeClaudeWith is fakeClaude with the model's latency drawn from latency.
+func fakeClaudeWith(t *testing.T, latency func() time.Duration) *claudetest.Server {
+	srv := claudetest.New(claudetest.Options{
+		Limits:  claudetest.Limits{RequestsPerMinute: 60_000, InputTokensPerMinute: 100_000_000, OutputTokensPerMinute: 10_000_000},
+		Latency: latency,
+		Answer: func(claudetest.Request) claudetest.Answer {
+			return claudetest.Answer{ToolInput: map[string]any{
+				"is_creditor_reply": true, "client_name": "Mustermann, Max", "creditor_name": "Inkasso Beispiel GmbH",
+				"debt_amount": 1234.56, "reference_numbers": []string{}, "client_aktenzeichen": "",
+				"confidence": 0.9, "summary": "Die Forderung beträgt 1.234,56 EUR.",
+			}}
+		},
+	})
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-// writeClaudeAnswer answers a Messages API call with the extraction tool's
-// call: a creditor reply stating 1.234,56 EUR.
-func writeClaudeAnswer(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-5",
-		"stop_reason": "tool_use", "stop_sequence": nil,
-		"usage": map[string]any{"input_tokens": 100, "output_tokens": 50},
-		"content": []any{map[string]any{"type": "tool_use", "id": "toolu_1", "name": "record_creditor_reply",
-			"input": map[string]any{
-				"is_creditor_reply": true, "client_name": "Mustermann, Max", "creditor_name": "Inkasso Beispiel GmbH",
-				"debt_amount": 1234.56, "reference_numbers": []string{}, "client_aktenzeichen": "",
-				"confidence": 0.9, "summary": "Die Forderung beträgt 1.234,56 EUR.",
-			}}},
-	})
-}
-
-func slowClaudeVars(srv *httptest.Server) map[string]string {
-	return map[string]string{"LLM_PROVIDER": "claude", "ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": srv.URL}
+func slowClaudeVars(srv *claudetest.Server) map[string]string {
+	return map[string]string{"LLM_PROVIDER": "claude", "ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": srv.URL()}
 }
 
 func countInStatus(db *apptest.DB, statuses ...models.Status) int64 {

@@ -105,5 +105,9 @@ func newExtractor(cfg *config.Config) (pipeline.Extractor, error) {
 	if cfg.LLMProvider != "claude" {
 		return rules.New(), nil
 	}
-	return claude.New(claude.Config{APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL})
+	// One Limiter for the process: every model call is paced by it.
+	limiter := claude.NewLimiter(claude.LimiterConfig{MaxInFlight: cfg.LLMMaxInFlight})
+	return claude.New(claude.Config{
+		APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, Limiter: limiter,
+	})
 }

@@ -70,6 +70,10 @@ type Config struct {
 	AnthropicAPIKey  string `mapstructure:"ANTHROPIC_API_KEY"`
 	AnthropicModel   string `mapstructure:"ANTHROPIC_MODEL"`
 	AnthropicBaseURL string `mapstructure:"ANTHROPIC_BASE_URL"`
+	// LLMMaxInFlight caps concurrent model calls; the Limiter paces below it.
+	LLMMaxInFlight int `mapstructure:"LLM_MAX_INFLIGHT"`
+	// LLMDailyTokenBudget caps input + output tokens a day across all processes; 0 = off.
+	LLMDailyTokenBudget int64 `mapstructure:"LLM_DAILY_TOKEN_BUDGET"`
 
 	ZendeskSubdomain       string `mapstructure:"ZENDESK_SUBDOMAIN"`
 	ZendeskEmail           string `mapstructure:"ZENDESK_EMAIL"`
@@ -138,6 +142,8 @@ var defaults = map[string]any{
 	"ANTHROPIC_API_KEY":         "",
 	"ANTHROPIC_MODEL":           "",
 	"ANTHROPIC_BASE_URL":        "",
+	"LLM_MAX_INFLIGHT":          256,
+	"LLM_DAILY_TOKEN_BUDGET":    0,
 	"MATCH_AUTO_THRESHOLD":      0.8,
 	"MATCH_REVIEW_THRESHOLD":    0.45,
 	"MATCH_MIN_GAP":             0.15,
@@ -321,6 +327,8 @@ func (c *Config) ranges() []rule {
 		in("OUTBOX_MAX_ATTEMPTS", c.OutboxMaxAttempts > 0),
 		in("RECONCILE_INTERVAL", c.ReconcileInterval > 0),
 		in("SMTP_PORT", c.SMTPPort > 0 && c.SMTPPort <= 65535),
+		in("LLM_MAX_INFLIGHT", c.LLMMaxInFlight > 0 && c.LLMMaxInFlight <= 4096),
+		in("LLM_DAILY_TOKEN_BUDGET", c.LLMDailyTokenBudget >= 0),
 		in("ATTACHMENT_MAX_BYTES", c.AttachmentMaxBytes > 0 && c.AttachmentMaxBytes <= 1<<30),
 		in("ATTACHMENT_MAX_PAGES", c.AttachmentMaxPages > 0 && c.AttachmentMaxPages <= 1000),
 		in("ATTACHMENT_TIMEOUT", c.AttachmentTimeout >= time.Second),

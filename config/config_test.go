@@ -46,6 +46,8 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, 20, cfg.AuthFailuresPerMinute)
 	require.Empty(t, cfg.Proxies())
 	require.Equal(t, 4, cfg.WorkerConcurrency)
+	require.Equal(t, 256, cfg.LLMMaxInFlight)
+	require.Zero(t, cfg.LLMDailyTokenBudget, "no budget unless one is set")
 	require.Equal(t, 5, cfg.JobMaxRetries)
 	require.Equal(t, 15*time.Second, cfg.JobMinBackoff)
 	require.Equal(t, 5*time.Minute, cfg.JobMaxBackoff)
@@ -342,6 +344,7 @@ func TestEachRuleReportsItsProblem(t *testing.T) {
 		"ATTACHMENT_MAX_BYTES": "1073741825", "ATTACHMENT_MAX_PAGES": "1001", "ATTACHMENT_TIMEOUT": "999ms",
 		"ATTACHMENT_TEXT_MAX_CHARS": "0", "ATTACHMENT_EMAIL_TIMEOUT": "59s",
 		"AUTH_FAILURES_PER_MINUTE": "0",
+		"LLM_MAX_INFLIGHT":         "0", "LLM_DAILY_TOKEN_BUDGET": "-1",
 	}
 	type ruleCase struct {
 		env  map[string]string
@@ -420,6 +423,7 @@ func TestRuleEdgesPass(t *testing.T) {
 		{"PORT": "0"}, {"PORT": "65535"}, {"APP_MODE": "web"}, {"ENVIRONMENT": "development"},
 		{"DATABASE_URL": "postgresql://db/x"}, {"REDIS_URL": "rediss://r"},
 		{"ADMIN_API_TOKEN": "0123456789abcdef"}, {"WORKER_CONCURRENCY": "1024"}, {"JOB_MAX_RETRIES": "0"},
+		{"LLM_MAX_INFLIGHT": "1"}, {"LLM_MAX_INFLIGHT": "4096"}, {"LLM_DAILY_TOKEN_BUDGET": "0"},
 		{"JOB_MAX_BACKOFF": "15s"}, {"LEASE_DURATION": "1s"}, {"SMTP_PORT": "65535"},
 		{"MATCH_REVIEW_THRESHOLD": "0.8"}, {"MATCH_AUTO_THRESHOLD": "1"}, {"MATCH_MIN_GAP": "0"}, {"MATCH_MIN_GAP": "1"},
 		{"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}, {"PUBLIC_BASE_URL": "https://matcher.example"},

@@ -83,6 +83,37 @@ func Transient(err error, retryAfter time.Duration) error {
 	return &TransientError{Err: err, RetryAfter: retryAfter}
 }
 
+// Reasons a model call waited, in RateLimitedError.Reason.
+const (
+	WaitRateLimit  = "rate_limit" // the provider's rate limit (paced, or answered 429)
+	WaitOverloaded = "overloaded" // the provider answered 529 overloaded
+	WaitBudget     = "budget"     // the daily token budget is spent
+)
+
+// RateLimitedError marks a model call that did not fail but could not be made
+// before its context ended: it was waiting for the provider's rate limit, an
+// overload to pass or the daily token budget (Reason). It is not the email's
+// fault and not an attempt failure: the job should be queued again without
+// using up its retry budget and without an alert. It always comes wrapped in
+// a *TransientError (see RateLimited), so code that only knows transient
+// errors still retries it.
+type RateLimitedError struct {
+	Err    error
+	Reason string
+}
+
+func (e *RateLimitedError) Error() string { return e.Err.Error() }
+func (e *RateLimitedError) Unwrap() error { return e.Err }
+
+// RateLimited wraps err as a *TransientError around a *RateLimitedError:
+// errors.As finds either; retryAfter is when waiting is worth trying again.
+func RateLimited(err error, reason string, retryAfter time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{Err: &RateLimitedError{Err: err, Reason: reason}, RetryAfter: retryAfter}
+}
+
 // ErrorText bounds an error message for storage (processing_error,
 // last_error): at most 2000 bytes, still valid UTF-8.
 func ErrorText(err error) string {

@@ -5,24 +5,31 @@
 //
 // Decisions, each also explained where it is implemented:
 //
-//   - One retry layer. The SDK retries 429, 5xx, 408, 409 and connection errors
-//     itself (twice by default, sleeping for whatever retry-after says). The
-//     client is built with option.WithMaxRetries(0), so every Extract makes
-//     exactly one HTTP request and the job-level retry (exponential backoff in
-//     Redis, visible to staff as status retrying, honouring retry-after) is the
-//     only retry layer. Hidden SDK retries would hold a worker slot and the
-//     email's lease for minutes while nothing shows why, and would multiply the
-//     job's retry budget by three.
-//   - Classification. Errors come back wrapped in models.Transient (429, 529,
-//     5xx, 408, 409, timeouts, connection errors, malformed model output, with
+//   - One retry layer for failures, and waiting is not failing. The SDK retries
+//     429, 5xx, 408, 409 and connection errors itself (twice by default,
+//     sleeping for whatever retry-after says). The client is built with
+//     option.WithMaxRetries(0), so every HTTP request is one the Limiter let
+//     go, and failures (5xx, timeouts, malformed answers) go to the job-level
+//     retry (exponential backoff in Redis, visible to staff as status
+//     retrying, honouring retry-after). A 429 (rate limit) or 529 (overloaded)
+//     is not a failure of the email: Extract waits it out through the
+//     process-wide Limiter (which pauses every call until retry-after) and
+//     sends again, bounded only by its context; if the context ends first it
+//     returns a models.RateLimited error, which the pool requeues without
+//     counting an attempt. See limiter.go for how calls are paced.
+//   - Classification. Other errors come back wrapped in models.Transient (5xx,
+//     408, 409, timeouts, connection errors, malformed model output, with
 //     RetryAfter from retry-after-ms / retry-after, seconds or HTTP date, capped
-//     at 10 minutes) or models.Permanent (400, 401, 403, 404 and other 4xx).
+//     at 10 minutes) or models.Permanent (400, 401, 403, 404 and other 4xx, and
+//     a request that can never fit the account's per-minute limits).
 //   - Malformed output is transient. A response without our tool_use block, one
 //     cut off at max_tokens, a refusal, wrong types, missing keys or an
 //     implausible amount is an extraction error, never "not a creditor reply".
 //     It is transient because the model may answer correctly next time; the
 //     job's bounded retry budget turns a persistent failure into status failed
 //     (and an alert) instead of silently dropping the email.
+//   - Cost. The tools and the system prompt are one cached prefix (see
+//     prompt_cache.go); every call's usage is returned (ExtractWithUsage).
 //   - No temperature. The issue asked for temperature 0, but SDK v2 speaks API
 //     version 2026-10-21, which rejects temperature, top_p and top_k with a 400
 //     on every model, even at their default values. Determinism comes from the
@@ -39,16 +46,12 @@
 package claude
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
-
-	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
 // Defaults applied by New for zero Config fields.
@@ -58,9 +61,16 @@ const (
 	defaultMaxInputRunes = 12000
 )
 
-// maxOutputTokens bounds the answer: the tool input is a few hundred tokens, the
-// rest is headroom for models that think before they answer.
-const maxOutputTokens = 4096
+// maxOutputTokens bounds the answer. The tool input is one or two hundred
+// tokens (a summary of one or two sentences, a few names and numbers), and
+// nothing thinks first: thinking is not compatible with forced tool use
+// (extended thinking docs, "Feature compatibility"), the API prefills the
+// tool call. The bound matters for throughput: the API reserves max_tokens
+// from the output-tokens-per-minute limit while a call runs ("OTPM rate
+// limits are estimated based on max_tokens at the beginning of each
+// request"), so 4096 would hold four times the output budget per call in
+// flight that 1024 does.
+const maxOutputTokens = 1024
 
 // Config configures the extractor.
 type Config struct {
@@ -72,7 +82,10 @@ type Config struct {
 	// when zero); longer bodies keep their head and tail and are cut in the
 	// middle at a line boundary, with a marker saying how much was left out.
 	MaxInputRunes int
-	HTTPClient    *http.Client // optional (tests)
+	// Limiter paces every call; share one per process. New makes one with
+	// default settings when nil.
+	Limiter    *Limiter
+	HTTPClient *http.Client // optional (tests)
 }
 
 // Extractor calls Claude's Messages API with a forced tool call and validates the answer.
@@ -80,6 +93,8 @@ type Extractor struct {
 	client        anthropic.Client
 	model         string
 	maxInputRunes int
+	limiter       *Limiter
+	prefixRunes   int // runes of the cached prefix (tools + system prompt)
 }
 
 // New returns an Extractor for cfg. The SDK is told not to read credentials,
@@ -101,9 +116,12 @@ func New(cfg Config) (*Extractor, error) {
 	if cfg.MaxInputRunes == 0 {
 		cfg.MaxInputRunes = defaultMaxInputRunes
 	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = NewLimiter(LimiterConfig{})
+	}
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
-		httpClient = &http.Client{}
+		httpClient = newHTTPClient(cfg.Limiter.maxInFlight)
 	}
 	opts := []option.RequestOption{
 		option.WithoutEnvironmentDefaults(),
@@ -122,56 +140,17 @@ func New(cfg Config) (*Extractor, error) {
 		client:        anthropic.NewClient(opts...),
 		model:         cfg.Model,
 		maxInputRunes: cfg.MaxInputRunes,
+		limiter:       cfg.Limiter,
+		prefixRunes:   prefixRunes(),
 	}, nil
 }
 
-// Extract returns models.ExtractedData with Extractor = models.ExtractorClaude.
-// Every error is a *models.TransientError or a *models.PermanentError.
-func (e *Extractor) Extract(ctx context.Context, in models.EmailInput) (models.ExtractedData, error) {
-	msg, err := e.client.Messages.New(ctx, e.params(in))
-	if err != nil {
-		return models.ExtractedData{}, classify(ctx, err)
-	}
-	input, err := toolInput(msg)
-	if err != nil {
-		return models.ExtractedData{}, models.Transient(fmt.Errorf("claude: %w", err), 0)
-	}
-	data, err := decodeAnswer(input)
-	if err != nil {
-		return models.ExtractedData{}, models.Transient(fmt.Errorf("claude: %w", err), 0)
-	}
-	return data, nil
-}
-
-// params builds the request: system prompt, the email as delimited data, and one
-// strict tool the model must call.
-func (e *Extractor) params(in models.EmailInput) anthropic.MessageNewParams {
-	return anthropic.MessageNewParams{
-		Model:     e.model,
-		MaxTokens: maxOutputTokens,
-		System:    []anthropic.TextBlockParam{{Text: systemPrompt}},
-		Messages: []anthropic.MessageParam{
-			anthropic.NewUserMessage(anthropic.NewTextBlock(userMessage(in, e.maxInputRunes))),
-		},
-		Tools: []anthropic.ToolUnionParam{{OfTool: extractionTool()}},
-		ToolChoice: anthropic.ToolChoiceUnionParam{OfTool: &anthropic.ToolChoiceToolParam{
-			Name:                   toolName,
-			DisableParallelToolUse: anthropic.Bool(true),
-		}},
-	}
-}
-
-// toolInput returns the raw input of our tool call, or why there is none.
-func toolInput(msg *anthropic.Message) ([]byte, error) {
-	switch msg.StopReason {
-	case anthropic.StopReasonMaxTokens, anthropic.StopReasonRefusal,
-		anthropic.StopReasonModelContextWindowExceeded, anthropic.StopReasonPauseTurn:
-		return nil, fmt.Errorf("%w: stop reason %q", errMalformed, msg.StopReason)
-	}
-	for _, block := range msg.Content {
-		if block.Type == "tool_use" && block.Name == toolName {
-			return block.Input, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: no %s tool call in the response", errMalformed, toolName)
+// newHTTPClient keeps as many idle connections as calls may be in flight:
+// Go's default of two per host would open (and TLS-handshake) a new
+// connection for almost every call of a paced backlog.
+func newHTTPClient(maxInFlight int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = max(t.MaxIdleConns, maxInFlight)
+	t.MaxIdleConnsPerHost = maxInFlight
+	return &http.Client{Transport: t}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/claude/claudetest"
 )
 
 func testEmail() models.EmailInput {
@@ -72,6 +73,10 @@ func TestExtractSuccess(t *testing.T) {
 
 	system := b["system"].([]any)
 	require.Len(t, system, 1)
+	require.Equal(t, map[string]any{"type": "ephemeral", "ttl": "1h"}, system[0].(map[string]any)["cache_control"],
+		"the system block ends the cached prefix (tools → system)")
+	require.NotContains(t, tool, "cache_control", "one breakpoint covers the tool too")
+	require.NotContains(t, b, "cache_control", "no automatic caching of the email")
 	sysText := system[0].(map[string]any)["text"].(string)
 	require.Contains(t, sysText, "Schuldnerberatung")
 	require.Contains(t, sysText, "Nachname, Vorname")
@@ -120,17 +125,17 @@ func TestExtractNotACreditorReply(t *testing.T) {
 
 func TestExtractRejectsMalformedOutput(t *testing.T) {
 	t.Parallel()
-	with := func(key string, v any) http.HandlerFunc {
+	with := func(key string, v any) claudetest.Options {
 		a := goodAnswer()
 		a[key] = v
 		return toolUse(a)
 	}
-	without := func(key string) http.HandlerFunc {
+	without := func(key string) claudetest.Options {
 		a := goodAnswer()
 		delete(a, key)
 		return toolUse(a)
 	}
-	cases := map[string]http.HandlerFunc{
+	cases := map[string]claudetest.Options{
 		"missing field":             without("client_aktenzeichen"),
 		"missing is_creditor_reply": without("is_creditor_reply"),
 		"bool as string":            with("is_creditor_reply", "false"),
@@ -174,43 +179,43 @@ func TestExtractRejectsMalformedOutput(t *testing.T) {
 	}
 }
 
+// TestExtractClassifiesAPIErrors covers the answers that end a call; 429
+// and 529 are waited out instead (extract_wait_test.go).
 func TestExtractClassifiesAPIErrors(t *testing.T) {
 	t.Parallel()
-	httpDate := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
 	cases := []struct {
 		name       string
-		respond    http.HandlerFunc
+		failure    claudetest.Failure
 		transient  bool
-		retryAfter time.Duration // exact, or a lower bound when approx
-		approx     bool
+		retryAfter time.Duration
 	}{
-		{"429 retry-after seconds", apiFailure(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit", map[string]string{"retry-after": "7"}), true, 7 * time.Second, false},
-		{"429 retry-after http date", apiFailure(429, "rate_limit_error", "slow down", map[string]string{"retry-after": httpDate}), true, 80 * time.Second, true},
-		{"429 retry-after capped", apiFailure(429, "rate_limit_error", "slow down", map[string]string{"retry-after": "86400"}), true, maxRetryAfter, false},
-		{"429 retry-after-ms", apiFailure(429, "rate_limit_error", "slow down", map[string]string{"retry-after-ms": "1500", "retry-after": "2"}), true, 1500 * time.Millisecond, false},
-		{"429 without retry-after", apiFailure(429, "rate_limit_error", "slow down", nil), true, 0, false},
-		{"529 overloaded", apiFailure(529, "overloaded_error", "Overloaded", nil), true, 0, false},
-		{"500", apiFailure(500, "api_error", "Internal server error", nil), true, 0, false},
-		{"503", apiFailure(503, "api_error", "unavailable", map[string]string{"retry-after": "3"}), true, 3 * time.Second, false},
-		{"400", apiFailure(400, "invalid_request_error", "tool_choice is not supported for this model", nil), false, 0, false},
-		{"401", apiFailure(401, "authentication_error", "invalid x-api-key", nil), false, 0, false},
-		{"403", apiFailure(403, "permission_error", "no access", nil), false, 0, false},
-		{"404", apiFailure(404, "not_found_error", "model: claude-nope", nil), false, 0, false},
+		{"500", claudetest.Failure{Status: 500, Message: "Internal server error"}, true, 0},
+		{"503", claudetest.Failure{Status: 503, Type: "api_error", Message: "unavailable", Header: map[string]string{"retry-after": "3"}}, true, 3 * time.Second},
+		{"408", claudetest.Failure{Status: 408, Type: "timeout_error", Message: "request timed out"}, true, 0},
+		{"400 marked retryable", claudetest.Failure{Status: 400, Message: "try again", Header: map[string]string{"x-should-retry": "true"}}, true, 0},
+		{"400", claudetest.Failure{Status: 400, Message: "tool_choice is not supported for this model"}, false, 0},
+		{"401", claudetest.Failure{Status: 401, Message: "invalid x-api-key"}, false, 0},
+		{"403", claudetest.Failure{Status: 403, Message: "no access"}, false, 0},
+		{"404", claudetest.Failure{Status: 404, Message: "model: claude-nope"}, false, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e, api := setup(t, tc.respond)
+			e, api := setup(t, claudetest.Options{})
+			api.FailNext(tc.failure)
 
-			got, err := e.Extract(t.Context(), testEmail())
+			got, usage, err := e.ExtractWithUsage(t.Context(), testEmail())
 			require.Error(t, err)
 			require.Equal(t, models.ExtractedData{}, got)
+			require.Zero(t, usage.Calls)
 			api.only(t)
 
 			var sdkErr *anthropic.Error
 			require.ErrorAs(t, err, &sdkErr, "the SDK error stays reachable")
-			require.Contains(t, err.Error(), "request-id req_test_1")
+			require.Contains(t, err.Error(), "request-id req_fake")
 			require.NotContains(t, err.Error(), `{"type":"error"`, "the raw body is not echoed")
+			var waiting *models.RateLimitedError
+			require.False(t, errors.As(err, &waiting), "only 429 and 529 are waits")
 
 			var transient *models.TransientError
 			var permanent *models.PermanentError
@@ -221,26 +226,16 @@ func TestExtractClassifiesAPIErrors(t *testing.T) {
 			}
 			require.ErrorAs(t, err, &transient)
 			require.False(t, errors.As(err, &permanent))
-			if tc.approx {
-				require.GreaterOrEqual(t, transient.RetryAfter, tc.retryAfter)
-				require.LessOrEqual(t, transient.RetryAfter, 90*time.Second)
-			} else {
-				require.Equal(t, tc.retryAfter, transient.RetryAfter)
-			}
+			require.Equal(t, tc.retryAfter, transient.RetryAfter)
 		})
 	}
 }
 
 func TestExtractTimeoutIsTransient(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	e, api := setup(t, func(w http.ResponseWriter, r *http.Request) {
-		select { // hang until the client gives up (or the test ends)
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}, func(c *Config) { c.Timeout = 200 * time.Millisecond })
-	t.Cleanup(func() { close(release) })
+	// The model hangs until the client gives up.
+	e, api := setup(t, claudetest.Options{Latency: claudetest.FixedLatency(time.Hour)},
+		func(c *Config) { c.Timeout = 200 * time.Millisecond })
 
 	start := time.Now()
 	_, err := e.Extract(t.Context(), testEmail())
@@ -255,7 +250,7 @@ func TestExtractTimeoutIsTransient(t *testing.T) {
 func TestExtractConnectionErrorIsTransient(t *testing.T) {
 	t.Parallel()
 	e, api := setup(t, toolUse(goodAnswer()))
-	api.srv.Close()
+	api.Close()
 
 	_, err := e.Extract(t.Context(), testEmail())
 	var transient *models.TransientError

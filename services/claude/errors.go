@@ -57,28 +57,36 @@ func (e *apiError) Unwrap() error { return e.err }
 // Permanent: 400, 401, 403, 404, 413 and every other 4xx: the same request
 // will fail the same way until someone changes the key, model or code.
 func classify(ctx context.Context, err error) error {
+	described := describe(ctx, err)
+	var sdkErr *anthropic.Error
+	if !errors.As(err, &sdkErr) {
+		return models.Transient(described, 0)
+	}
+	if retryable(sdkErr.StatusCode, sdkErr.Response) {
+		return models.Transient(described, retryAfter(sdkErr.Response, time.Now()))
+	}
+	return models.Permanent(described)
+}
+
+// describe says what went wrong with a call, without the response body.
+func describe(ctx context.Context, err error) error {
 	var sdkErr *anthropic.Error
 	if !errors.As(err, &sdkErr) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return models.Transient(fmt.Errorf("claude: %w", ctxErr), 0)
+			return fmt.Errorf("claude: %w", ctxErr)
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return models.Transient(fmt.Errorf("claude: messages api: request timed out: %w", err), 0)
+			return fmt.Errorf("claude: messages api: request timed out: %w", err)
 		}
-		return models.Transient(fmt.Errorf("claude: messages api: %w", err), 0)
+		return fmt.Errorf("claude: messages api: %w", err)
 	}
-	ae := &apiError{
+	return fmt.Errorf("claude: %w", &apiError{
 		status:    sdkErr.StatusCode,
 		errType:   string(sdkErr.Type()),
 		requestID: sdkErr.RequestID,
 		message:   capRunes(singleLine(sdkErr.Message), 200),
 		err:       sdkErr,
-	}
-	wrapped := fmt.Errorf("claude: %w", ae)
-	if retryable(sdkErr.StatusCode, sdkErr.Response) {
-		return models.Transient(wrapped, retryAfter(sdkErr.Response, time.Now()))
-	}
-	return models.Permanent(wrapped)
+	})
 }
 
 func retryable(status int, res *http.Response) bool {

@@ -1,0 +1,93 @@
+package claudetest
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+)
+
+// The fake counts tokens approximately, from the request's bytes. The ratios
+// come from counting the extractor's own German system prompt and tool schema
+// with Anthropic's published (pre-Claude-3) tokenizer: about 3.1 bytes per
+// token for German prose and 3.4 for the JSON of a tool definition. They are
+// deliberately not the client's estimator (services/claude rounds the other
+// way and learns a correction from usage), so tests see estimation error.
+const (
+	textBytesPerToken = 3.1
+	toolBytesPerToken = 3.4
+	// perMessageTokens is the framing of one turn.
+	perMessageTokens = 4
+)
+
+// toolPromptTokens is the system prompt the API adds when tools are present,
+// as the tool use docs list it for current models: 346 tokens with
+// tool_choice auto or none, 313 with any or tool. It is counted as input but
+// never as part of a cacheable prefix, which keeps the fake's cache hits on
+// the conservative side.
+func toolPromptTokens(r Request) int64 {
+	if len(r.Tools) == 0 {
+		return 0
+	}
+	if r.ToolChoice != nil && (r.ToolChoice.Type == "any" || r.ToolChoice.Type == "tool") {
+		return 313
+	}
+	return 346
+}
+
+func textTokens(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	return int64(math.Ceil(float64(len(s)) / textBytesPerToken))
+}
+
+// segment is one piece of the prompt in the order the API renders it (tools,
+// then system, then messages), the unit a cache breakpoint can end on.
+type segment struct {
+	tokens int64
+	raw    []byte
+	cc     *CacheControl
+}
+
+// segments renders r into its prompt pieces.
+func segments(r Request) []segment {
+	var out []segment
+	for _, t := range r.Tools {
+		out = append(out, segment{
+			tokens: int64(math.Ceil(float64(len(t.raw)) / toolBytesPerToken)),
+			raw:    t.raw, cc: t.CacheControl,
+		})
+	}
+	for _, b := range r.System {
+		out = append(out, segment{tokens: blockTokens(b), raw: b.raw, cc: b.CacheControl})
+	}
+	for _, m := range r.Messages {
+		for i, b := range m.Content {
+			tokens := blockTokens(b)
+			if i == 0 {
+				tokens += perMessageTokens
+			}
+			out = append(out, segment{tokens: tokens, raw: append([]byte(m.Role+":"), b.raw...), cc: b.CacheControl})
+		}
+	}
+	return out
+}
+
+// blockTokens counts a text block by its text and anything else by its JSON.
+func blockTokens(b Block) int64 {
+	if b.Type == "text" {
+		return textTokens(b.Text)
+	}
+	return textTokens(string(b.raw))
+}
+
+// outputTokens estimates what generating the given content blocks costs.
+func outputTokens(content []any) int64 {
+	raw, err := json.Marshal(content)
+	if err != nil {
+		return 1
+	}
+	// The tool_use framing (id, name) is the API's, not generated text.
+	s := strings.TrimSpace(string(raw))
+	return max(1, textTokens(s)-10)
+}
