@@ -25,6 +25,8 @@ func all() []*gormigrate.Migration {
 		incomingEmailsLZ4(),
 		incomingEmailsToastTarget(),
 		incomingEmailsFewerIndexes(),
+		incomingEmailsRawPayload(),
+		adminSessions(),
 	}
 }
 

@@ -13,6 +13,8 @@ type Status string
 // The states of DESIGN.md §4. Who moves an email in and out of each:
 //
 //   - received: the webhook stores it; intake or the reaper moves it to queued.
+//     A signed delivery whose content is unusable is stored failed at once
+//     (received → failed within intake's INSERT).
 //   - queued: intake, the scheduler (due retries), the reaper (expired leases,
 //     lost pushes) or a manual retry; a worker claims it into processing.
 //   - processing, parsed, extracting, extracted, matching: a worker under a lease
@@ -57,7 +59,7 @@ var transitions = map[Status][]Status{
 	StatusRetrying:         {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching},
 	StatusCompleted:        {StatusMatching},
 	StatusNotCreditorReply: {StatusExtracted},
-	StatusFailed:           {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying},
+	StatusFailed:           {StatusProcessing, StatusParsed, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying, StatusReceived},
 }
 
 // Claimable returns the states a worker may claim an email in: those the

@@ -31,7 +31,7 @@ var designTable = map[models.Status][]models.Status{
 	models.StatusNotCreditorReply: {models.StatusExtracted},
 	models.StatusFailed: {
 		models.StatusProcessing, models.StatusParsed, models.StatusExtracting, models.StatusExtracted, models.StatusMatching,
-		models.StatusRetrying,
+		models.StatusRetrying, models.StatusReceived, // received: a signed delivery whose content is unusable (§5)
 	},
 }
 
