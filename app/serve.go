@@ -74,6 +74,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if cfg.RunsWeb() {
 		deps.Intake = intake.New(st, queue, log)
 		deps.Jobs = jobs.New(st, queue, log)
+		// Admin page sessions live in admin_sessions, so a sign-out ends
+		// the session on every web process and survives restarts.
+		deps.Sessions = st.AdminSessions(time.Now)
 		// Database-wide gauges come from web processes only, so worker
 		// processes do not report the same figures again.
 		reg.MustRegister(jobs.NewCollector(st, queue, log))

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -270,6 +272,8 @@ type detailView struct {
 	Attachments  string
 	Notice       string
 	Problem      string
+	Warnings     []string // intake_warnings
+	PayloadShown int      // bytes of a raw payload shown at most
 }
 
 // notices are the fixed messages a redirect may ask the detail page to show.
@@ -278,7 +282,18 @@ var notices = map[string]string{
 }
 
 var problems = map[string]string{
-	"not_failed": "Only failed jobs can be retried, and this one is no longer failed.",
+	"not_failed":  "Only failed jobs can be retried, and this one is no longer failed.",
+	"undecodable": "This delivery still cannot be used (see the error and the raw payload below); nothing was changed.",
+}
+
+// warningList reads intake_warnings for the page; a list it cannot read
+// shows as none.
+func warningList(doc models.JSON) []string {
+	var list []string
+	if len(doc) > 0 && json.Unmarshal(doc, &list) != nil {
+		return nil
+	}
+	return list
 }
 
 func (a *adminPages) detail(c *gin.Context) {
@@ -302,6 +317,8 @@ func (a *adminPages) detail(c *gin.Context) {
 		Attachments:  prettyJSON(d.AttachmentURLs),
 		Notice:       notices[c.Query("notice")],
 		Problem:      problems[c.Query("problem")],
+		Warnings:     warningList(d.IntakeWarnings),
+		PayloadShown: jobs.MaxRawPayloadShown,
 	})
 }
 
@@ -318,9 +335,20 @@ func (a *adminPages) retry(c *gin.Context) {
 	switch {
 	case err == nil:
 		c.Redirect(http.StatusSeeOther, back+"?notice=retried")
+	case models.ErrorCode(err) == models.ECONFLICT && fieldsOf(err) != nil:
+		c.Redirect(http.StatusSeeOther, back+"?problem=undecodable")
 	case models.ErrorCode(err) == models.ECONFLICT:
 		c.Redirect(http.StatusSeeOther, back+"?problem=not_failed")
 	default:
 		pageError(c, a.log, a.pages, c.GetString(csrfKey), err)
 	}
+}
+
+// fieldsOf returns the fields a domain error names, nil for none.
+func fieldsOf(err error) map[string]string {
+	var e *models.Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
 }

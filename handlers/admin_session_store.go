@@ -21,13 +21,14 @@ type SessionStore interface {
 	Revoke(ctx context.Context, id string) error
 }
 
-// memorySessions is the SessionStore when none is given, until the
-// admin_sessions table exists (issue 14, step two). It remembers the
-// revocations of this process only, each until the session would have
-// expired anyway; any id it did not revoke is active, as its signed cookie
-// vouches for it. So sign-out ends a copied cookie on this process, but
-// with several web processes, or after a restart, the copy works on the
-// others until it expires: the table closes that gap.
+// memorySessions is the SessionStore when none is given: the service
+// always gives the admin_sessions table (store.AdminSessions); handlers
+// built without one (tests, tools) get this. It remembers the revocations
+// of this process only, each until the session would have expired anyway;
+// any id it did not revoke is active, as its signed cookie vouches for it.
+// So sign-out ends a copied cookie on this process, but with several web
+// processes, or after a restart, the copy works on the others until it
+// expires: the table closes that gap.
 type memorySessions struct {
 	mu      sync.Mutex
 	now     func() time.Time

@@ -16,9 +16,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/handlers"
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/jobs"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // refSessions is a SessionStore with the semantics the admin_sessions table
@@ -59,13 +61,15 @@ func (r *refSessions) Revoke(_ context.Context, id string) error {
 }
 
 // sessionStores are the SessionStore implementations the tests below run
-// against, each shared by all web processes of a test. Issue 14, step two:
-// add the admin_sessions store (services/store) here; these tests then
-// prove it without change.
-func sessionStores() map[string]func(now func() time.Time) handlers.SessionStore {
-	return map[string]func(now func() time.Time) handlers.SessionStore{
-		"reference": func(now func() time.Time) handlers.SessionStore {
-			return &refSessions{now: now, rows: map[string]refSession{}}
+// against, each shared by all web processes of a test: the reference, and
+// the admin_sessions table the service runs with (services/store).
+func sessionStores() map[string]func(t *testing.T, e *jobsEnv) handlers.SessionStore {
+	return map[string]func(t *testing.T, e *jobsEnv) handlers.SessionStore{
+		"reference": func(t *testing.T, e *jobsEnv) handlers.SessionStore {
+			return &refSessions{now: e.clock.now, rows: map[string]refSession{}}
+		},
+		"admin_sessions": func(t *testing.T, e *jobsEnv) handlers.SessionStore {
+			return e.db.Store(t).AdminSessions(e.clock.now)
 		},
 	}
 }
@@ -138,7 +142,7 @@ func TestAdminSessionsAcrossProcesses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newJobsEnv(t)
-			store := newStore(e.clock.now)
+			store := newStore(t, e)
 			a, b := process(t, e, adminToken, store), process(t, e, adminToken, store)
 			browserA, copied := signedInOn(t, a, adminToken)
 			require.Equal(t, http.StatusOK, withCookie(t, b.URL, http.MethodGet, "/admin", copied, nil).StatusCode)
@@ -160,7 +164,7 @@ func TestAdminTokenChangeEndsSessions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newJobsEnv(t)
-			store := newStore(e.clock.now)
+			store := newStore(t, e)
 			before := process(t, e, adminToken, store)
 			_, old := signedInOn(t, before, adminToken)
 			after := process(t, e, rotated, store)
@@ -178,7 +182,7 @@ func TestAdminSessionExpiresInStore(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newJobsEnv(t)
-			store := newStore(e.clock.now)
+			store := newStore(t, e)
 			srv := process(t, e, adminToken, store)
 			_, value := signedInOn(t, srv, adminToken)
 			e.clock.advance(13 * time.Hour)
@@ -197,19 +201,31 @@ func (brokenStore) Active(context.Context, string) (bool, error)    { return fal
 func (brokenStore) Revoke(context.Context, string) error            { return errStoreDown }
 
 // TestAdminSessionStoreDown: without its store the page fails closed with
-// an error page: no sign-in, no access, nothing internal shown.
+// an error page: no sign-in, no access, nothing internal shown. Also with
+// the admin_sessions store on a database that is gone.
 func TestAdminSessionStoreDown(t *testing.T) {
 	t.Parallel()
-	e := newJobsEnv(t)
-	srv := process(t, e, adminToken, brokenStore{})
-	b := newBrowser(t, &jobsEnv{srv: srv})
-	res := b.signIn(adminToken)
-	require.Equal(t, http.StatusInternalServerError, res.StatusCode)
-	require.Nil(t, cookie(res, "matcher_admin_session"))
-	require.NotContains(t, b.last, "10.9.8.7")
+	for name, down := range map[string]func(*testing.T) handlers.SessionStore{
+		"broken": func(*testing.T) handlers.SessionStore { return brokenStore{} },
+		"admin_sessions": func(t *testing.T) handlers.SessionStore {
+			return store.New(apptest.ClosedDB(t), nil).AdminSessions(time.Now)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newJobsEnv(t)
+			srv := process(t, e, adminToken, down(t))
+			b := newBrowser(t, &jobsEnv{srv: srv})
+			res := b.signIn(adminToken)
+			require.Equal(t, http.StatusInternalServerError, res.StatusCode)
+			require.Nil(t, cookie(res, "matcher_admin_session"))
+			require.NotContains(t, b.last, "10.9.8.7")
+			require.NotContains(t, b.last, "closed")
 
-	// A validly signed cookie from a process whose store works is not let in either.
-	_, value := signedInOn(t, e.srv, adminToken)
-	res = withCookie(t, srv.URL, http.MethodGet, "/admin", value, nil)
-	require.Equal(t, http.StatusInternalServerError, res.StatusCode)
+			// A validly signed cookie from a process whose store works is not let in either.
+			_, value := signedInOn(t, e.srv, adminToken)
+			res = withCookie(t, srv.URL, http.MethodGet, "/admin", value, nil)
+			require.Equal(t, http.StatusInternalServerError, res.StatusCode)
+		})
+	}
 }

@@ -18,21 +18,28 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
+	"github.com/lawfirm/creditor-email-matcher/workers"
 )
 
 // fuzzNow is the fuzz servers' fixed clock, so seeded timestamps stay valid.
 var fuzzNow = time.Date(2026, 3, 25, 5, 9, 27, 0, time.UTC)
 
-// fuzzAcceptor stands in for intake at the service boundary: it checks that
-// what the handler hands over could be stored (PostgreSQL rejects NUL bytes
-// and invalid UTF-8 in text, and \u0000 in jsonb), also as a failed email
-// with its problems, warnings and raw payload, and answers a fixed result.
-type fuzzAcceptor struct{ problem string }
+// fuzzAcceptor sits at the service boundary: it checks that what the
+// handler hands over could be stored (PostgreSQL rejects NUL bytes and
+// invalid UTF-8 in text, and \u0000 in jsonb), also as a failed email with
+// its problems, warnings and raw payload, then stores it with the real
+// intake service, so PostgreSQL has the last word (invariant 6).
+type fuzzAcceptor struct {
+	problem string
+	intake  Acceptor
+}
 
-func (a *fuzzAcceptor) Accept(_ context.Context, e intake.Email) (intake.Result, error) {
+func (a *fuzzAcceptor) Accept(ctx context.Context, e intake.Email) (intake.Result, error) {
 	a.problem = storableProblem(e)
-	return intake.Result{ID: 42}, nil
+	return a.intake.Accept(ctx, e)
 }
 
 func storableProblem(e intake.Email) string {
@@ -80,13 +87,16 @@ func storableProblem(e intake.Email) string {
 	return ""
 }
 
+// fuzzMaxBody is the fuzz servers' body limit.
+const fuzzMaxBody = 1 << 20
+
 // fuzzServer returns the real router around a fuzzAcceptor.
 func fuzzServer(secret string, a *fuzzAcceptor) http.Handler {
 	reg := prometheus.NewRegistry()
 	return NewServer(Deps{
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: NewMetrics(reg), Gatherer: reg,
 		Intake: a, Now: func() time.Time { return fuzzNow },
-		Webhook: WebhookConfig{Secret: secret, Tolerance: 5 * time.Minute, MaxBodyBytes: 1 << 20, Timeout: 5 * time.Second},
+		Webhook: WebhookConfig{Secret: secret, Tolerance: fuzzTolerance, MaxBodyBytes: fuzzMaxBody, Timeout: 5 * time.Second},
 	})
 }
 
@@ -98,8 +108,15 @@ const (
 	fuzzModes
 )
 
-// FuzzWebhook drives the real gin handler with arbitrary bodies and headers:
-// it must never panic or answer 5xx, and every 4xx carries the JSON error shape.
+// fuzzTolerance is the fuzz servers' WEBHOOK_TOLERANCE.
+const fuzzTolerance = 5 * time.Minute
+
+// FuzzWebhook drives the real gin handler, over the real intake service and
+// PostgreSQL, with arbitrary bodies and headers: it must never panic or
+// answer 5xx, every 4xx carries the JSON error shape, and every delivery
+// that verifies (or needs no signature) and whose body is a JSON object
+// within the limit is stored: 200 accepted or duplicate, whatever its fields
+// hold (DESIGN.md §6, invariant 6).
 func FuzzWebhook(f *testing.F) {
 	ts := fuzzNow.Format(time.RFC3339)
 	valid := `{"ticket_id":"123","from_email":"a@b.de","subject":"AW: Forderung","body_text":"Betrag 10 EUR","received_at":"2026-03-25T05:00:00Z"}`
@@ -141,7 +158,9 @@ func FuzzWebhook(f *testing.F) {
 	// Built once: a fresh router per input would dominate the fuzzing time.
 	// Inputs run one after another within a process; the mutex makes sure.
 	var mu sync.Mutex
-	acc := &fuzzAcceptor{}
+	db, r := apptest.NewDB(f), apptest.NewRedis(f)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	acc := &fuzzAcceptor{intake: intake.New(store.New(db.DB, db.DB), workers.NewQueue(r.Client, r.Namespace, "fuzz"), log)}
 	signed, unsigned := fuzzServer("fuzz-secret", acc), fuzzServer("", acc)
 
 	f.Fuzz(func(t *testing.T, body []byte, ts, sig, inv string, mode uint8) {
@@ -163,16 +182,22 @@ func FuzzWebhook(f *testing.F) {
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, req)
 
+		mustStore := (mode == fuzzNoSecret || checkStamp(sig, ts, fuzzNow, fuzzTolerance) == nil && signedWith("fuzz-secret", sig, ts, body)) &&
+			len(body) <= fuzzMaxBody && jsonObject(body)
 		switch rec.Code {
 		case http.StatusOK:
 			var b acceptedBody
-			if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || b.EmailID != 42 || b.Status != "accepted" {
+			if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || b.Status == "test" && mustStore ||
+				b.Status != "test" && (b.EmailID == 0 || b.Status != "accepted" && b.Status != "duplicate") {
 				t.Fatalf("200 with body %q", rec.Body.String())
 			}
 			if acc.problem != "" {
 				t.Fatalf("accepted an unstorable email: %s", acc.problem)
 			}
 		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge:
+			if mustStore {
+				t.Fatalf("a verified JSON object within the limit was refused with %d: %q", rec.Code, rec.Body.String())
+			}
 			var e errorBody
 			dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
 			dec.DisallowUnknownFields()
@@ -186,4 +211,11 @@ func FuzzWebhook(f *testing.F) {
 			t.Fatalf("status %d: %q", rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// jsonObject reports whether body is one JSON object (RFC 8259), the
+// property's side of what the decoder accepts.
+func jsonObject(body []byte) bool {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	return json.Valid(body) && len(t) > 0 && t[0] == '{'
 }

@@ -488,7 +488,7 @@ func TestRetryJobsBulk(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, string(body))
 	var res jobs.BulkResult
 	require.NoError(t, json.Unmarshal(body, &res))
-	require.Equal(t, jobs.BulkResult{DryRun: true, Matched: 5, IDs: inWindow}, res)
+	require.Equal(t, jobs.BulkResult{DryRun: true, Matched: 5, IDs: inWindow, UndecodableIDs: []uint64{}}, res)
 	require.Zero(t, e.pusher.pushes(inWindow[0]))
 
 	req["dry_run"], req["limit"] = false, 3

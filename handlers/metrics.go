@@ -24,7 +24,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"route", "method", "code"}),
 	}
 	reg.MustRegister(m.webhooks, m.requests)
-	for _, o := range []string{"accepted", "duplicate", "test", "invalid_signature", "invalid_payload", "busy", "unusable", "unavailable"} {
+	for _, o := range []string{"accepted", "duplicate", "test", "invalid_signature", "invalid_payload", "busy", "stored_failed", "unavailable"} {
 		m.webhooks.WithLabelValues(o)
 	}
 	return m

@@ -168,6 +168,7 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	failed2 := e.insert(t, fixture{Status: models.StatusFailed})
 	done := e.insert(t, fixture{Status: models.StatusCompleted})
 	e.insert(t, fixture{Status: models.StatusQueued})
+	stored := e.storeFailed(t, []byte("{\"from_email\":\"nope\",\"subject\":\"\xff\"}"), "subject contained NUL characters or invalid UTF-8 (removed)")
 	require.NoError(t, e.db.Exec(`UPDATE incoming_emails SET started_at=now()-interval '3 seconds', completed_at=now(), cleaned_body='x',
 		extracted_data='{"is_creditor_reply":true}', match_status='needs_review', match_confidence=0.5, matched_inquiry_id=3,
 		match_details='{"candidates":[]}', sync_status='pending', token_count_before=10, token_count_after=5 WHERE id=?`, done).Error)
@@ -262,6 +263,7 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{list, "get", req(http.MethodGet, list, "", ""), nil, 401},
 		{one, "get", req(http.MethodGet, fmt.Sprintf("%s/%d", list, done), adminToken, ""), nil, 200},
 		{one, "get", req(http.MethodGet, fmt.Sprintf("%s/%d", list, failed), adminToken, ""), nil, 200},
+		{one, "get", req(http.MethodGet, fmt.Sprintf("%s/%d", list, stored), adminToken, ""), nil, 200},
 		{one, "get", req(http.MethodGet, list+"/abc", adminToken, ""), nil, 400},
 		{one, "get", req(http.MethodGet, list+"/1", "wrong", ""), nil, 401},
 		{one, "get", req(http.MethodGet, list+"/999999", adminToken, ""), nil, 404},
@@ -270,6 +272,7 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{retry, "post", req(http.MethodPost, list+"/1/retry", "", ""), nil, 401},
 		{retry, "post", req(http.MethodPost, list+"/999999/retry", adminToken, ""), nil, 404},
 		{retry, "post", req(http.MethodPost, fmt.Sprintf("%s/%d/retry", list, done), adminToken, ""), nil, 409},
+		{retry, "post", req(http.MethodPost, fmt.Sprintf("%s/%d/retry", list, stored), adminToken, ""), nil, 409},
 		{bulk, "post", req(http.MethodPost, bulk, adminToken, `{"status":"failed","dry_run":true}`), nil, 200},
 		{bulk, "post", req(http.MethodPost, bulk, adminToken, `{"status":"failed","from":"creditor","until":"2100-01-01T00:00:00Z"}`), nil, 200},
 		{bulk, "post", req(http.MethodPost, bulk, adminToken, `{"status":"completed"}`), nil, 400},
@@ -279,6 +282,7 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{page, "get", req(http.MethodGet, "/admin", "", ""), anon, 303},
 		{page, "get", req(http.MethodGet, "/admin?limit=x", "", ""), signedIn.c, 400},
 		{detail, "get", req(http.MethodGet, fmt.Sprintf("/admin/jobs/%d", done), "", ""), signedIn.c, 200},
+		{detail, "get", req(http.MethodGet, fmt.Sprintf("/admin/jobs/%d", stored), "", ""), signedIn.c, 200},
 		{detail, "get", req(http.MethodGet, "/admin/jobs/1", "", ""), anon, 303},
 		{detail, "get", req(http.MethodGet, "/admin/jobs/x", "", ""), signedIn.c, 400},
 		{detail, "get", req(http.MethodGet, "/admin/jobs/999999", "", ""), signedIn.c, 404},

@@ -27,8 +27,10 @@ type Deps struct {
 	Jobs JobService
 	// AdminSessionTTL is how long an admin page sign-in lasts (default 12h).
 	AdminSessionTTL time.Duration
-	// Sessions keeps admin page sessions on the server; nil keeps this
-	// process's sign-outs in memory only (see memorySessions).
+	// Sessions keeps admin page sessions on the server: the service passes
+	// the admin_sessions table (store.AdminSessions). nil, as in tests
+	// that do not care, keeps this process's sign-outs in memory only (see
+	// memorySessions).
 	Sessions SessionStore
 	// AuthFailuresPerMinute is how many failed admin authentications one
 	// client address may make per minute before it gets 429 (default 20).

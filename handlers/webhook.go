@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -90,7 +89,7 @@ func (h *webhook) serve(c *gin.Context) {
 		c.JSON(http.StatusOK, testBody{Status: "test", Message: "Zendesk test delivery verified; nothing was stored"})
 		return
 	}
-	email, err := decodeWebhook(body, h.now().UTC())
+	email, err := intake.Decode(body, h.now())
 	if err != nil {
 		h.m.webhook("invalid_payload")
 		writeError(c, h.log, err)
@@ -105,12 +104,6 @@ func (h *webhook) serve(c *gin.Context) {
 		inv = ""
 	}
 	switch {
-	case errors.Is(err, intake.ErrUnusable):
-		// Until intake stores such emails as failed (issue 14, step two) a
-		// 503 makes Zendesk deliver it again rather than drop it.
-		h.m.webhook("unusable")
-		h.log.WarnContext(ctx, "webhook content unusable, not stored", "invocation_id", inv, "fields", slices.Sorted(maps.Keys(email.Problems)))
-		writeError(c, h.log, models.Errorf(models.EUNAVAILABLE, "delivery cannot be stored yet, retry later"))
 	case err != nil:
 		h.m.webhook("unavailable")
 		h.log.ErrorContext(ctx, "webhook store failed", "invocation_id", inv, "error", err)
@@ -119,6 +112,13 @@ func (h *webhook) serve(c *gin.Context) {
 		h.m.webhook("duplicate")
 		addLogAttrs(c, "email_id", res.ID, "invocation_id", inv)
 		c.JSON(http.StatusOK, acceptedBody{Status: "duplicate", Message: "email already received", EmailID: res.ID})
+	case res.Failed:
+		// Stored, so Zendesk must not send it again: 200, as DESIGN.md §5
+		// says; staff get the failure alert and may retry it after a fix.
+		h.m.webhook("stored_failed")
+		addLogAttrs(c, "email_id", res.ID, "invocation_id", inv, "fields", slices.Sorted(maps.Keys(email.Problems)))
+		c.JSON(http.StatusOK, acceptedBody{Status: "accepted", EmailID: res.ID,
+			Message: "email stored as failed: its content is unusable; staff are alerted and can retry it"})
 	default:
 		h.m.webhook("accepted")
 		addLogAttrs(c, "email_id", res.ID, "invocation_id", inv, "warnings", len(email.Warnings))

@@ -27,6 +27,8 @@ func all() []*gormigrate.Migration {
 		incomingEmailsFewerIndexes(),
 		emailAttachments(),
 		readingAttachmentsStatus(),
+		incomingEmailsRawPayload(),
+		adminSessions(),
 	}
 }
 

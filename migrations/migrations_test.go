@@ -40,7 +40,7 @@ func TestRunFromEmptySchema(t *testing.T) {
 
 	require.Subset(t, tables(t, db), []string{
 		"incoming_emails", "email_attempts", "creditor_inquiries", "debt_updates",
-		"outbox_messages", "schema_migrations",
+		"outbox_messages", "schema_migrations", "admin_sessions",
 	})
 
 	var indexDef string
@@ -66,7 +66,7 @@ func TestRunFromEmptySchema(t *testing.T) {
 		"extracted_data", "processing_status", "processing_error", "matched_inquiry_id", "match_status",
 		"match_confidence", "received_at", "started_at", "completed_at", "processed_at", "created_at",
 		"updated_at", "retry_count", "attachment_urls", "sync_status", "sync_error", "lease_token",
-		"lease_until", "next_attempt_at",
+		"lease_until", "next_attempt_at", "raw_payload", "intake_warnings",
 	})
 }
 

@@ -58,6 +58,12 @@ type IncomingEmail struct {
 	LeaseOwner       *string
 	NextAttemptAt    *time.Time
 	LastDispatchedAt *time.Time
+	// RawPayload is the raw body of a signed delivery intake could not use
+	// (stored failed), so a retry can decode it again; nil otherwise.
+	RawPayload []byte
+	// IntakeWarnings lists what tolerant decoding fixed up (a JSON array of
+	// strings). Left nil on create, the column's default '[]' applies.
+	IntakeWarnings JSON `gorm:"default:'[]'"`
 }
 
 // TableName pins the table name other systems read.

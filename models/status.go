@@ -13,6 +13,8 @@ type Status string
 // The states of DESIGN.md §4. Who moves an email in and out of each:
 //
 //   - received: the webhook stores it; intake or the reaper moves it to queued.
+//     A signed delivery whose content is unusable is stored failed at once
+//     (received → failed within intake's INSERT).
 //   - queued: intake, the scheduler (due retries), the reaper (expired leases,
 //     lost pushes) or a manual retry; a worker claims it into processing.
 //   - processing, parsed, reading_attachments, extracting, extracted, matching:
@@ -64,7 +66,7 @@ var transitions = map[Status][]Status{
 	StatusRetrying:         {StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching},
 	StatusCompleted:        {StatusMatching},
 	StatusNotCreditorReply: {StatusExtracted},
-	StatusFailed:           {StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying},
+	StatusFailed:           {StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying, StatusReceived},
 
 	StatusReadingAttachments: {StatusParsed},
 }

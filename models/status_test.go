@@ -35,6 +35,7 @@ var designTable = map[models.Status][]models.Status{
 	models.StatusFailed: {
 		models.StatusProcessing, models.StatusParsed, models.StatusReadingAttachments, models.StatusExtracting,
 		models.StatusExtracted, models.StatusMatching, models.StatusRetrying,
+		models.StatusReceived, // received: a signed delivery whose content is unusable (§5)
 	},
 }
 

@@ -1,6 +1,8 @@
-// Package intake stores an accepted webhook email durably and hands its id
-// to the queue. PostgreSQL is written first and is the truth; the Redis push
-// is best effort, because the reaper dispatches whatever it misses.
+// Package intake decodes a webhook delivery (Decode), stores the email
+// durably and hands its id to the queue. PostgreSQL is written first and is
+// the truth; the Redis push is best effort, because the reaper dispatches
+// whatever it misses. A delivery whose content is unusable is stored failed
+// with its raw body, never refused (DESIGN.md §5).
 package intake
 
 import (
@@ -8,9 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
@@ -38,7 +37,7 @@ type Email struct {
 
 	// Problems names, per field, what a signed delivery lacks or cannot
 	// use (e.g. "ticket_id": "required"). An email with problems is not
-	// processed: it is kept, failed, so staff see it (DESIGN.md §5).
+	// processed: it is stored failed, so staff see it (DESIGN.md §5).
 	Problems map[string]string
 	// Warnings lists what tolerant decoding fixed up, for intake_warnings
 	// (e.g. "from_email given as Name <address>").
@@ -52,6 +51,8 @@ type Email struct {
 type Result struct {
 	ID        uint64
 	Duplicate bool
+	// Failed says the email was stored failed: its content is unusable.
+	Failed bool
 }
 
 // Service accepts webhook emails.
@@ -107,15 +108,12 @@ type request struct {
 // size is about how many bytes e adds to a batch's INSERT.
 func (e Email) size() int {
 	return len(e.TicketID) + len(e.WebhookID) + len(e.DedupKey) + len(e.FromEmail) + len(e.FromName) +
-		len(e.Subject) + len(e.BodyHTML) + len(e.BodyText) + 256*(1+len(e.Attachments))
+		len(e.Subject) + len(e.BodyHTML) + len(e.BodyText) + 256*(1+len(e.Attachments)+len(e.Warnings))
 }
 
 // ErrUnavailable means PostgreSQL could not store the email; the caller
 // answers 503 so Zendesk delivers it again.
 var ErrUnavailable = errors.New("database unavailable")
-
-// ErrUnusable refuses an email with Problems: it cannot be stored yet.
-var ErrUnusable = errors.New("webhook content unusable")
 
 const (
 	// writeTimeout bounds a batch's INSERT. It runs on behalf of several
@@ -132,14 +130,11 @@ const (
 // concurrent identical deliveries. Concurrent calls are written together
 // (group commit, see batchOptions); a call whose ctx ends while it waits gets
 // an error, even though its email may have been stored: Zendesk's retry then
-// gets "duplicate".
+// gets "duplicate". An email with Problems is stored failed instead
+// (storeUnusable), deduplicated the same way.
 func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
 	if len(e.Problems) > 0 {
-		// TODO(issue 14, step two, after the services/store move): store
-		// it as failed with raw_payload, intake_warnings and a processing
-		// error naming the fields, plus one failure alert, instead of
-		// refusing it. Warnings are not stored until then either.
-		return Result{}, fmt.Errorf("%w: %s", ErrUnusable, strings.Join(slices.Sorted(maps.Keys(e.Problems)), ", "))
+		return s.storeUnusable(ctx, e)
 	}
 	r := &request{email: e}
 	if err := s.batch.Do(ctx, r); err != nil {
@@ -162,7 +157,7 @@ func (s *Service) Accept(ctx context.Context, e Email) (Result, error) {
 func (s *Service) writeBatch(ctx context.Context, batch []*request) (finish func()) {
 	emails := make([]models.IncomingEmail, len(batch))
 	for i, r := range batch {
-		emails[i] = r.email.row()
+		emails[i] = r.email.Row()
 	}
 	res, err := s.store.InsertEmails(ctx, emails)
 	if err != nil {
@@ -188,15 +183,35 @@ func (s *Service) writeBatch(ctx context.Context, batch []*request) (finish func
 	return func() { s.dispatch(context.WithoutCancel(ctx), fresh...) }
 }
 
-// row is e as a new incoming_emails row.
-func (e Email) row() models.IncomingEmail {
+// storeUnusable stores e, whose content is unusable, as failed with its raw
+// payload, warnings, a processing error naming the fields and one failure
+// alert, durably and in one statement (store.InsertFailed), so the delivery
+// is answered 200 and never lost; nothing is queued. It is rare, so it
+// skips the batch: the hot multi-row INSERT stays as it is.
+func (s *Service) storeUnusable(ctx context.Context, e Email) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	row := e.Row()
+	row.RawPayload = e.RawPayload
+	id, err := s.store.InsertFailed(ctx, row, models.ErrorText(errors.New(e.Unusable())))
+	switch {
+	case err != nil:
+		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case id == 0:
+		return s.duplicate(ctx, e)
+	}
+	return Result{ID: id, Failed: true}, nil
+}
+
+// Row is e as a new incoming_emails row (without its raw payload).
+func (e Email) Row() models.IncomingEmail {
 	var webhookID *string
 	if e.WebhookID != "" {
 		webhookID = &e.WebhookID
 	}
 	return models.IncomingEmail{ZendeskTicketID: e.TicketID, ZendeskWebhookID: webhookID, DedupKey: e.DedupKey,
 		FromEmail: e.FromEmail, FromName: e.FromName, Subject: e.Subject, RawBodyHTML: e.BodyHTML, RawBodyText: e.BodyText,
-		ReceivedAt: e.ReceivedAt, AttachmentURLs: models.MustJSON(nonNil(e.Attachments))}
+		ReceivedAt: e.ReceivedAt, AttachmentURLs: models.MustJSON(nonNil(e.Attachments)), IntakeWarnings: e.warnings()}
 }
 
 // duplicate finds the original of a repeated delivery and, if it is still
@@ -228,6 +243,14 @@ func (s *Service) dispatch(ctx context.Context, ids ...uint64) {
 	if _, err := s.store.MarkQueued(ctx, ids); err != nil {
 		s.log.WarnContext(ctx, "mark queued failed", "email_ids", ids, "error", err)
 	}
+}
+
+// warnings is e's intake_warnings list; nil (the empty list) without any.
+func (e Email) warnings() models.JSON {
+	if len(e.Warnings) == 0 {
+		return nil
+	}
+	return models.MustJSON(e.Warnings)
 }
 
 func nonNil(a []models.Attachment) []models.Attachment {

@@ -2,8 +2,11 @@ package intake
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -97,6 +100,7 @@ func TestAcceptStoresAndQueues(t *testing.T) {
 	e := newEnv(t, 4)
 	s := e.service(e.queue())
 	in := testEmail("single-" + apptest.RandomID())
+	in.Warnings = []string{"from_email given as Name <address>"}
 
 	res, err := s.Accept(context.Background(), in)
 	require.NoError(t, err)
@@ -117,6 +121,8 @@ func TestAcceptStoresAndQueues(t *testing.T) {
 	require.Equal(t, models.StatusQueued, row.ProcessingStatus)
 	require.NotNil(t, row.LastDispatchedAt)
 	require.Equal(t, map[uint64]int{res.ID: 1}, readyIDs(t, e))
+	require.JSONEq(t, `["from_email given as Name <address>"]`, string(row.IntakeWarnings))
+	require.Nil(t, row.RawPayload, "a usable delivery keeps no raw payload")
 
 	// Without a webhook id the column stays NULL, so it does not collide.
 	in2 := testEmail("nowebhook-" + apptest.RandomID())
@@ -126,6 +132,7 @@ func TestAcceptStoresAndQueues(t *testing.T) {
 	row2 := storedEmail(t, e.durable, res2.ID)
 	require.Nil(t, row2.ZendeskWebhookID)
 	require.JSONEq(t, `[]`, string(row2.AttachmentURLs))
+	require.JSONEq(t, `[]`, string(row2.IntakeWarnings))
 }
 
 // concurrently runs test in parallel subtests, once for each way of sending
@@ -445,20 +452,112 @@ func awaitQueued(t *testing.T, s *Service, n int) {
 	apptest.Eventually(t, 10*time.Second, func() bool { return hooks(s).Queued() == n }, "%d requests queued", n)
 }
 
-// TestAcceptRefusesUnusableForNow: an email with Problems is refused with
-// ErrUnusable, naming the fields, and nothing is stored or queued. Issue 14,
-// step two: it is stored failed with its raw payload and one alert instead.
-func TestAcceptRefusesUnusableForNow(t *testing.T) {
+// unusableBody is a signed delivery's body whose content intake cannot
+// use: no ticket_id, a bad from_email, a subject of the wrong type, and
+// bytes no text column could hold (invalid UTF-8, an escaped NUL), which
+// only raw_payload keeps exactly.
+func unusableBody(key string) []byte {
+	return []byte("{\"key\":\"" + key + "\",\"from_email\":\"nope\",\"subject\":7,\"from_name\":\"N\\u0000\xff\",\"body_text\":\"x\"}")
+}
+
+// alerts returns the failure_alert rows of the email id.
+func alerts(t *testing.T, db *gorm.DB, id uint64) []models.OutboxMessage {
+	t.Helper()
+	var rows []models.OutboxMessage
+	require.NoError(t, db.Where("aggregate_type = ? AND aggregate_id = ?", models.OutboxFailureAlert, id).Find(&rows).Error)
+	return rows
+}
+
+// TestAcceptStoresUnusableFailed: an email with Problems is stored failed
+// at once, durably, with its raw payload byte for byte, its warnings, a
+// processing error naming the fields and exactly one failure alert; it is
+// not queued. Zendesk's retry of the same body is a duplicate and alerts
+// nobody again.
+func TestAcceptStoresUnusableFailed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 2)
 	s := e.service(e.queue())
-	in := testEmail("unusable-" + apptest.RandomID())
-	in.TicketID = ""
-	in.Problems = map[string]string{"ticket_id": "required", "from_email": "must be a valid e-mail address"}
-	in.RawPayload = []byte(`{"from_email":"nope"}`)
-	_, err := s.Accept(context.Background(), in)
-	require.ErrorIs(t, err, ErrUnusable)
-	require.ErrorContains(t, err, "from_email, ticket_id")
-	require.Zero(t, countRows(t, e.durable))
-	require.Empty(t, readyIDs(t, e))
+	raw := unusableBody(apptest.RandomID())
+	in, err := Decode(raw, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, []string{"from_email", "subject", "ticket_id"}, slices.Sorted(maps.Keys(in.Problems)))
+
+	res, err := s.Accept(context.Background(), in)
+	require.NoError(t, err)
+	require.True(t, res.Failed)
+	require.False(t, res.Duplicate)
+	row := storedEmail(t, e.durable, res.ID)
+	require.Equal(t, models.StatusFailed, row.ProcessingStatus)
+	require.Equal(t, raw, row.RawPayload)
+	require.JSONEq(t, `["from_name contained NUL characters or invalid UTF-8 (removed)"]`, string(row.IntakeWarnings))
+	want := "unusable delivery: from_email: must be a valid e-mail address; subject: must be a string; ticket_id: required"
+	require.NotNil(t, row.ProcessingError)
+	require.Equal(t, want, *row.ProcessingError)
+	require.NotNil(t, row.CompletedAt)
+	require.Empty(t, row.ZendeskTicketID, "no usable ticket: empty, not invented")
+	require.Empty(t, row.FromEmail)
+	require.Equal(t, "N\uFFFD", row.FromName, "usable fields are kept")
+	require.Equal(t, "x", row.RawBodyText)
+	require.WithinDuration(t, time.Now(), row.ReceivedAt, time.Minute, "no received_at: the time of receipt")
+	require.Empty(t, readyIDs(t, e), "nothing queued")
+
+	sent := alerts(t, e.durable, res.ID)
+	require.Len(t, sent, 1)
+	require.Equal(t, models.OutboxKey(models.OutboxFailureAlert, res.ID), sent[0].IdempotencyKey)
+	var p models.FailureAlertPayload
+	require.NoError(t, json.Unmarshal(sent[0].Payload, &p))
+	require.Equal(t, res.ID, p.EmailID)
+	require.Equal(t, want, p.Error)
+
+	// Zendesk's retry of the same body, also several at once: duplicates.
+	again, err := Decode(raw, time.Now())
+	require.NoError(t, err)
+	for _, o := range acceptAll(context.Background(), s, []Email{again, again, again, again}) {
+		require.NoError(t, o.err)
+		require.Equal(t, Result{ID: res.ID, Duplicate: true}, o.res)
+	}
+	require.EqualValues(t, 1, countRows(t, e.durable))
+	require.Len(t, alerts(t, e.durable, res.ID), 1, "one alert, whatever the repeats")
+}
+
+// TestAcceptUnusableConcurrently: identical unusable deliveries racing
+// each other store one row with one alert.
+func TestAcceptUnusableConcurrently(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 8)
+	s := e.service(e.queue())
+	in, err := Decode(unusableBody(apptest.RandomID()), time.Now())
+	require.NoError(t, err)
+	emails := make([]Email, 12)
+	for i := range emails {
+		emails[i] = in
+	}
+	var id uint64
+	failed := 0
+	for _, o := range acceptAll(context.Background(), s, emails) {
+		require.NoError(t, o.err)
+		if id == 0 {
+			id = o.res.ID
+		}
+		require.Equal(t, id, o.res.ID)
+		if o.res.Failed {
+			failed++
+		}
+	}
+	require.Equal(t, 1, failed, "one call stored it, the others got duplicates")
+	require.EqualValues(t, 1, countRows(t, e.durable))
+	require.Len(t, alerts(t, e.durable, id), 1)
+}
+
+// TestAcceptUnusablePostgresDown: an unusable email that cannot be stored
+// is answered unavailable, so Zendesk delivers it again.
+func TestAcceptUnusablePostgresDown(t *testing.T) {
+	t.Parallel()
+	db := apptest.ClosedDB(t)
+	r := apptest.NewRedis(t)
+	s := newService(store.New(db, db), queueOn(r.Client, r.Namespace))
+	in, err := Decode(unusableBody(apptest.RandomID()), time.Now())
+	require.NoError(t, err)
+	_, err = s.Accept(context.Background(), in)
+	require.ErrorIs(t, err, ErrUnavailable)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
@@ -50,7 +52,19 @@ type Detail struct {
 	// Attachments are the email's email_attachments rows by position (empty
 	// until the attachment stage has written them).
 	Attachments []Attachment `json:"attachments"`
+	// IntakeWarnings lists what tolerant decoding fixed up at intake.
+	IntakeWarnings models.JSON `json:"intake_warnings"`
+	// RawPayload is the raw body of a delivery intake stored failed, as
+	// text (invalid UTF-8 replaced), its first MaxRawPayloadShown bytes;
+	// nil for every other email. RawPayloadBytes is its whole size.
+	RawPayload          *string `json:"raw_payload"`
+	RawPayloadBytes     int64   `json:"raw_payload_bytes"`
+	RawPayloadTruncated bool    `json:"raw_payload_truncated"`
 }
+
+// MaxRawPayloadShown caps the raw payload a detail shows: enough for any
+// real reply's fields, small enough for a page.
+const MaxRawPayloadShown = 64 << 10
 
 // Attempt is one worker attempt from email_attempts.
 type Attempt struct {
@@ -82,8 +96,16 @@ func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
 	if err != nil {
 		return Detail{}, fmt.Errorf("get job: %w", err)
 	}
+	head, size, err := s.store.RawPayloadHead(ctx, id, MaxRawPayloadShown)
+	if err != nil {
+		return Detail{}, fmt.Errorf("get job: %w", err)
+	}
 	d := detailOf(e)
 	d.Attachments = attachmentsOf(files, e.ExtractedData)
+	if head != nil {
+		text := payloadText(head, size > int64(len(head)))
+		d.RawPayload, d.RawPayloadBytes, d.RawPayloadTruncated = &text, size, size > int64(len(head))
+	}
 	d.Attempts = make([]Attempt, 0, len(rows))
 	for _, a := range rows {
 		d.Attempts = append(d.Attempts, Attempt{
@@ -108,8 +130,23 @@ func detailOf(e models.IncomingEmail) Detail {
 		CleanedBody: e.CleanedBody, ExtractedData: e.ExtractedData,
 		MatchStatus: e.MatchStatus, MatchConfidence: e.MatchConfidence, MatchedInquiryID: e.MatchedInquiryID,
 		MatchDetails: e.MatchDetails, AttachmentURLs: e.AttachmentURLs,
-		SyncStatus: e.SyncStatus, SyncError: e.SyncError,
+		SyncStatus: e.SyncStatus, SyncError: e.SyncError, IntakeWarnings: e.IntakeWarnings,
 	}
+}
+
+// payloadText shows raw bytes as text: a rune the cap cut in two is
+// dropped, and bytes that are not UTF-8 become U+FFFD.
+func payloadText(b []byte, cut bool) string {
+	if cut {
+		i := len(b) - 1
+		for i > 0 && i > len(b)-utf8.UTFMax && !utf8.RuneStart(b[i]) {
+			i--
+		}
+		if i >= 0 && !utf8.FullRune(b[i:]) {
+			b = b[:i]
+		}
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
 // seconds is end-start, or nil while either is unknown.

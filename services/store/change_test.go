@@ -38,7 +38,7 @@ func TestChangeRefusesTransitionOutsideTable(t *testing.T) {
 	require.ErrorContains(t, err, "not in the state machine")
 
 	// Implied by the row's current state: the guarded UPDATE matches nothing.
-	for _, to := range []models.Status{models.StatusCompleted, models.StatusParsed, models.StatusFailed, models.StatusRetrying} {
+	for _, to := range []models.Status{models.StatusCompleted, models.StatusParsed, models.StatusExtracting, models.StatusRetrying} {
 		err = f.st.Apply(f.ctx, store.Change{To: to}, id)
 		require.ErrorIs(t, err, models.ErrTransitionRefused, "received → %s", to)
 	}

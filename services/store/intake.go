@@ -89,7 +89,7 @@ func (s *Store) insert(ctx context.Context, rows []*models.IncomingEmail) (map[s
 	args := make([]any, 0, len(rows)*insertArgs)
 	for _, e := range rows {
 		args = append(args, e.ZendeskTicketID, e.ZendeskWebhookID, e.DedupKey, e.FromEmail, e.FromName,
-			e.Subject, e.RawBodyHTML, e.RawBodyText, e.ReceivedAt, e.AttachmentURLs)
+			e.Subject, e.RawBodyHTML, e.RawBodyText, e.ReceivedAt, e.AttachmentURLs, warnings(e))
 	}
 	res, err := s.db.Statement.ConnPool.QueryContext(ctx, insertStatements()[len(rows)], args...)
 	if err != nil {
@@ -127,7 +127,19 @@ func (s *Store) insertEach(ctx context.Context, rows []*models.IncomingEmail) (m
 }
 
 // insertArgs is the number of arguments per row of insertStatements.
-const insertArgs = 10
+const insertArgs = 11
+
+// warnings is e's intake_warnings, the empty list when it has none (the
+// column is NOT NULL; a parameter cannot ask for its default).
+func warnings(e *models.IncomingEmail) any {
+	if len(e.IntakeWarnings) == 0 {
+		return noWarnings
+	}
+	return e.IntakeWarnings
+}
+
+// noWarnings is an empty intake_warnings list.
+const noWarnings = "[]"
 
 // insertStatements()[n] stores n emails as received; a repeated dedup key or
 // webhook id inserts nothing and returns no row. Each batch size has its own
@@ -138,7 +150,7 @@ var insertStatements = sync.OnceValue(func() []string {
 	for n := 1; n <= MaxInsertRows; n++ {
 		var b strings.Builder
 		b.WriteString(`INSERT INTO incoming_emails (zendesk_ticket_id, zendesk_webhook_id, dedup_key, from_email, from_name,
-  subject, raw_body_html, raw_body_text, received_at, attachment_urls, processing_status, sync_status)
+  subject, raw_body_html, raw_body_text, received_at, attachment_urls, intake_warnings, processing_status, sync_status)
 VALUES `)
 		for i := range n {
 			if i > 0 {
@@ -185,4 +197,50 @@ func (s *Store) MarkQueued(ctx context.Context, ids []uint64) ([]uint64, error) 
 	c := change{To: models.StatusQueued, From: []models.Status{models.StatusReceived},
 		Set: []assign{{"last_dispatched_at", now}}}
 	return c.applyAll(ctx, s.async, ids)
+}
+
+// insertFailedSQL stores an unusable delivery as failed, with its failure
+// alert, in one statement: the alert is written only if the email is (its
+// key is OutboxKey's, "failure_alert:<id>", and its payload gets the new
+// id), so a repeat of the delivery, which inserts nothing, alerts nobody
+// again.
+const insertFailedSQL = `WITH stored AS (
+  INSERT INTO incoming_emails (zendesk_ticket_id, zendesk_webhook_id, dedup_key, from_email, from_name,
+    subject, raw_body_html, raw_body_text, received_at, attachment_urls, intake_warnings, raw_payload,
+    processing_status, processing_error, completed_at, sync_status)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)
+  ON CONFLICT DO NOTHING
+  RETURNING id
+), alert AS (
+  INSERT INTO outbox_messages (aggregate_type, aggregate_id, payload, idempotency_key)
+  SELECT ?, id, jsonb_set(?::jsonb, '{email_id}', to_jsonb(id)), ? || id FROM stored
+  ON CONFLICT (idempotency_key) DO NOTHING
+)
+SELECT id FROM stored`
+
+// InsertFailed stores e, a signed delivery whose content is unusable, as
+// failed with msg as its processing error, its raw payload and warnings,
+// and its one failure alert, durably and in one statement (DESIGN.md §5:
+// the state machine's received → failed, taken within the INSERT). It
+// returns the new id, or 0 when e repeats a stored email (by dedup key or
+// webhook id; the unique indexes decide, as for InsertEmails): then
+// nothing is written, no second alert either.
+func (s *Store) InsertFailed(ctx context.Context, e models.IncomingEmail, msg string) (uint64, error) {
+	if !models.CanTransition(models.StatusReceived, models.StatusFailed) {
+		return 0, fmt.Errorf("insert failed email: received → failed is not in the state machine")
+	}
+	kind := models.OutboxFailureAlert
+	var ids []uint64
+	err := s.db.WithContext(ctx).Raw(insertFailedSQL,
+		e.ZendeskTicketID, e.ZendeskWebhookID, e.DedupKey, e.FromEmail, e.FromName, e.Subject, e.RawBodyHTML,
+		e.RawBodyText, e.ReceivedAt, e.AttachmentURLs, warnings(&e), e.RawPayload,
+		string(models.StatusFailed), msg, models.SyncNotApplicable,
+		kind, models.MustJSON(models.FailureAlert(e, msg)), kind+":").Find(&ids).Error
+	if err != nil {
+		return 0, fmt.Errorf("insert failed email: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return ids[0], nil
 }

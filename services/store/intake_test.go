@@ -84,3 +84,47 @@ func TestInsertEmailsWithoutPostgres(t *testing.T) {
 	_, err := store.New(db, db).InsertEmails(t.Context(), []models.IncomingEmail{newEmail(apptest.RandomID())})
 	require.Error(t, err)
 }
+
+// TestInsertFailedOnceWithOneAlert: an unusable delivery is stored failed
+// with its payload, warnings, error and one alert in one statement; a
+// repeat — by dedup key, or by webhook id against an email intake stored
+// usable — writes nothing, no alert either.
+func TestInsertFailedOnceWithOneAlert(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	e := newEmail("failed-" + apptest.RandomID())
+	e.RawPayload = []byte("{\"x\":\"\xff\\u0000\"}")
+	e.IntakeWarnings = models.JSON(`["from_email given as Name <address>"]`)
+	id, err := f.st.InsertFailed(f.ctx, e, "unusable delivery: ticket_id: required")
+	require.NoError(t, err)
+	require.NotZero(t, id)
+	row := f.email(t, id)
+	require.Equal(t, models.StatusFailed, row.ProcessingStatus)
+	require.Equal(t, e.RawPayload, row.RawPayload)
+	require.JSONEq(t, string(e.IntakeWarnings), string(row.IntakeWarnings))
+	require.Equal(t, "unusable delivery: ticket_id: required", *row.ProcessingError)
+	require.NotNil(t, row.CompletedAt)
+	require.EqualValues(t, 1, f.outboxCount(t, id, models.OutboxFailureAlert))
+	var key string
+	require.NoError(t, f.db.Raw(`SELECT idempotency_key FROM outbox_messages WHERE aggregate_id = ?`, id).Find(&key).Error)
+	require.Equal(t, models.OutboxKey(models.OutboxFailureAlert, id), key)
+
+	again, err := f.st.InsertFailed(f.ctx, e, "unusable delivery: ticket_id: required")
+	require.NoError(t, err)
+	require.Zero(t, again, "a repeat inserts nothing")
+
+	usable := newEmail("usable-" + apptest.RandomID())
+	res, err := f.st.InsertEmails(f.ctx, []models.IncomingEmail{usable})
+	require.NoError(t, err)
+	same := e
+	same.DedupKey, same.ZendeskWebhookID = "body:other", usable.ZendeskWebhookID
+	again, err = f.st.InsertFailed(f.ctx, same, "unusable")
+	require.NoError(t, err)
+	require.Zero(t, again, "the webhook id names the stored email")
+	require.Zero(t, f.outboxCount(t, res[0].ID, models.OutboxFailureAlert))
+	var alerts int64
+	require.NoError(t, f.db.Raw(`SELECT count(*) FROM outbox_messages`).Find(&alerts).Error)
+	require.EqualValues(t, 1, alerts)
+
+	require.JSONEq(t, `[]`, string(f.email(t, res[0].ID).IntakeWarnings), "no warnings: the empty list")
+}

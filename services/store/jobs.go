@@ -23,6 +23,10 @@ type EmailFilter struct {
 	From string
 	// Since and Until bound received_at: Since inclusive, Until exclusive.
 	Since, Until *time.Time
+	// RawPayload, when set, keeps only the emails that have (true) or lack
+	// (false) a raw payload: the deliveries intake stored failed. The bulk
+	// retry decodes those again one by one.
+	RawPayload *bool
 }
 
 // Position is a place in the newest-first list: received_at, then id.
@@ -111,6 +115,13 @@ func matching(f EmailFilter) func(*gorm.DB) *gorm.DB {
 		if f.Status != "" {
 			q = q.Where("processing_status = ?", f.Status)
 		}
+		switch {
+		case f.RawPayload == nil:
+		case *f.RawPayload:
+			q = q.Where("raw_payload IS NOT NULL")
+		default:
+			q = q.Where("raw_payload IS NULL")
+		}
 		return q
 	}
 }
@@ -136,11 +147,11 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// Email returns one email without its raw bodies; models.ErrNotFound when
-// it does not exist.
+// Email returns one email without its raw bodies and raw payload (see
+// RawPayloadHead); models.ErrNotFound when it does not exist.
 func (s *Store) Email(ctx context.Context, id uint64) (models.IncomingEmail, error) {
 	var e models.IncomingEmail
-	err := s.db.WithContext(ctx).Omit("raw_body_html", "raw_body_text").Where("id = ?", id).Take(&e).Error
+	err := s.db.WithContext(ctx).Omit("raw_body_html", "raw_body_text", "raw_payload").Where("id = ?", id).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return models.IncomingEmail{}, models.ErrNotFound
 	}
@@ -159,4 +170,24 @@ func (s *Store) Attempts(ctx context.Context, id uint64, limit int) ([]models.Em
 	}
 	slices.Reverse(rows)
 	return rows, nil
+}
+
+// RawPayloadHead returns the first max bytes of the email id's raw payload
+// and its whole size, read in PostgreSQL so a payload of megabytes is not
+// fetched to be shown in part; nil and 0 when it has none, also when the
+// email does not exist.
+func (s *Store) RawPayloadHead(ctx context.Context, id uint64, max int) (head []byte, size int64, err error) {
+	var rows []struct {
+		Head []byte
+		Size int64
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT substring(raw_payload FROM 1 FOR ?) AS head, octet_length(raw_payload) AS size
+FROM incoming_emails WHERE id = ? AND raw_payload IS NOT NULL`, max, id).Find(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("read raw payload: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, 0, nil
+	}
+	return rows[0].Head, rows[0].Size, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
@@ -71,6 +72,57 @@ func TestRetryFailedGoesThroughTheTable(t *testing.T) {
 	require.EqualValues(t, 1, n)
 	_, err = f.st.RetryFailedBatch(f.ctx, store.EmailFilter{Status: models.StatusCompleted}, 2)
 	require.Error(t, err)
+}
+
+// TestRetryDecodedFillsFields: a stored delivery's retry writes the fields
+// decoded again, clears what was derived from the old ones, keeps its
+// identity and payload, and goes through the table like RetryFailed; the
+// batch retry leaves such rows to it.
+func TestRetryDecodedFillsFields(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	e := newEmail("stored-" + apptest.RandomID())
+	e.ZendeskTicketID, e.FromEmail, e.RawPayload = "", "", []byte(`{"any":"thing"}`)
+	id, err := f.st.InsertFailed(f.ctx, e, "unusable delivery: ticket_id: required")
+	require.NoError(t, err)
+	require.NoError(t, f.db.Exec(`UPDATE incoming_emails SET cleaned_body = 'old', extracted_data = '{}' WHERE id = ?`, id).Error)
+
+	got, err := f.st.StoredDelivery(f.ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, models.StatusFailed, got.ProcessingStatus)
+	require.Equal(t, e.RawPayload, got.RawPayload)
+	require.False(t, got.CreatedAt.IsZero())
+	_, err = f.st.StoredDelivery(f.ctx, 987654)
+	require.ErrorIs(t, err, models.ErrNotFound)
+	head, size, err := f.st.RawPayloadHead(f.ctx, id, 5)
+	require.NoError(t, err)
+	require.Equal(t, []byte(`{"any`), head)
+	require.EqualValues(t, len(e.RawPayload), size)
+
+	ids, err := f.st.RetryFailedBatch(f.ctx, store.EmailFilter{}, 10)
+	require.NoError(t, err)
+	require.Empty(t, ids, "a stored delivery is never retried without decoding it")
+
+	fixed := newEmail("fixed")
+	fixed.IntakeWarnings = models.JSON(`["w"]`)
+	require.NoError(t, f.st.RetryDecoded(f.ctx, id, fixed))
+	row := f.email(t, id)
+	require.Equal(t, models.StatusQueued, row.ProcessingStatus)
+	require.Equal(t, fixed.ZendeskTicketID, row.ZendeskTicketID)
+	require.Equal(t, fixed.FromEmail, row.FromEmail)
+	require.Equal(t, fixed.RawBodyText, row.RawBodyText)
+	require.JSONEq(t, `["w"]`, string(row.IntakeWarnings))
+	require.Nil(t, row.ProcessingError)
+	require.Nil(t, row.CleanedBody)
+	require.Nil(t, row.ExtractedData)
+	require.Equal(t, e.DedupKey, row.DedupKey)
+	require.Equal(t, e.RawPayload, row.RawPayload)
+	require.ErrorIs(t, f.st.RetryDecoded(f.ctx, id, fixed), models.ErrTransitionRefused)
+
+	head, size, err = f.st.RawPayloadHead(f.ctx, f.insert(t, models.StatusFailed, ""), 5)
+	require.NoError(t, err)
+	require.Nil(t, head)
+	require.Zero(t, size)
 }
 
 func TestReadStats(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -65,12 +66,14 @@ func (s *Store) EmailIDs(ctx context.Context, f EmailFilter, limit int) ([]uint6
 // RetryFailedBatch moves up to n failed emails within f's sender and time
 // range back to queued, as RetryFailed does, in id order and in one
 // statement, and returns their ids. Rows another retry holds are skipped,
-// not waited for.
+// not waited for. Emails with a raw payload are left alone: their fields
+// come from decoding it again (RetryDecoded).
 func (s *Store) RetryFailedBatch(ctx context.Context, f EmailFilter, n int) ([]uint64, error) {
 	if f.Status != "" && f.Status != models.StatusFailed {
 		return nil, errors.New("only failed emails can be retried")
 	}
-	f.Status = models.StatusFailed
+	plain := false
+	f.Status, f.RawPayload = models.StatusFailed, &plain
 	pick := s.db.WithContext(ctx).Model(&models.IncomingEmail{}).Scopes(matching(f)).Select("id").Order("id").Limit(n).
 		Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
 	return manualRetry.applyPicked(ctx, s.db, pick)
@@ -97,4 +100,42 @@ func (c change) applyPicked(ctx context.Context, db *gorm.DB, pick *gorm.DB) ([]
 		return nil, fmt.Errorf("move emails to %s: %w", c.To, err)
 	}
 	return moved, nil
+}
+
+// StoredDelivery returns what a retry of the email id needs to decide how
+// to retry it: its state, when it was stored (created_at) and its raw
+// payload (nil unless intake stored the delivery failed). models.ErrNotFound
+// when it does not exist.
+func (s *Store) StoredDelivery(ctx context.Context, id uint64) (models.IncomingEmail, error) {
+	var rows []models.IncomingEmail
+	err := s.db.WithContext(ctx).Model(&models.IncomingEmail{}).Select("id", "processing_status", "created_at", "raw_payload").
+		Where("id = ?", id).Find(&rows).Error
+	if err != nil {
+		return models.IncomingEmail{}, fmt.Errorf("read stored delivery: %w", err)
+	}
+	if len(rows) == 0 {
+		return models.IncomingEmail{}, models.ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// RetryDecoded moves the failed email id back to queued as RetryFailed
+// does, with the fields of e, its stored delivery decoded again: ticket,
+// sender, subject, bodies, received_at, attachments and warnings. What
+// earlier attempts derived from the old fields (the cleaned body, its token
+// counts, the extraction) is cleared, since the content may differ now; such
+// retries are rare, so computing it again costs little. The dedup key and
+// webhook id stay: they name the delivery as it arrived. Of concurrent
+// retries exactly one succeeds; the others get models.ErrTransitionRefused.
+func (s *Store) RetryDecoded(ctx context.Context, id uint64, e models.IncomingEmail) error {
+	c := manualRetry
+	c.Set = append(slices.Clone(manualRetry.Set),
+		assign{"zendesk_ticket_id", e.ZendeskTicketID}, assign{"from_email", e.FromEmail},
+		assign{"from_name", e.FromName}, assign{"subject", e.Subject},
+		assign{"raw_body_html", e.RawBodyHTML}, assign{"raw_body_text", e.RawBodyText},
+		assign{"received_at", e.ReceivedAt}, assign{"attachment_urls", e.AttachmentURLs},
+		assign{"intake_warnings", warnings(&e)},
+		assign{"cleaned_body", nil}, assign{"token_count_before", nil}, assign{"token_count_after", nil},
+		assign{"extracted_data", nil})
+	return c.apply(ctx, s.db, id)
 }

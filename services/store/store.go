@@ -6,16 +6,17 @@
 // types) that the statements here are derived from.
 //
 // One file per area: pool.go (the two pools and why they differ),
-// intake.go (stored emails, duplicates, the queued mark), claims.go (claims
-// and leases), stages.go (pipeline stages), finish.go and effects.go (an
-// attempt's end and what it writes with it), reaper.go (rescues and
-// re-dispatch), outbox.go (the relay's rows), inquiries.go (the matcher's
-// candidates), jobs.go and retry.go (the admin API), stats.go (the metrics
-// gauges), reconcile.go (the portal reconciler) and attachments.go (the
-// attachment stage's rows); change.go is the
-// guarded status move they share, sets.go the state sets statements filter
-// on (rendered once from the transition table), errors.go what PostgreSQL's
-// errors mean.
+// intake.go (stored emails, unusable deliveries stored failed, duplicates,
+// the queued mark), claims.go (claims and leases), stages.go (pipeline
+// stages), finish.go and effects.go (an attempt's end and what it writes
+// with it), reaper.go (rescues and re-dispatch), outbox.go (the relay's
+// rows), inquiries.go (the matcher's candidates), jobs.go and retry.go (the
+// admin API), admin_sessions.go (the admin page's sessions), stats.go (the
+// metrics gauges), reconcile.go (the portal reconciler) and attachments.go
+// (the attachment stage's rows); change.go is
+// the guarded status move they share, sets.go the state sets statements
+// filter on (rendered once from the transition table), errors.go what
+// PostgreSQL's errors mean.
 //
 // A new statement goes into its area's file (or a new file for a new
 // table) as a method of Store that takes and returns domain values, runs

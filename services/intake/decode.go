@@ -1,4 +1,4 @@
-package handlers
+package intake
 
 import (
 	"bytes"
@@ -6,50 +6,61 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
-	"github.com/lawfirm/creditor-email-matcher/services/intake"
 )
 
-// Field limits: generous for real mail, small enough to keep rows sane.
+// Field limits: generous for real mail, small enough to keep rows sane. A
+// field beyond its limit is a problem, not cut: the delivery is stored
+// failed with its raw body.
 const (
-	maxShortField   = 500
-	maxSubject      = 2000
-	maxAttachments  = 100
+	// MaxShortField bounds from_name (and cuts attachment names and types).
+	MaxShortField = 500
+	// MaxSubject bounds the subject, in characters.
+	MaxSubject = 2000
+	// MaxAttachments bounds the attachment list.
+	MaxAttachments  = 100
 	maxIDFieldRunes = 200
 	maxAddressBytes = 320
 	maxURLBytes     = 2000
 )
 
-// decodeWebhook turns a verified raw body into an intake email. Only a body
-// that is not a JSON object is an error (EINVALID, 400). Zendesk never
-// retries a 400, so a signed object is never refused for its fields: what
-// is missing or unusable goes to Email.Problems (with the raw body in
-// RawPayload, so a fixed version can decode it again), and what tolerant
-// decoding fixed up goes to Email.Warnings. Unknown fields are ignored.
-func decodeWebhook(body []byte, now time.Time) (intake.Email, error) {
+// Decode turns the raw body of a verified delivery into an Email. Only a
+// body that is not a JSON object is an error (EINVALID, the webhook's 400).
+// Zendesk never retries a 400, so a signed object is never refused for its
+// fields: what is missing or unusable goes to Email.Problems (with the raw
+// body in RawPayload, so a later version can decode it again), and what
+// tolerant decoding fixed up goes to Email.Warnings (DESIGN.md §5). A field
+// with a problem is left empty. Unknown fields are ignored.
+//
+// receipt is when the delivery arrived: a received_at that is missing or
+// unusable becomes it, and it judges what is plausible. A retry decoding a
+// stored payload passes the email's created_at, so it decodes as intake did.
+func Decode(raw []byte, receipt time.Time) (Email, error) {
 	var fields map[string]json.RawMessage
-	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &fields) != nil {
-		return intake.Email{}, &models.Error{Code: models.EINVALID, Message: "body must be a JSON object"}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &fields) != nil {
+		return Email{}, &models.Error{Code: models.EINVALID, Message: "body must be a JSON object"}
 	}
 	d := &payloadDecoder{problems: map[string]string{}}
-	e := intake.Email{
+	e := Email{
 		TicketID: d.id(fields["ticket_id"], "ticket_id", true),
-		FromName: d.text(fields["from_name"], "from_name", maxShortField),
-		Subject:  d.text(fields["subject"], "subject", maxSubject),
+		FromName: d.text(fields["from_name"], "from_name", MaxShortField),
+		Subject:  d.text(fields["subject"], "subject", MaxSubject),
 		BodyHTML: d.text(fields["body_html"], "body_html", -1),
 		BodyText: d.text(fields["body_text"], "body_text", -1),
 	}
 	var nameInAddress string
 	e.FromEmail, nameInAddress = d.fromEmail(fields["from_email"])
-	if e.FromName == "" {
+	if e.FromName == "" && d.problems["from_name"] == "" {
 		e.FromName = nameInAddress
 	}
-	e.ReceivedAt = d.receivedAt(fields["received_at"], now)
+	e.ReceivedAt = d.receivedAt(fields["received_at"], receipt.UTC())
 	if e.WebhookID = d.id(fields["webhook_id"], "webhook_id", false); d.problems["webhook_id"] != "" {
 		// Optional and only a key: ignored, the body's digest deduplicates.
 		delete(d.problems, "webhook_id")
@@ -59,12 +70,23 @@ func decodeWebhook(body []byte, now time.Time) (intake.Email, error) {
 	if strings.TrimSpace(e.BodyHTML) == "" && strings.TrimSpace(e.BodyText) == "" && len(e.Attachments) == 0 {
 		d.problem("body_text", "body_html or body_text (or an attachment) is required")
 	}
-	e.DedupKey = dedupKey(e.WebhookID, body)
+	e.DedupKey = dedupKey(e.WebhookID, raw)
 	e.Warnings = d.warnings
 	if len(d.problems) > 0 {
-		e.Problems, e.RawPayload = d.problems, body
+		e.Problems, e.RawPayload = d.problems, raw
 	}
 	return e, nil
+}
+
+// Unusable describes an email's problems for processing_error and the
+// failure alert: each field with what is wrong with it, in field order.
+// Field names and messages are the decoder's own, never payload text.
+func (e Email) Unusable() string {
+	parts := make([]string, 0, len(e.Problems))
+	for _, f := range slices.Sorted(maps.Keys(e.Problems)) {
+		parts = append(parts, f+": "+e.Problems[f])
+	}
+	return "unusable delivery: " + strings.Join(parts, "; ")
 }
 
 // dedupKey identifies a delivery: Zendesk's webhook id when the body has
@@ -110,8 +132,10 @@ func (d *payloadDecoder) str(raw json.RawMessage, name string) (s string, ok boo
 		d.problem(name, "must be a string")
 		return "", false
 	}
+	// encoding/json already replaced invalid UTF-8 with U+FFFD: the raw
+	// field tells.
 	cleaned := clean(s)
-	if cleaned != s {
+	if cleaned != s || !utf8.Valid(raw) {
 		d.warn("%s contained NUL characters or invalid UTF-8 (removed)", name)
 	}
 	return cleaned, true
@@ -134,6 +158,7 @@ func (d *payloadDecoder) text(raw json.RawMessage, name string, limit int) strin
 	s = strings.TrimSpace(s)
 	if limit > 0 && utf8.RuneCountInString(s) > limit {
 		d.problem(name, fmt.Sprintf("at most %d characters", limit))
+		return ""
 	}
 	return s
 }

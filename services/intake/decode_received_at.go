@@ -1,4 +1,4 @@
-package handlers
+package intake
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package handlers
+package intake
 
 import (
 	"bytes"
@@ -28,8 +28,8 @@ func (d *payloadDecoder) attachments(raw json.RawMessage) []models.Attachment {
 		d.problem("attachments", "must be a list of objects")
 		return nil
 	}
-	if len(list) > maxAttachments {
-		d.problem("attachments", fmt.Sprintf("at most %d attachments", maxAttachments))
+	if len(list) > MaxAttachments {
+		d.problem("attachments", fmt.Sprintf("at most %d attachments", MaxAttachments))
 		return nil
 	}
 	out := make([]models.Attachment, 0, len(list))
@@ -72,7 +72,7 @@ func (d *payloadDecoder) attachment(raw json.RawMessage, name string) (models.At
 	}, true
 }
 
-// label is an optional short text: cut to maxShortField runes, and ignored
+// label is an optional short text: cut to MaxShortField runes, and ignored
 // when it is not a string; either noted.
 func (d *payloadDecoder) label(raw json.RawMessage, name string) string {
 	if absent(raw) {
@@ -84,9 +84,9 @@ func (d *payloadDecoder) label(raw json.RawMessage, name string) string {
 		return ""
 	}
 	s = strings.TrimSpace(clean(s))
-	if utf8.RuneCountInString(s) > maxShortField {
-		d.warn("%s longer than %d characters (cut)", name, maxShortField)
-		s = string([]rune(s)[:maxShortField])
+	if utf8.RuneCountInString(s) > MaxShortField {
+		d.warn("%s longer than %d characters (cut)", name, MaxShortField)
+		s = string([]rune(s)[:MaxShortField])
 	}
 	return s
 }
