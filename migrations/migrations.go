@@ -29,6 +29,7 @@ func all() []*gormigrate.Migration {
 		readingAttachmentsStatus(),
 		incomingEmailsRawPayload(),
 		adminSessions(),
+		outboxReviewBudgetKinds(),
 	}
 }
 

@@ -174,6 +174,21 @@ func TestStatusCheckAcceptsEveryState(t *testing.T) {
 	}
 }
 
+// TestOutboxKindCheckAcceptsEveryKind keeps the CHECK constraint on
+// outbox_messages and the kinds of package models in step.
+func TestOutboxKindCheckAcceptsEveryKind(t *testing.T) {
+	t.Parallel()
+	db := apptest.NewDB(t)
+	insert := func(kind string) error {
+		return db.Exec(`INSERT INTO outbox_messages (aggregate_type, aggregate_id, payload, idempotency_key)
+			VALUES (?, 1, '{}', ?)`, kind, kind+":1").Error
+	}
+	for _, k := range models.OutboxKinds {
+		require.NoError(t, insert(k), k)
+	}
+	require.Error(t, insert("made_up_kind"))
+}
+
 func TestEmailAttachmentsConstraints(t *testing.T) {
 	t.Parallel()
 	db := apptest.NewDB(t)

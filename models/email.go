@@ -169,7 +169,18 @@ const (
 	OutboxCreditorDebtUpdate = "creditor_debt_update"
 	OutboxFailureAlert       = "failure_alert"
 	OutboxDebtNotification   = "debt_notification"
+	// OutboxReviewNeeded tells staff an email waits in the review queue.
+	OutboxReviewNeeded = "review_needed"
+	// OutboxBudgetAlert tells an admin the day's model token budget is spent;
+	// one row per day (its idempotency key names the day).
+	OutboxBudgetAlert = "budget_alert"
 )
+
+// OutboxKinds lists every outbox kind (the CHECK constraint on
+// outbox_messages.aggregate_type holds the same list).
+var OutboxKinds = []string{
+	OutboxCreditorDebtUpdate, OutboxFailureAlert, OutboxDebtNotification, OutboxReviewNeeded, OutboxBudgetAlert,
+}
 
 // Delivery outcomes stored in outbox_messages.outcome once a row is
 // processed.
