@@ -27,6 +27,9 @@ func timeline(d jobs.Detail, now time.Time) []timelineEntry {
 	}
 	for _, a := range d.Attempts {
 		out = append(out, timelineEntry{At: a.StartedAt, What: fmt.Sprintf("attempt %d started", a.Attempt), Detail: "worker " + a.Worker})
+		for _, st := range a.Stages {
+			out = append(out, timelineEntry{At: st.At, What: fmt.Sprintf("attempt %d: %s", a.Attempt, st.Stage)})
+		}
 		if a.FinishedAt != nil {
 			what := fmt.Sprintf("attempt %d ended", a.Attempt)
 			if a.Outcome != nil {

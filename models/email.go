@@ -88,6 +88,9 @@ type EmailAttempt struct {
 	FinishedAt      *time.Time
 	Outcome         *string
 	Error           *string
+	// Stages are the stages the attempt reached ([]StageMark), written
+	// with its end; NULL for attempts that ended without one (rescued).
+	Stages JSON
 }
 
 // TableName pins the table name.

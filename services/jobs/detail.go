@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,6 +76,9 @@ type Attempt struct {
 	DurationSeconds *float64   `json:"duration_seconds"`
 	Outcome         *string    `json:"outcome"`
 	Error           *string    `json:"error"`
+	// Stages are the pipeline stages the attempt reached and when,
+	// recorded with its end (also the quick path's, never written alone).
+	Stages []models.StageMark `json:"stages"`
 }
 
 // Get returns one email with its newest attempts; ENOTFOUND when absent.
@@ -111,6 +115,7 @@ func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
 		d.Attempts = append(d.Attempts, Attempt{
 			Attempt: a.Attempt, Worker: a.Worker, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt,
 			DurationSeconds: seconds(&a.StartedAt, a.FinishedAt), Outcome: a.Outcome, Error: a.Error,
+			Stages: stagesOf(a.Stages),
 		})
 	}
 	return d, nil
@@ -156,4 +161,14 @@ func seconds(start, end *time.Time) *float64 {
 	}
 	d := end.Sub(*start).Seconds()
 	return &d
+}
+
+// stagesOf decodes an attempt's recorded stages; none when it recorded
+// none (or, never expected, something unreadable).
+func stagesOf(raw models.JSON) []models.StageMark {
+	out := []models.StageMark{}
+	if len(raw) > 0 && json.Unmarshal(raw, &out) != nil {
+		return []models.StageMark{}
+	}
+	return out
 }

@@ -92,10 +92,15 @@ func inquiryAnswered(inquiryID uint64) effect {
 WHERE id = ? AND EXISTS (SELECT 1 FROM moved)`, inquiryID)}
 }
 
-// attemptEnd closes the attempt with token, unless something closed it
-// already (the reaper's rescue).
-func attemptEnd(token, outcome string, errText *string) effect {
-	return effect{expr: gorm.Expr(finishAttemptSQL+" AND EXISTS (SELECT 1 FROM moved)", outcome, errText, token)}
+// attemptEnd closes job's attempt with the stages it reached, unless
+// something closed it already (the reaper's rescue).
+func attemptEnd(job *models.Job, outcome string, errText *string) effect {
+	var stages models.JSON // NULL when the attempt reached none
+	if len(job.Stages) > 0 {
+		stages = models.MustJSON(job.Stages)
+	}
+	return effect{expr: gorm.Expr(`UPDATE email_attempts SET finished_at = now(), outcome = ?, error = ?, stages = ?
+WHERE lease_token = ? AND finished_at IS NULL AND EXISTS (SELECT 1 FROM moved)`, outcome, errText, stages, job.Token)}
 }
 
 // finishAttemptSQL closes the attempt with a lease token, unless something
