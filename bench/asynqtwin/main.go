@@ -27,6 +27,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/handlers"
@@ -137,14 +138,22 @@ type pusher struct {
 	retries int
 }
 
+// Push enqueues the batch's ids concurrently, as the batch's webhook
+// requests would each enqueue its own (asynq has no batch enqueue; one
+// after another, intake's batches waited on a round trip per id).
 func (p pusher) Push(ctx context.Context, ids ...uint64) error {
+	var g errgroup.Group
+	g.SetLimit(32)
 	for _, id := range ids {
-		task := asynq.NewTask(taskType, strconv.AppendUint(nil, id, 10))
-		if _, err := p.client.EnqueueContext(ctx, task, asynq.Queue(p.queue), asynq.MaxRetry(p.retries)); err != nil {
-			return fmt.Errorf("enqueue %d: %w", id, err)
-		}
+		g.Go(func() error {
+			task := asynq.NewTask(taskType, strconv.AppendUint(nil, id, 10))
+			if _, err := p.client.EnqueueContext(ctx, task, asynq.Queue(p.queue), asynq.MaxRetry(p.retries)); err != nil {
+				return fmt.Errorf("enqueue %d: %w", id, err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // quietLogger sends asynq's warnings and errors to the log, without content.
