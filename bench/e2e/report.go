@@ -61,9 +61,13 @@ func (r report) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if r.opts.summary {
-		fmt.Fprintf(w, "SUMMARY e2e emails_per_sec=%.0f terminal=%d failed=%d wait_p50_ms=%.1f wait_p99_ms=%.1f "+
+		kind := "e2e"
+		if r.name == "asynq twin" {
+			kind = "twin"
+		}
+		fmt.Fprintf(w, "SUMMARY %s emails_per_sec=%.0f terminal=%d failed=%d wait_p50_ms=%.1f wait_p99_ms=%.1f "+
 			"latency_p50_ms=%.1f latency_p99_ms=%.1f rss_peak_mib=%.1f rss_hwm_mib=%.1f %s\n",
-			r.emailsPerSec(), st.terminal(), st.Failed, st.Wait[0]*1000, st.Wait[2]*1000,
+			kind, r.emailsPerSec(), st.terminal(), st.Failed, st.Wait[0]*1000, st.Wait[2]*1000,
 			st.Latency[0]*1000, st.Latency[2]*1000, procstat.Mebibytes(r.mem.RSS), procstat.Mebibytes(r.mem.HWM), r.load.Summary())
 	}
 }
