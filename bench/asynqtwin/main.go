@@ -3,7 +3,8 @@
 // (handlers, services/intake, services/store), the same parser, rules
 // extractor, matcher and debt decision, with asynq (v0.26.0) for dispatch
 // and retries and the final writes as plain guarded UPDATEs and INSERTs in
-// one transaction. It has no leases and no fencing (a stalled handler and
+// one transaction; the service's outbox relay delivers the outbox rows both
+// write. It has no leases and no fencing (a stalled handler and
 // its retry can both write), no visible stages, no resume and no reaper
 // (an id asynq lost stays received). It reads the service's environment
 // (config.Load) and logs "http server listening" like the service, so
@@ -31,9 +32,11 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/handlers"
+	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
+	"github.com/lawfirm/creditor-email-matcher/services/outbox"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
@@ -97,7 +100,18 @@ func run(ctx context.Context, log *slog.Logger) error {
 	}
 	defer srv.Shutdown()
 
+	// The twin writes the same outbox rows, so it runs the service's relay
+	// to deliver them (with no MongoDB or SMTP configured, as in bench/e2e,
+	// it marks them skipped): otherwise the service alone would pay for it.
 	reg := prometheus.NewRegistry()
+	mail := outbox.NewSMTPSink(outbox.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
+		Password: cfg.SMTPPassword, From: cfg.SMTPFrom, AdminEmail: cfg.AdminEmail, NotifyEmail: cfg.NotifyEmail})
+	relay := outbox.NewRelay(outbox.RelayConfig{Interval: cfg.OutboxInterval, MaxAttempts: cfg.OutboxMaxAttempts}, st,
+		map[string]outbox.Sink{models.OutboxFailureAlert: mail, models.OutboxDebtNotification: mail}, reg, log)
+	if err := relay.Start(ctx); err != nil {
+		return fmt.Errorf("start outbox relay: %w", err)
+	}
+	defer relay.Stop()
 	h := handlers.NewServer(handlers.Deps{
 		Log: log, Metrics: handlers.NewMetrics(reg), Gatherer: reg,
 		Checks: map[string]handlers.Pinger{"postgres": st.Ping},

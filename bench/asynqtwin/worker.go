@@ -97,7 +97,7 @@ func (w *worker) finish(ctx context.Context, id uint64, set map[string]any, reco
 			up.PreviousAmount, up.Amount, up.ReferenceNumbers, up.MatchStatus, up.MatchConfidence).Error; err != nil {
 			return fmt.Errorf("debt update %d: %w", id, err)
 		}
-		if err := outbox(tx, models.OutboxDebtNotification, id, record.Notification); err != nil {
+		if err := outboxRow(tx, models.OutboxDebtNotification, id, record.Notification); err != nil {
 			return err
 		}
 		if record.Sync != nil {
@@ -107,7 +107,7 @@ func (w *worker) finish(ctx context.Context, id uint64, set map[string]any, reco
 			}
 			sync := *record.Sync
 			sync.DebtUpdateID = debtID
-			if err := outbox(tx, models.OutboxCreditorDebtUpdate, id, sync); err != nil {
+			if err := outboxRow(tx, models.OutboxCreditorDebtUpdate, id, sync); err != nil {
 				return err
 			}
 		}
@@ -121,7 +121,7 @@ func (w *worker) finish(ctx context.Context, id uint64, set map[string]any, reco
 	})
 }
 
-func outbox(tx *gorm.DB, kind string, id uint64, payload any) error {
+func outboxRow(tx *gorm.DB, kind string, id uint64, payload any) error {
 	err := tx.Exec(`INSERT INTO outbox_messages (aggregate_type, aggregate_id, payload, idempotency_key)
 VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`, kind, id, models.MustJSON(payload),
 		models.OutboxKey(kind, id)).Error
