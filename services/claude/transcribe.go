@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"net/http"
@@ -237,7 +238,11 @@ func fit(img image.Image, edge int) image.Image {
 	} else {
 		w, h = max(1, w*edge/h), edge
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	// A grey scan stays grey: a quarter of the bytes of RGBA.
+	var dst draw.Image = image.NewRGBA(image.Rect(0, 0, w, h))
+	if img.ColorModel() == color.GrayModel {
+		dst = image.NewGray(image.Rect(0, 0, w, h))
+	}
 	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
 	return dst
 }

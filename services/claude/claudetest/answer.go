@@ -145,3 +145,19 @@ func lineAt(text string, i int) string {
 	}
 	return strings.TrimSpace(text[start : i+end])
 }
+
+// Transcribing answers a request carrying a document or image block (a
+// transcription) with a text block of what read says the first file holds,
+// and any other request with next (ExtractionAnswer when nil).
+func Transcribing(read func(Media) string, next func(Request) Answer) func(Request) Answer {
+	if next == nil {
+		next = ExtractionAnswer
+	}
+	return func(r Request) Answer {
+		media := r.Media()
+		if len(media) == 0 {
+			return next(r)
+		}
+		return Answer{Content: []any{map[string]any{"type": "text", "text": read(media[0])}}}
+	}
+}
