@@ -9,6 +9,7 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/attachments/read"
 	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/claude"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
@@ -34,7 +35,11 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, s
 		AutoThreshold: cfg.MatchAutoThreshold, ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap,
 	})
 	writer := debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}
-	stage, downloads, err := attachmentStage(ctx, cfg, st, log)
+	var scans read.Transcriber // nil: tesseract OCR
+	if c, ok := ex.(*claude.Extractor); ok {
+		scans = c.Transcriber() // scans and images through the same client and Limiter
+	}
+	stage, downloads, err := attachmentStage(ctx, cfg, st, log, scans)
 	if err != nil {
 		return nil, err
 	}
