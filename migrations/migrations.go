@@ -30,6 +30,8 @@ func all() []*gormigrate.Migration {
 		incomingEmailsRawPayload(),
 		adminSessions(),
 		outboxReviewBudgetKinds(),
+		emailAttemptsLLMUsage(),
+		llmTokenDays(),
 	}
 }
 

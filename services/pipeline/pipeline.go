@@ -119,6 +119,12 @@ func (p *Pipeline) writeStages(ctx context.Context, reqs []*stageRequest) func()
 
 // Process runs every stage for job and returns the terminal status it wrote.
 func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status, error) {
+	// Every model call of the attempt adds its usage to job.LLM, which the
+	// statement that finishes the attempt records.
+	if job.LLM == nil {
+		job.LLM = new(models.UsageMeter)
+	}
+	ctx = models.WithUsageMeter(ctx, job.LLM)
 	if err := p.parse(ctx, job); err != nil {
 		return "", err
 	}

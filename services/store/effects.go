@@ -93,12 +93,21 @@ WHERE id = ? AND EXISTS (SELECT 1 FROM moved)`, inquiryID)}
 }
 
 // attemptEnd closes the attempt with token, unless something closed it
-// already (the reaper's rescue).
-func attemptEnd(token, outcome string, errText *string) effect {
-	return effect{expr: gorm.Expr(finishAttemptSQL+" AND EXISTS (SELECT 1 FROM moved)", outcome, errText, token)}
+// already (the reaper's rescue), recording its model usage.
+func attemptEnd(token, outcome string, errText *string, usage models.LLMUsage) effect {
+	return effect{expr: gorm.Expr(finishAttemptSQL+" AND EXISTS (SELECT 1 FROM moved)", finishAttemptArgs(token, outcome, errText, usage)...)}
 }
 
 // finishAttemptSQL closes the attempt with a lease token, unless something
-// closed it already (the final write of the attempt, or the reaper's rescue).
-const finishAttemptSQL = `UPDATE email_attempts SET finished_at = now(), outcome = ?, error = ?
+// closed it already (the final write of the attempt, or the reaper's
+// rescue), with the attempt's model usage: no statement of its own.
+const finishAttemptSQL = `UPDATE email_attempts SET finished_at = now(), outcome = ?, error = ?,
+  llm_input_tokens = ?, llm_output_tokens = ?, llm_cache_write_tokens = ?, llm_cache_read_tokens = ?,
+  llm_calls = ?, llm_rate_limited = ?
 WHERE lease_token = ? AND finished_at IS NULL`
+
+// finishAttemptArgs are finishAttemptSQL's arguments.
+func finishAttemptArgs(token, outcome string, errText *string, u models.LLMUsage) []any {
+	return []any{outcome, errText, u.InputTokens, u.OutputTokens, u.CacheWriteTokens, u.CacheReadTokens,
+		u.Calls, u.RateLimited, token}
+}

@@ -104,7 +104,7 @@ func (f Final) effects(job *models.Job) []effect {
 	if f.alert != nil {
 		effects = append(effects, outboxRow(models.OutboxFailureAlert, job.Email.ID, *f.alert))
 	}
-	return append(effects, attemptEnd(job.Token, f.outcome, f.errText))
+	return append(effects, attemptEnd(job.Token, f.outcome, f.errText, job.LLM.Total()))
 }
 
 // LeaseLost closes the attempt of job, whose email another attempt or the
@@ -112,7 +112,7 @@ func (f Final) effects(job *models.Job) []effect {
 // Asynchronous: the reaper's rescue closes it too.
 func (s *Store) LeaseLost(ctx context.Context, job *models.Job) error {
 	msg := "lease lost"
-	err := s.async.WithContext(ctx).Exec(finishAttemptSQL, models.OutcomeRescued, &msg, job.Token).Error
+	err := s.async.WithContext(ctx).Exec(finishAttemptSQL, finishAttemptArgs(job.Token, models.OutcomeRescued, &msg, job.LLM.Total())...).Error
 	if err != nil {
 		return fmt.Errorf("finish attempt: %w", err)
 	}
