@@ -26,7 +26,7 @@ import (
 // is configured.
 func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store,
 	queue *workers.Queue, reg prometheus.Registerer) ([]service, error) {
-	ex, err := newExtractor(cfg)
+	ex, err := newExtractor(cfg, st, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -102,16 +102,19 @@ func outboxSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) (map
 	}
 	sinks[models.OutboxFailureAlert] = mail
 	sinks[models.OutboxDebtNotification] = mail
+	sinks[models.OutboxBudgetAlert] = mail
 	return sinks, portal, nil
 }
 
 // newExtractor picks Claude or the German rules per LLM_PROVIDER.
-func newExtractor(cfg *config.Config) (pipeline.Extractor, error) {
+func newExtractor(cfg *config.Config, st *store.Store, reg prometheus.Registerer) (pipeline.Extractor, error) {
 	if cfg.LLMProvider != "claude" {
 		return rules.New(), nil
 	}
-	// One Limiter for the process: every model call is paced by it.
-	limiter := claude.NewLimiter(claude.LimiterConfig{MaxInFlight: cfg.LLMMaxInFlight})
+	// One Limiter for the process: every model call is paced by it, and
+	// asks the daily token budget when one is set.
+	limiter := claude.NewLimiter(claude.LimiterConfig{MaxInFlight: cfg.LLMMaxInFlight, Budget: tokenBudget(cfg, st)})
+	registerLLMMetrics(reg, limiter)
 	return claude.New(claude.Config{
 		APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, Limiter: limiter,
 	})

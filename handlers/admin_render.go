@@ -31,7 +31,7 @@ type pageBase struct {
 // compiled into the binary, so a parse error is a build defect: panic early.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"ts": formatTime, "dur": formatSeconds, "num": formatInt, "conf": formatConfidence, "short": shortText,
-		"size": formatBytes}
+		"size": formatBytes, "tokens": formatUsage}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"login", "list", "detail", "error"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).
@@ -124,6 +124,20 @@ func formatInt(n *int) string {
 		return "—"
 	}
 	return strconv.Itoa(*n)
+}
+
+// formatUsage is a model usage as staff read it: tokens by kind and the
+// calls; a dash when no model was called.
+func formatUsage(u models.LLMUsage) string {
+	if u.IsZero() {
+		return "—"
+	}
+	s := fmt.Sprintf("%d in · %d out · %d cache write · %d cache read (%d calls", u.InputTokens, u.OutputTokens,
+		u.CacheWriteTokens, u.CacheReadTokens, u.Calls)
+	if u.RateLimited > 0 {
+		s += fmt.Sprintf(", %d rate-limited", u.RateLimited)
+	}
+	return s + ")"
 }
 
 // formatBytes is a file size in B, KiB or MiB.

@@ -31,6 +31,8 @@ func all() []*gormigrate.Migration {
 		adminSessions(),
 		outboxReviewBudgetKinds(),
 		emailAttemptStages(),
+		emailAttemptsLLMUsage(),
+		llmTokenDays(),
 	}
 }
 

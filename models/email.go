@@ -91,10 +91,26 @@ type EmailAttempt struct {
 	// Stages are the stages the attempt reached ([]StageMark), written
 	// with its end; NULL for attempts that ended without one (rescued).
 	Stages JSON
+	// The attempt's model usage (models.LLMUsage), written when it finishes.
+	LLMInputTokens      int64 `gorm:"column:llm_input_tokens"`
+	LLMOutputTokens     int64 `gorm:"column:llm_output_tokens"`
+	LLMCacheWriteTokens int64 `gorm:"column:llm_cache_write_tokens"`
+	LLMCacheReadTokens  int64 `gorm:"column:llm_cache_read_tokens"`
+	LLMCalls            int   `gorm:"column:llm_calls"`
+	LLMRateLimited      int   `gorm:"column:llm_rate_limited"`
 }
 
 // TableName pins the table name.
 func (EmailAttempt) TableName() string { return "email_attempts" }
+
+// LLMUsage is the attempt's model usage.
+func (a EmailAttempt) LLMUsage() LLMUsage {
+	return LLMUsage{
+		InputTokens: a.LLMInputTokens, OutputTokens: a.LLMOutputTokens,
+		CacheWriteTokens: a.LLMCacheWriteTokens, CacheReadTokens: a.LLMCacheReadTokens,
+		Calls: a.LLMCalls, RateLimited: a.LLMRateLimited,
+	}
+}
 
 // Attempt outcomes stored in email_attempts.outcome.
 const (

@@ -9,6 +9,12 @@ type Job struct {
 	Token   string
 	Attempt int
 	Worker  string
+	// LLM sums the model usage of this attempt; the processor puts it on
+	// the attempt's context (WithUsageMeter), every model call adds to it,
+	// and the statement that finishes the attempt writes its total. nil
+	// until the processor sets it: a nil meter records nothing.
+	LLM *UsageMeter
+
 	// Stages are the pipeline stages this attempt reached, in order; the
 	// attempt's end records them (email_attempts.stages), so the timeline
 	// shows every stage, also those the quick path never wrote on their own.

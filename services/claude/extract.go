@@ -25,7 +25,7 @@ func (e *Extractor) Extract(ctx context.Context, in models.EmailInput) (models.E
 // ExtractWithUsage is Extract that also returns the token usage of every
 // answered call it made (normally one) and how many 429/529 answers it
 // waited out. Usage is returned with errors too: a malformed answer was
-// still paid for.
+// still paid for. The usage is also added to the meter ctx carries (see send).
 //
 // A 429 or 529 answer is not an error here: the call waits (every caller of
 // the Limiter waits, until retry-after) and is sent again, for as long as
@@ -45,12 +45,17 @@ func (e *Extractor) ExtractWithUsage(ctx context.Context, in models.EmailInput) 
 	return checkSources(data, claims, in), usage, nil
 }
 
-// send makes one model call through the Limiter: it waits out 429 and 529
-// answers (see ExtractWithUsage) and returns the answered message with the
-// usage of every answered call, or a classified error. Every model call of
-// the package (extraction, transcription) goes through it.
+// send makes one Messages API call through the Limiter: every model call of
+// the package (extraction, transcription) goes through it, so every call is
+// paced, its usage is spent from the budget (Permit.Done), added to the
+// usage meter the context carries (models.WithUsageMeter: the attempt's
+// llm_* columns) and returned. A 429 or 529 answer is waited out and the
+// call sent again, for as long as ctx allows; if ctx ends first the error is
+// a models.RateLimited one. Other errors are classified (models.Transient or
+// models.Permanent).
 func (e *Extractor) send(ctx context.Context, params anthropic.MessageNewParams, est Estimate,
 	opts ...option.RequestOption) (*anthropic.Message, models.LLMUsage, error) {
+	meter := models.UsageMeterFrom(ctx)
 	var usage models.LLMUsage
 	for {
 		permit, err := e.limiter.Acquire(ctx, est)
@@ -64,10 +69,12 @@ func (e *Extractor) send(ctx context.Context, params anthropic.MessageNewParams,
 		_ = permit.Done(context.WithoutCancel(ctx), out)
 		if err == nil {
 			usage.Add(out.Usage)
+			meter.Add(out.Usage)
 			return msg, usage, nil
 		}
 		if out.Status == http.StatusTooManyRequests || out.Status == statusOverloaded {
 			usage.RateLimited++
+			meter.Add(models.LLMUsage{RateLimited: 1})
 			if ctx.Err() == nil {
 				continue // Acquire waits for the pause the answer started
 			}

@@ -50,6 +50,8 @@ type Detail struct {
 	SyncStatus            string        `json:"sync_status"`
 	SyncError             *string       `json:"sync_error"`
 	Attempts              []Attempt     `json:"attempts"`
+	// LLMUsage sums the model usage of the attempts shown.
+	LLMUsage models.LLMUsage `json:"llm_usage"`
 	// Attachments are the email's email_attachments rows by position (empty
 	// until the attachment stage has written them).
 	Attachments []Attachment `json:"attachments"`
@@ -79,6 +81,9 @@ type Attempt struct {
 	// Stages are the pipeline stages the attempt reached and when,
 	// recorded with its end (also the quick path's, never written alone).
 	Stages []models.StageMark `json:"stages"`
+	// LLMUsage is the attempt's model usage (zero for the rules extractor,
+	// and for an attempt still running or rescued by the reaper).
+	LLMUsage models.LLMUsage `json:"llm_usage"`
 }
 
 // Get returns one email with its newest attempts; ENOTFOUND when absent.
@@ -115,8 +120,10 @@ func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
 		d.Attempts = append(d.Attempts, Attempt{
 			Attempt: a.Attempt, Worker: a.Worker, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt,
 			DurationSeconds: seconds(&a.StartedAt, a.FinishedAt), Outcome: a.Outcome, Error: a.Error,
-			Stages: stagesOf(a.Stages),
+			Stages:   stagesOf(a.Stages),
+			LLMUsage: a.LLMUsage(),
 		})
+		d.LLMUsage.Add(a.LLMUsage())
 	}
 	return d, nil
 }

@@ -126,6 +126,12 @@ type Quick interface {
 
 // Process runs every stage for job and returns the terminal status it wrote.
 func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status, error) {
+	// Every model call of the attempt adds its usage to job.LLM, which the
+	// statement that finishes the attempt records.
+	if job.LLM == nil {
+		job.LLM = new(models.UsageMeter)
+	}
+	ctx = models.WithUsageMeter(ctx, job.LLM)
 	if p.isQuick(job) {
 		return p.quick(ctx, job)
 	}

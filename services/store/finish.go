@@ -125,7 +125,7 @@ func (f Final) effects(job *models.Job) []effect {
 // Asynchronous: the reaper's rescue closes it too.
 func (s *Store) LeaseLost(ctx context.Context, job *models.Job) error {
 	msg := "lease lost"
-	err := s.async.WithContext(ctx).Exec(finishAttemptSQL, models.OutcomeRescued, &msg, job.Token).Error
+	err := s.async.WithContext(ctx).Exec(finishAttemptSQL, finishAttemptArgs(job, models.OutcomeRescued, &msg)...).Error
 	if err != nil {
 		return fmt.Errorf("finish attempt: %w", err)
 	}
