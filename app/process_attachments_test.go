@@ -169,4 +169,12 @@ func TestClaudeTranscribesAScanAndExtractsFromIt(t *testing.T) {
 	require.InDelta(t, 1000.00, *data.DebtAmount, 0.001, "the fake takes the first amount it sees: the attachment's")
 	require.Equal(t, "attachment:0", data.Sources[models.FieldDebtAmount])
 	require.Equal(t, int64(2), srv.Stats().Succeeded, "one transcription, one extraction")
+
+	// Both calls' usage reached the attempt's row through the worker pool,
+	// the pipeline and the attempt-finishing statement.
+	var attempt models.EmailAttempt
+	require.NoError(t, e.db.Where("incoming_email_id = ? AND outcome = ?", accepted.EmailID, models.OutcomeCompleted).Take(&attempt).Error)
+	require.Equal(t, 2, attempt.LLMCalls, "the transcription and the extraction")
+	require.Positive(t, attempt.LLMInputTokens+attempt.LLMCacheReadTokens+attempt.LLMCacheWriteTokens)
+	require.Positive(t, attempt.LLMOutputTokens)
 }
