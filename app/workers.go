@@ -50,7 +50,7 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, s
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: cfg.WorkerConcurrency, JobTimeout: cfg.JobTimeout, LeaseDuration: cfg.LeaseDuration,
 		ShutdownTimeout: cfg.ShutdownTimeout, ModelDemand: demand,
-		Retry:           background.RetryPolicy{MaxRetries: cfg.JobMaxRetries, MinBackoff: cfg.JobMinBackoff, MaxBackoff: cfg.JobMaxBackoff},
+		Retry: background.RetryPolicy{MaxRetries: cfg.JobMaxRetries, MinBackoff: cfg.JobMinBackoff, MaxBackoff: cfg.JobMaxBackoff},
 	}, st, queue, proc, wm, log)
 	sched := workers.NewScheduler(st, queue, 500*time.Millisecond, log)
 	reaper := workers.NewReaper(workers.ReaperConfig{Interval: cfg.ReaperInterval, MaxRescues: cfg.MaxRescues}, st, queue, wm, log)

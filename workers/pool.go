@@ -213,6 +213,7 @@ func (p *Pool) fetch(fetchCtx, jobsCtx context.Context) {
 			p.slots.unreserve()
 			return // stopping: the id stays in our processing list, which Leave pushes back
 		}
+		p.slots.fetched()
 		p.workers.Add(1)
 		go p.job(jobsCtx, id)
 	}

@@ -20,11 +20,12 @@ type slots struct {
 
 	mu      sync.Mutex
 	busy    int // slots in use
-	held    int // jobs held: fetched, running, waiting for a slot or parked
+	held    int // jobs held: being fetched, fetched, running, waiting for a slot or parked
+	pending int // of held: reservations of fetchers still fetching
 	parked  int // parked jobs, waiting on the model or for a slot to resume in
 	resume  []chan struct{}
 	start   []chan struct{}
-	changed chan struct{} // closed when held drops or a job parks
+	changed chan struct{} // closed when held drops
 }
 
 func newSlots(size int, demand func() int) *slots {
@@ -44,6 +45,7 @@ func (s *slots) reserve(ctx context.Context) error {
 		s.mu.Lock()
 		if s.held < s.size+max(s.demand(), 0) {
 			s.held++
+			s.pending++
 			s.mu.Unlock()
 			return nil
 		}
@@ -61,9 +63,17 @@ func (s *slots) reserve(ctx context.Context) error {
 	}
 }
 
+// fetched turns a reservation into a job.
+func (s *slots) fetched() {
+	s.mu.Lock()
+	s.pending--
+	s.mu.Unlock()
+}
+
 // unreserve gives back a reservation that fetched nothing.
 func (s *slots) unreserve() {
 	s.mu.Lock()
+	s.pending--
 	s.held--
 	s.signalLocked()
 	s.mu.Unlock()
@@ -141,11 +151,12 @@ func (s *slots) signalLocked() {
 	s.changed = make(chan struct{})
 }
 
-// stats returns the jobs held and parked, for metrics.
+// stats returns the jobs held (fetched, not counting fetches in progress)
+// and parked, for metrics.
 func (s *slots) stats() (held, parked int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.held, s.parked
+	return s.held - s.pending, s.parked
 }
 
 // jobSlot is one job's background.Slot; only the job's goroutine uses it.
