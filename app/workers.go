@@ -26,7 +26,7 @@ import (
 // is configured.
 func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store,
 	queue *workers.Queue, reg prometheus.Registerer) ([]service, error) {
-	ex, err := newExtractor(cfg, st, reg)
+	ex, limiter, err := newExtractor(cfg, st, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -43,11 +43,19 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, s
 	if err != nil {
 		return nil, err
 	}
-	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage, pipeline.WithAttachments(stage))
+	opts := []pipeline.Option{pipeline.WithAttachments(stage)}
+	var demand func() int // nil: no model, the pool holds what its workers run
+	if limiter != nil {
+		// Model calls wait parked, without a worker slot; the pool holds as
+		// many more jobs as the Limiter can have in flight.
+		opts = append(opts, pipeline.ParkWhileExtracting())
+		demand = limiter.Desired
+	}
+	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage, opts...)
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: cfg.WorkerConcurrency, JobTimeout: cfg.JobTimeout, LeaseDuration: cfg.LeaseDuration,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Retry:           background.RetryPolicy{MaxRetries: cfg.JobMaxRetries, MinBackoff: cfg.JobMinBackoff, MaxBackoff: cfg.JobMaxBackoff},
+		ShutdownTimeout: cfg.ShutdownTimeout, ModelDemand: demand,
+		Retry: background.RetryPolicy{MaxRetries: cfg.JobMaxRetries, MinBackoff: cfg.JobMinBackoff, MaxBackoff: cfg.JobMaxBackoff},
 	}, st, queue, proc, wm, log)
 	sched := workers.NewScheduler(st, queue, 500*time.Millisecond, log)
 	reaper := workers.NewReaper(workers.ReaperConfig{Interval: cfg.ReaperInterval, MaxRescues: cfg.MaxRescues}, st, queue, wm, log)
@@ -106,16 +114,18 @@ func outboxSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) (map
 	return sinks, portal, nil
 }
 
-// newExtractor picks Claude or the German rules per LLM_PROVIDER.
-func newExtractor(cfg *config.Config, st *store.Store, reg prometheus.Registerer) (pipeline.Extractor, error) {
+// newExtractor picks Claude or the German rules per LLM_PROVIDER, and
+// returns Claude's Limiter (nil for the rules).
+func newExtractor(cfg *config.Config, st *store.Store, reg prometheus.Registerer) (pipeline.Extractor, *claude.Limiter, error) {
 	if cfg.LLMProvider != "claude" {
-		return rules.New(), nil
+		return rules.New(), nil, nil
 	}
 	// One Limiter for the process: every model call is paced by it, and
 	// asks the daily token budget when one is set.
 	limiter := claude.NewLimiter(claude.LimiterConfig{MaxInFlight: cfg.LLMMaxInFlight, Budget: tokenBudget(cfg, st)})
 	registerLLMMetrics(reg, limiter)
-	return claude.New(claude.Config{
+	ex, err := claude.New(claude.Config{
 		APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, Limiter: limiter,
 	})
+	return ex, limiter, err
 }

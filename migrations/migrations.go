@@ -33,6 +33,7 @@ func all() []*gormigrate.Migration {
 		emailAttemptStages(),
 		emailAttemptsLLMUsage(),
 		llmTokenDays(),
+		attemptRateLimited(),
 	}
 }
 

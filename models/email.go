@@ -120,6 +120,7 @@ const (
 	OutcomeFailed           = "failed"
 	OutcomeRescued          = "rescued"
 	OutcomeInterrupted      = "interrupted"
+	OutcomeRateLimited      = "rate_limited" // waited on the model past its deadline; not a failed attempt
 )
 
 // CreditorInquiry is an inquiry the firm sent a creditor; written by the portal.

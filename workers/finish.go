@@ -28,6 +28,9 @@ func (p *Pool) finish(ctx context.Context, job *models.Job, status models.Status
 		return p.requeue(ctx, job)
 	}
 	permanent, retryAfter := classify(err)
+	if rl := (*models.RateLimitedError)(nil); errors.As(err, &rl) {
+		return p.rateLimited(ctx, job, err, retryAfter)
+	}
 	if !permanent && job.Email.RetryCount < p.cfg.Retry.MaxRetries {
 		return p.retry(ctx, job, err, retryAfter)
 	}
@@ -50,6 +53,20 @@ func (p *Pool) retry(ctx context.Context, job *models.Job, cause error, retryAft
 		p.log.Warn("schedule retry failed; reaper will dispatch when due", "email_id", job.Email.ID, "error", err)
 	}
 	return models.OutcomeRetry
+}
+
+// rateLimited puts back an attempt that waited on the model (its rate
+// limit, an overload, the daily budget) until its deadline: not a failure,
+// so the retry count stays and no alert goes out.
+func (p *Pool) rateLimited(ctx context.Context, job *models.Job, cause error, retryAfter time.Duration) string {
+	at := time.Now().Add(max(retryAfter, time.Second))
+	if err := p.store.Finish(ctx, job, store.RateLimited(at, models.ErrorText(cause))); err != nil {
+		return p.writeFailed(job, "rate_limited", err)
+	}
+	if err := p.queue.Schedule(ctx, job.Email.ID, at); err != nil {
+		p.log.Warn("schedule after rate limit failed; reaper will dispatch when due", "email_id", job.Email.ID, "error", err)
+	}
+	return models.OutcomeRateLimited
 }
 
 // fail ends the email for good and records its one alert, durably.

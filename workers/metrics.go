@@ -2,6 +2,7 @@ package workers
 
 import (
 	"runtime/metrics"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ type Metrics struct {
 	redispatch  prometheus.Counter
 	skipped     prometheus.Counter
 	stages      *prometheus.HistogramVec
+	slots       atomic.Pointer[slots] // the pool's, for the held and parked gauges
 }
 
 // NewMetrics registers the worker collectors on reg.
@@ -50,13 +52,28 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "matcher_stage_duration_seconds", Help: "Pipeline stage durations.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 14),
 	}, []string{"stage"})
-	reg.MustRegister(m.stages, m.jobs, m.jobDuration, m.queueWait, m.retries, m.rescues, m.redispatch, m.skipped)
+	held := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "matcher_jobs_held", Help: "Jobs the pool holds: fetched, running, or parked while waiting on the model.",
+	}, func() float64 { h, _ := m.slotStats(); return float64(h) })
+	parked := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "matcher_jobs_parked", Help: "Jobs waiting on the model without a worker slot.",
+	}, func() float64 { _, p := m.slotStats(); return float64(p) })
+	reg.MustRegister(held, parked, m.stages, m.jobs, m.jobDuration, m.queueWait, m.retries, m.rescues, m.redispatch, m.skipped)
 	return m
 }
 
 // ObserveStage records one pipeline stage's duration.
 func (m *Metrics) ObserveStage(stage string, d time.Duration) {
 	m.stages.WithLabelValues(stage).Observe(d.Seconds())
+}
+
+func (m *Metrics) observeSlots(s *slots) { m.slots.Store(s) }
+
+func (m *Metrics) slotStats() (held, parked int) {
+	if s := m.slots.Load(); s != nil {
+		return s.stats()
+	}
+	return 0, 0
 }
 
 // heapInUse reads live heap bytes without stopping the world (unlike ReadMemStats).

@@ -34,11 +34,18 @@ type PoolConfig struct {
 	ShutdownTimeout time.Duration // soft: running jobs may finish within it
 	Retry           background.RetryPolicy
 	FetchWait       time.Duration // how long one BLMOVE blocks (at least 1s); bounds how fast Stop stops fetching
+	// ModelDemand, when set, is how many model calls could be in flight now
+	// (the Limiter's Desired, at most LLM_MAX_INFLIGHT): the pool holds up
+	// to Concurrency + ModelDemand() jobs, those waiting on the model parked
+	// without a worker slot (see slots). Nil: the pool holds Concurrency jobs.
+	ModelDemand func() int
 }
 
-// Pool is a fixed set of worker goroutines. Each fetches only when it is
-// idle, claims the email under a lease, runs the processor, and records the
-// outcome; a heartbeat renews all running leases in one statement.
+// Pool runs jobs in a fixed number of worker slots. Its fetchers fetch only
+// when the pool may hold another job; each job claims the email under a
+// lease, runs the processor in a slot (giving it back while it waits on the
+// model, see slots), and records the outcome; a heartbeat renews all
+// running leases in one statement.
 type Pool struct {
 	cfg     PoolConfig
 	store   *store.Store
@@ -53,9 +60,10 @@ type Pool struct {
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // lease token → cancel
 
+	slots     *slots
 	stopFetch context.CancelFunc
 	stopJobs  context.CancelFunc
-	workers   sync.WaitGroup
+	workers   sync.WaitGroup // fetchers and jobs
 	beat      sync.WaitGroup
 	stopBeat  context.CancelFunc
 	stopOnce  sync.Once
@@ -65,7 +73,10 @@ type Pool struct {
 func NewPool(cfg PoolConfig, st *store.Store, queue *Queue, proc Processor, m *Metrics, log *slog.Logger) *Pool {
 	cfg.FetchWait = max(cfg.FetchWait, time.Second) // BLMOVE's smallest timeout in go-redis
 	p := &Pool{cfg: cfg, store: st, queue: queue, proc: proc, metrics: m, log: log,
-		running: map[string]context.CancelCauseFunc{}}
+		running: map[string]context.CancelCauseFunc{}, slots: newSlots(cfg.Concurrency, cfg.ModelDemand)}
+	if m != nil {
+		m.observeSlots(p.slots)
+	}
 	p.claims = groupcommit.New(p.writeClaims, claimOptions(cfg))
 	return p
 }
@@ -94,7 +105,7 @@ func (p *Pool) Start(ctx context.Context) error {
 	go p.heartbeat(beatCtx)
 	for i := 0; i < p.cfg.Concurrency; i++ {
 		p.workers.Add(1)
-		go p.work(fetchCtx, jobsCtx)
+		go p.fetch(fetchCtx, jobsCtx)
 	}
 	p.log.Info("worker pool started", "instance", p.queue.Instance(), "concurrency", p.cfg.Concurrency)
 	return nil
@@ -177,14 +188,21 @@ func (p *Pool) tokens() []string {
 	return out
 }
 
-func (p *Pool) work(fetchCtx, jobsCtx context.Context) {
+// fetch pulls email ids while the pool may hold another job, and starts a
+// job for each.
+func (p *Pool) fetch(fetchCtx, jobsCtx context.Context) {
 	defer p.workers.Done()
 	for fetchCtx.Err() == nil {
+		if p.slots.reserve(fetchCtx) != nil {
+			return
+		}
 		id, err := p.queue.Fetch(fetchCtx, p.cfg.FetchWait)
 		switch {
 		case errors.Is(err, ErrEmpty):
+			p.slots.unreserve()
 			continue
 		case err != nil:
+			p.slots.unreserve()
 			if fetchCtx.Err() == nil {
 				p.log.Warn("fetch failed", "error", err)
 				pause(fetchCtx, time.Second)
@@ -192,10 +210,25 @@ func (p *Pool) work(fetchCtx, jobsCtx context.Context) {
 			continue
 		}
 		if fetchCtx.Err() != nil {
+			p.slots.unreserve()
 			return // stopping: the id stays in our processing list, which Leave pushes back
 		}
-		p.handle(jobsCtx, id)
+		p.slots.fetched()
+		p.workers.Add(1)
+		go p.job(jobsCtx, id)
 	}
+}
+
+// job runs one fetched id in a worker slot.
+func (p *Pool) job(ctx context.Context, id uint64) {
+	defer p.workers.Done()
+	slot := &jobSlot{s: p.slots}
+	defer slot.done()
+	if p.slots.acquire(ctx, false) != nil {
+		return // cancelled by shutdown before it started: Leave pushes the id back
+	}
+	slot.holding = true
+	p.handle(background.WithSlot(ctx, slot), id)
 }
 
 // handle claims and runs one email id, then acknowledges it: PostgreSQL,

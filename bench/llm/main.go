@@ -17,7 +17,15 @@
 // constants (and the fake's whole-second retry-after) would weigh -scale
 // times more than they do in reality.
 //
+// With -service it drives the real service binary instead (built with go
+// build, default settings, LLM_PROVIDER=claude pointed at the fake, a fresh
+// database and Redis namespace per setting): it posts N signed webhooks at
+// once and measures, in real time, until every email is terminal; it adds
+// the service's peak RSS and the emails' final statuses to the report.
+//
 //	go run ./bench/llm                                  # 0.5/1.5/10 s × 1/20/50 requests/s
+//	go run ./bench/llm -service -settings 500ms/50,1.5s/20,10s/1
+//	go run ./bench/llm -service -settings 10s/30 -max-inflight 256
 //	go run ./bench/llm -latencies 1.5s -limits 20 -processes 2
 //	go run ./bench/llm -limits 20 -itpm 400000          # input tokens bind (per minute, real units)
 package main
@@ -32,6 +40,7 @@ import (
 	"time"
 
 	"github.com/lawfirm/creditor-email-matcher/bench/procstat"
+	"github.com/lawfirm/creditor-email-matcher/bench/svcproc"
 )
 
 func main() {
@@ -50,9 +59,21 @@ func main() {
 	flag.DurationVar(&o.verbose, "v", 0, "print the Limiter's stats this often (wall time; 0 = never)")
 	flag.BoolVar(&o.fixed, "fixed", false, "fixed latency instead of log-normal (p90 = 2 × median)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound of the whole run (wall time)")
+	pairs := flag.String("settings", "", "latency/limit pairs instead of every combination, e.g. 500ms/50,10s/1")
+	flag.BoolVar(&o.service, "service", false, "drive the real service binary (real time; -scale and -processes unused)")
+	flag.StringVar(&o.bin, "bin", "", "with -service: prebuilt service binary (default: go build into a temp dir)")
+	flag.StringVar(&o.pgAdmin, "pg", "postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable", "with -service: admin connection (creates/drops each setting's database)")
+	flag.StringVar(&o.redisAddr, "redis", "127.0.0.1:6379", "with -service: Redis address (each setting uses its own namespace)")
+	env := flag.String("env", "", "with -service: extra service environment, comma-separated KEY=VALUE")
 	flag.Parse()
+	if *env != "" {
+		o.extraEnv = strings.Split(*env, ",")
+	}
 
 	settings, err := parseSettings(latencies, limits)
+	if *pairs != "" {
+		settings, err = parsePairs(*pairs)
+	}
 	if err != nil || o.scale < 1 || o.maxRate <= 0 || o.processes < 1 || o.maxInFlight < 1 || o.backlog < 0 || o.backlog > 100_000 {
 		fmt.Fprintln(os.Stderr, "llm: bad flags:", err)
 		os.Exit(2)
@@ -60,6 +81,13 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 
+	if o.service {
+		if err := serviceMode(ctx, settings, o); err != nil {
+			fmt.Fprintln(os.Stderr, "llm:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	fmt.Printf("time compressed up to %.0f× (at most %.0f requests/s of wall time), %d process(es), LLM_MAX_INFLIGHT %d, bucket burst %s, latency %s\n",
 		o.scale, o.maxRate, o.processes, o.maxInFlight, o.burst, map[bool]string{true: "fixed", false: "log-normal, p90 = 2 × median"}[o.fixed])
 	printHeader()
@@ -98,6 +126,11 @@ type options struct {
 	fixed       bool
 	verbose     time.Duration
 	timeout     time.Duration
+	service     bool
+	bin         string
+	pgAdmin     string
+	redisAddr   string
+	extraEnv    []string
 }
 
 func parseSettings(latencies, limits string) ([]setting, error) {
@@ -116,4 +149,64 @@ func parseSettings(latencies, limits string) ([]setting, error) {
 		}
 	}
 	return out, nil
+}
+
+// parsePairs reads latency/limit pairs, e.g. "500ms/50,10s/1".
+func parsePairs(pairs string) ([]setting, error) {
+	var out []setting
+	for _, p := range strings.Split(pairs, ",") {
+		l, r, ok := strings.Cut(strings.TrimSpace(p), "/")
+		if !ok {
+			return nil, fmt.Errorf("setting %q: want latency/limit", p)
+		}
+		s, err := parseSettings(l, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s...)
+	}
+	return out, nil
+}
+
+// serviceMode runs every setting against the real service binary.
+func serviceMode(ctx context.Context, settings []setting, o options) error {
+	if !strings.HasPrefix(o.redisAddr, "127.0.0.1:") {
+		return fmt.Errorf("-redis must point at 127.0.0.1")
+	}
+	tmp, err := os.MkdirTemp("", "bench-llm-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := o.bin
+	if bin == "" {
+		root, err := svcproc.ModuleRoot()
+		if err != nil {
+			return err
+		}
+		fmt.Println("building the service …")
+		if bin, err = svcproc.Build(ctx, root, tmp); err != nil {
+			return err
+		}
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("real service, default settings but LLM_PROVIDER=claude, LLM_MAX_INFLIGHT %d%s; real time; bucket burst %s; latency %s; load average %s\n",
+		o.maxInFlight, strings.Join(append([]string{""}, o.extraEnv...), ", "), o.burst,
+		map[bool]string{true: "fixed", false: "log-normal, p90 = 2 × median"}[o.fixed], strings.Join(strings.Fields(string(load))[:3], " "))
+	printServiceHeader()
+	var failed error
+	for _, s := range settings {
+		o.processes = 1
+		r, sr, err := runService(ctx, s, o, bin, tmp)
+		if err != nil && r.emails == 0 {
+			return err
+		}
+		printServiceResult(r, sr)
+		if err != nil {
+			failed = err
+		} else if r.failures > 0 {
+			failed = fmt.Errorf("%d emails failed", r.failures)
+		}
+	}
+	return failed
 }

@@ -27,6 +27,7 @@ type result struct {
 	bindingName      string
 	ceiling          float64 // requests/s the in-flight ceiling allows (Little's law)
 	requests         int64
+	succeeded        int64 // model calls answered 200
 	rateLimited      int64
 	peakInFlight     int64
 	perEmail         models.LLMUsage // mean tokens per email (Calls unused)
@@ -43,13 +44,7 @@ func run(ctx context.Context, s setting, o options) (result, error) {
 		// Long enough that the latency's spread does not blur the steady part.
 		n = max(300, int(math.Ceil(s.rps*max(30, 6*s.latency.Seconds()))))
 	}
-	itpm, otpm := o.itpm, o.otpm
-	if itpm == 0 {
-		itpm = int64(s.rps * 60 * 20_000) // ample: about 500 counted per call
-	}
-	if otpm == 0 {
-		otpm = int64(s.rps * 60 * 5_000) // ample, also for max_tokens held in flight
-	}
+	itpm, otpm := limitsOf(s, o)
 	median := time.Duration(float64(s.latency) / k)
 	latency := claudetest.LogNormalLatency(median, 2*median, 1)
 	if o.fixed {
@@ -218,7 +213,7 @@ func compression(s setting, o options) float64 {
 // summarize turns wall-clock observations into real-world figures.
 func summarize(s setting, o options, n, failures int, finished []time.Duration, st claudetest.Stats, peakHeap uint64) result {
 	k := compression(s, o)
-	r := result{setting: s, emails: n, failures: failures, requests: st.Requests, rateLimited: st.RateLimited,
+	r := result{setting: s, emails: n, failures: failures, requests: st.Requests, succeeded: st.Succeeded, rateLimited: st.RateLimited,
 		peakInFlight: st.PeakInFlight, peakHeap: peakHeap, scale: k}
 	slices.Sort(finished)
 	if len(finished) > 0 {
@@ -240,13 +235,7 @@ func summarize(s setting, o options, n, failures int, finished []time.Duration, 
 	// The binding limit for this mix: what each limit allows per second at
 	// the tokens a call really counted (uncached input + cache writes; the
 	// output generated).
-	itpm, otpm := o.itpm, o.otpm
-	if itpm == 0 {
-		itpm = int64(s.rps * 60 * 20_000)
-	}
-	if otpm == 0 {
-		otpm = int64(s.rps * 60 * 5_000)
-	}
+	itpm, otpm := limitsOf(s, o)
 	counted := float64(st.InputTokens+st.CacheCreationTokens) / ok
 	out := float64(st.OutputTokens) / ok
 	r.binding, r.bindingName = s.rps, "requests"
@@ -263,4 +252,17 @@ func summarize(s setting, o options, n, failures int, finished []time.Duration, 
 	}
 	r.ceiling = float64(o.maxInFlight*o.processes) / mean
 	return r
+}
+
+// limitsOf is the account's token limits per minute (real units): the
+// flags', or ample ones so that requests bind.
+func limitsOf(s setting, o options) (itpm, otpm int64) {
+	itpm, otpm = o.itpm, o.otpm
+	if itpm == 0 {
+		itpm = int64(s.rps * 60 * 20_000) // ample: about 500 counted per call
+	}
+	if otpm == 0 {
+		otpm = int64(s.rps * 60 * 5_000) // ample, also for max_tokens held in flight
+	}
+	return itpm, otpm
 }

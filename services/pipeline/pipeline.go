@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
@@ -54,6 +55,15 @@ func WithAttachments(r AttachmentReader) Option {
 	return func(p *Pipeline) { p.attachments = r }
 }
 
+// ParkWhileExtracting makes the job give its worker slot back while the
+// extractor runs (background.Park): for a remote model, whose calls wait on
+// the network and the account's rate limit, not on this process. The
+// extractor must hold no database connection. The rules extractor runs in
+// the slot.
+func ParkWhileExtracting() Option {
+	return func(p *Pipeline) { p.park = true }
+}
+
 // Pipeline implements workers.Processor.
 type Pipeline struct {
 	store     *store.Store
@@ -64,6 +74,7 @@ type Pipeline struct {
 	observe   Observer
 
 	attachments AttachmentReader // nil: attachments are not read
+	park        bool             // see ParkWhileExtracting
 }
 
 // New returns a pipeline.
@@ -284,13 +295,26 @@ func (p *Pipeline) extract(ctx context.Context, job *models.Job, texts []models.
 	if data, saved := savedExtraction(job); saved {
 		return data, p.advanceExtracted(ctx, job, nil, false, start)
 	}
-	data, err := p.extractor.Extract(ctx, p.input(job, texts))
+	data, err := p.callExtractor(ctx, p.input(job, texts))
 	if err != nil {
 		return data, fmt.Errorf("extract: %w", err)
 	}
 	raw := models.MustJSON(data)
 	job.Email.ExtractedData = raw
 	return data, p.advanceExtracted(ctx, job, raw, data.Extractor == models.ExtractorClaude, start)
+}
+
+// callExtractor runs the extractor, parked when it is a remote model.
+func (p *Pipeline) callExtractor(ctx context.Context, in models.EmailInput) (models.ExtractedData, error) {
+	if !p.park {
+		return p.extractor.Extract(ctx, in)
+	}
+	resume := background.Park(ctx)
+	data, err := p.extractor.Extract(ctx, in)
+	if rerr := resume(ctx); rerr != nil && err == nil {
+		err = models.Transient(fmt.Errorf("resume after extraction: %w", rerr), 0)
+	}
+	return data, err
 }
 
 // advanceExtracted saves the extraction (raw; nil when an earlier attempt

@@ -13,7 +13,7 @@ import (
 // Final is how an attempt ends: the state its email moves to, what that
 // state records, the attempt's outcome, and the writes that happen with it
 // or not at all. Make one with Completed, NotCreditorReply, Failed,
-// Retrying or Interrupted; Finish writes it.
+// Retrying, RateLimited or Interrupted; Finish writes it.
 type Final struct {
 	to      models.Status
 	from    []models.Status // nil: the table's; else narrowed
@@ -70,6 +70,16 @@ func Failed(msg string, alert models.FailureAlertPayload) Final {
 func Retrying(n int, at time.Time, msg string) Final {
 	return Final{to: models.StatusRetrying, from: models.ActiveStages, outcome: models.OutcomeRetry, errText: &msg,
 		set: []assign{{"retry_count", n}, {"next_attempt_at", at}, {"processing_error", msg}}}
+}
+
+// RateLimited puts an attempt that could not call the model in time (the
+// provider's rate limit, an overload, the daily token budget) back to
+// retrying at at without counting a retry: waiting is not the email's
+// failure, so it neither uses up the retry budget nor alerts. Asynchronous,
+// like Retrying.
+func RateLimited(at time.Time, msg string) Final {
+	return Final{to: models.StatusRetrying, from: models.ActiveStages, outcome: models.OutcomeRateLimited, errText: &msg,
+		set: []assign{{"next_attempt_at", at}, {"processing_error", msg}}}
 }
 
 // Interrupted puts an attempt that shutdown cancelled back to queued, so
