@@ -30,6 +30,7 @@ func all() []*gormigrate.Migration {
 		incomingEmailsRawPayload(),
 		adminSessions(),
 		outboxReviewBudgetKinds(),
+		reviewQueue(),
 	}
 }
 

@@ -22,6 +22,7 @@ type Final struct {
 	set     []assign
 	record  *models.DebtRecord
 	alert   *models.FailureAlertPayload
+	notice  *models.ReviewNeededPayload // review_needed row (AwaitingReview)
 	durable bool // a crash must not lose it (DESIGN.md, Durability)
 }
 
@@ -103,6 +104,9 @@ func (f Final) effects(job *models.Job) []effect {
 	effects := recordEffects(job.Email.ID, f.record)
 	if f.alert != nil {
 		effects = append(effects, outboxRow(models.OutboxFailureAlert, job.Email.ID, *f.alert))
+	}
+	if f.notice != nil {
+		effects = append(effects, outboxRow(models.OutboxReviewNeeded, job.Email.ID, *f.notice))
 	}
 	return append(effects, attemptEnd(job.Token, f.outcome, f.errText))
 }
