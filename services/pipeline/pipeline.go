@@ -16,6 +16,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/parser"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
@@ -64,6 +65,7 @@ type Pipeline struct {
 	observe   Observer
 
 	attachments AttachmentReader // nil: attachments are not read
+	limits      review.Limits    // the review guard's thresholds
 }
 
 // New returns a pipeline.
@@ -71,7 +73,7 @@ func New(st *store.Store, ex Extractor, m Matcher, w DebtWriter, observe Observe
 	if observe == nil {
 		observe = func(string, time.Duration) {}
 	}
-	p := &Pipeline{store: st, extractor: ex, matcher: m, debts: w, observe: observe}
+	p := &Pipeline{store: st, extractor: ex, matcher: m, debts: w, observe: observe, limits: review.DefaultLimits()}
 	for _, o := range opts {
 		o(p)
 	}
@@ -133,7 +135,7 @@ func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status,
 	if !data.IsCreditorReply {
 		return models.StatusNotCreditorReply, p.finishNotReply(ctx, job)
 	}
-	return models.StatusCompleted, p.match(ctx, job, data)
+	return models.StatusCompleted, p.match(ctx, job, data, texts)
 }
 
 // parse cleans the body unless an earlier attempt already did.
@@ -234,7 +236,7 @@ func (p *Pipeline) finishNotReply(ctx context.Context, job *models.Job) error {
 // match decides the inquiry and, in one statement guarded by the lease
 // token, marks the email completed, records the debt update with its outbox
 // rows and closes the attempt: either all of it happens once, or none.
-func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData) error {
+func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData, texts []models.AttachmentText) error {
 	start := time.Now()
 	if err := p.advance(ctx, store.StageMove{Job: job, To: models.StatusMatching}); err != nil {
 		return err
@@ -246,15 +248,11 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 	if err != nil {
 		return fmt.Errorf("match: %w", err)
 	}
-	res = reviewDisagreement(res, data)
-	decision := debts.Decision{Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence, Inquiry: res.Inquiry}
-	record, syncStatus, err := p.debts.Record(job.Email, data, decision)
+	f, err := p.final(ctx, job, data, res, texts)
 	if err != nil {
 		return err
 	}
-	m := store.Match{Status: res.Status, InquiryID: res.InquiryID, Confidence: clamp01(res.Confidence),
-		Details: models.MustJSON(res)}
-	if err := p.store.Finish(ctx, job, store.Completed(m, syncStatus, record)); err != nil {
+	if err := p.store.Finish(ctx, job, f); err != nil {
 		return err
 	}
 	p.observe("match", time.Since(start))

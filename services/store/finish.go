@@ -23,7 +23,7 @@ type Final struct {
 	record  *models.DebtRecord
 	alert   *models.FailureAlertPayload
 	notice  *models.ReviewNeededPayload // review_needed row (AwaitingReview)
-	durable bool // a crash must not lose it (DESIGN.md, Durability)
+	durable bool                        // a crash must not lose it (DESIGN.md, Durability)
 }
 
 // Match is the matcher's decision as the email records it.
