@@ -15,6 +15,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/outbox"
 	"github.com/lawfirm/creditor-email-matcher/services/pipeline"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
@@ -38,7 +39,8 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, s
 	if err != nil {
 		return nil, err
 	}
-	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage, pipeline.WithAttachments(stage))
+	proc := pipeline.New(st, ex, m, writer, wm.ObserveStage, pipeline.WithAttachments(stage),
+		pipeline.WithGuard(review.Limits{AmountMax: cfg.AmountMax, ChangeFraction: cfg.AmountChangeReview}))
 	pool := workers.NewPool(workers.PoolConfig{
 		Concurrency: cfg.WorkerConcurrency, JobTimeout: cfg.JobTimeout, LeaseDuration: cfg.LeaseDuration,
 		ShutdownTimeout: cfg.ShutdownTimeout,
@@ -97,6 +99,7 @@ func outboxSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) (map
 	}
 	sinks[models.OutboxFailureAlert] = mail
 	sinks[models.OutboxDebtNotification] = mail
+	sinks[models.OutboxReviewNeeded] = mail
 	return sinks, portal, nil
 }
 

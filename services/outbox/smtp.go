@@ -71,6 +71,8 @@ func (s *SMTPSink) Deliver(ctx context.Context, msg models.OutboxMessage) error 
 		m, err = s.failureAlert(msg.Payload)
 	case models.OutboxDebtNotification:
 		m, err = s.debtNotification(msg.Payload)
+	case models.OutboxReviewNeeded:
+		m, err = s.reviewNeeded(msg.Payload)
 	default:
 		return models.Permanent(fmt.Errorf("smtp sink: unsupported outbox kind %q", msg.AggregateType))
 	}
