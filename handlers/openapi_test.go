@@ -241,7 +241,11 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		pretry = "/admin/jobs/{id}/retry"
 		login  = "/admin/login"
 		logout = "/admin/logout"
+		queue  = "/api/v1/reviews"
+		decide = "/api/v1/jobs/{id}/review"
 	)
+	heldA, heldB := e.held(t, 2*time.Hour), e.held(t, time.Hour)
+	decideAt := func(id uint64) string { return fmt.Sprintf("%s/%d/review", list, id) }
 	good := `{"ticket_id":123,"from_email":"a@creditor.example","body_text":"Forderung 100 EUR"}`
 	calls := []apiCall{
 		{hook, "post", webhook(good), nil, 200},
@@ -278,6 +282,19 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{bulk, "post", req(http.MethodPost, bulk, adminToken, `{"status":"completed"}`), nil, 400},
 		{bulk, "post", req(http.MethodPost, bulk, "", `{"status":"failed"}`), nil, 401},
 		{bulk, "post", req(http.MethodPost, bulk, adminToken, `{"from":"`+strings.Repeat("a", 70<<10)+`"}`), nil, 413},
+		{queue, "get", req(http.MethodGet, queue, adminToken, ""), nil, 200},
+		{queue, "get", req(http.MethodGet, queue+"?reason=amount_change&from=inkasso&limit=1", adminToken, ""), nil, 200},
+		{queue, "get", req(http.MethodGet, queue+"?reason=bogus", adminToken, ""), nil, 400},
+		{queue, "get", req(http.MethodGet, queue, "", ""), nil, 401},
+		{decide, "post", req(http.MethodPost, decideAt(heldA.ID), adminToken, `{"action":"approve"}`), nil, 200},
+		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), adminToken, `{"action":"correct","amount":1200,"note":"Aufstellung S. 2"}`), nil, 200},
+		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), adminToken, `{"action":"approve","extra":1}`), nil, 400},
+		{decide, "post", req(http.MethodPost, list+"/abc/review", adminToken, `{"action":"approve"}`), nil, 400},
+		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), "", `{"action":"approve"}`), nil, 401},
+		{decide, "post", req(http.MethodPost, decideAt(999999), adminToken, `{"action":"approve"}`), nil, 404},
+		{decide, "post", req(http.MethodPost, decideAt(heldA.ID), adminToken, `{"action":"reject"}`), nil, 409},
+		{decide, "post", req(http.MethodPost, decideAt(failed2), adminToken, `{"action":"reject"}`), nil, 409},
+		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), adminToken, `{"action":"reject","note":"`+strings.Repeat("x", 17<<10)+`"}`), nil, 413},
 		{page, "get", req(http.MethodGet, "/admin", "", ""), signedIn.c, 200},
 		{page, "get", req(http.MethodGet, "/admin", "", ""), anon, 303},
 		{page, "get", req(http.MethodGet, "/admin?limit=x", "", ""), signedIn.c, 400},

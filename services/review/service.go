@@ -105,6 +105,9 @@ func (s *Service) List(ctx context.Context, f Filter) (Queue, error) {
 func itemOf(e models.IncomingEmail) Item {
 	var rv models.Review
 	_ = json.Unmarshal(e.Review, &rv) // written by the guard; an unreadable one shows empty
+	if rv.Reasons == nil {
+		rv.Reasons = []models.ReviewReason{} // held before the guard recorded its reasons
+	}
 	return Item{Summary: jobs.SummaryOf(e), Reasons: rv.Reasons, Sentence: rv.Sentence,
 		ProposedInquiryID: rv.ProposedInquiryID, Amount: rv.Amount, PreviousAmount: rv.PreviousAmount,
 		MatchConfidence: e.MatchConfidence, WaitingSince: e.CompletedAt}
