@@ -21,19 +21,21 @@ import (
 
 // adminPages serves the server-rendered admin page under /admin.
 type adminPages struct {
-	log   *slog.Logger
-	svc   JobService
-	token string
-	sess  *sessions
-	store SessionStore
-	pages map[string]*template.Template
-	now   func() time.Time
+	log *slog.Logger
+	svc JobService
+	// reviews is the review queue; nil leaves the Review tab out.
+	reviews ReviewService
+	token   string
+	sess    *sessions
+	store   SessionStore
+	pages   map[string]*template.Template
+	now     func() time.Time
 	// throttle counts failed sign-ins, together with wrong bearer tokens.
 	throttle *authThrottle
 }
 
 func newAdminPages(d Deps, throttle *authThrottle) *adminPages {
-	a := &adminPages{log: d.Log, svc: d.Jobs, token: d.AdminToken, sess: newSessions(d.AdminToken, d.AdminSessionTTL, d.Now),
+	a := &adminPages{log: d.Log, svc: d.Jobs, reviews: d.Reviews, token: d.AdminToken, sess: newSessions(d.AdminToken, d.AdminSessionTTL, d.Now),
 		store: d.Sessions, pages: parsePages(), now: d.Now, throttle: throttle}
 	if a.store == nil {
 		a.store = newMemorySessions(a.sess.ttl, d.Now)
@@ -206,7 +208,7 @@ type listView struct {
 func (a *adminPages) list(c *gin.Context) {
 	q := c.Request.URL.Query()
 	v := listView{
-		pageBase: pageBase{Title: "Jobs", CSRF: c.GetString(csrfKey)},
+		pageBase: pageBase{Title: "Jobs", CSRF: c.GetString(csrfKey), Tab: "jobs"},
 		Filter:   filterForm{Status: q.Get("status"), From: q.Get("from"), Since: q.Get("since"), Until: q.Get("until"), Limit: q.Get("limit")},
 		Statuses: models.AllStatuses,
 		Page:     jobs.Page{Jobs: []jobs.Summary{}},
@@ -308,10 +310,17 @@ func (a *adminPages) detail(c *gin.Context) {
 		pageError(c, a.log, a.pages, csrf, err)
 		return
 	}
+	var decisions []models.ReviewDecision
+	if a.reviews != nil {
+		if decisions, err = a.reviews.Decisions(c.Request.Context(), id); err != nil {
+			pageError(c, a.log, a.pages, csrf, err)
+			return
+		}
+	}
 	render(c, a.log, a.pages, http.StatusOK, "detail", detailView{
-		pageBase:     pageBase{Title: "Job " + strconv.FormatUint(id, 10), CSRF: csrf},
+		pageBase:     pageBase{Title: "Job " + strconv.FormatUint(id, 10), CSRF: csrf, Tab: "jobs"},
 		D:            d,
-		Timeline:     timeline(d, a.now().UTC()),
+		Timeline:     timeline(d, decisions, a.now().UTC()),
 		Extracted:    prettyJSON(d.ExtractedData),
 		MatchDetails: prettyJSON(d.MatchDetails),
 		Attachments:  prettyJSON(d.AttachmentURLs),

@@ -244,7 +244,11 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		queue  = "/api/v1/reviews"
 		decide = "/api/v1/jobs/{id}/review"
 	)
-	heldA, heldB := e.held(t, 2*time.Hour), e.held(t, time.Hour)
+	heldA, heldB, heldC := e.held(t, 2*time.Hour), e.held(t, time.Hour), e.held(t, time.Minute)
+	bare := e.insert(t, fixture{}) // held, but its extraction is unreadable
+	require.NoError(t, e.db.Exec(`UPDATE incoming_emails SET match_status='needs_review', matched_inquiry_id=? WHERE id=?`, heldC.Inquiry, bare).Error)
+	pqueue, pcase := "/admin/reviews", "/admin/reviews/{id}"
+	caseAt := func(id uint64) string { return fmt.Sprintf("/admin/reviews/%d", id) }
 	decideAt := func(id uint64) string { return fmt.Sprintf("%s/%d/review", list, id) }
 	good := `{"ticket_id":123,"from_email":"a@creditor.example","body_text":"Forderung 100 EUR"}`
 	calls := []apiCall{
@@ -306,6 +310,21 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{pretry, "post", form(fmt.Sprintf("/admin/jobs/%d/retry", failed2), url.Values{"csrf_token": {csrf}}), signedIn.c, 303},
 		{pretry, "post", form(fmt.Sprintf("/admin/jobs/%d/retry", failed2), url.Values{}), signedIn.c, 403},
 		{pretry, "post", form("/admin/jobs/999999/retry", url.Values{"csrf_token": {csrf}}), signedIn.c, 404},
+		{pqueue, "get", req(http.MethodGet, pqueue, "", ""), signedIn.c, 200},
+		{pqueue, "get", req(http.MethodGet, pqueue+"?notice=approve&job=1", "", ""), signedIn.c, 200},
+		{pqueue, "get", req(http.MethodGet, pqueue, "", ""), anon, 303},
+		{pqueue, "get", req(http.MethodGet, pqueue+"?reason=bogus", "", ""), signedIn.c, 400},
+		{pcase, "get", req(http.MethodGet, caseAt(heldC.ID), "", ""), signedIn.c, 200},
+		{pcase, "get", req(http.MethodGet, caseAt(heldA.ID), "", ""), signedIn.c, 200},
+		{pcase, "get", req(http.MethodGet, caseAt(heldC.ID), "", ""), anon, 303},
+		{pcase, "get", req(http.MethodGet, "/admin/reviews/x", "", ""), signedIn.c, 400},
+		{pcase, "get", req(http.MethodGet, caseAt(999999), "", ""), signedIn.c, 404},
+		{pcase, "get", req(http.MethodGet, caseAt(failed2), "", ""), signedIn.c, 409},
+		{pcase, "post", form(caseAt(heldC.ID), url.Values{"csrf_token": {csrf}, "action": {"correct"}, "amount": {"12,5"}}), signedIn.c, 400},
+		{pcase, "post", form(caseAt(heldC.ID), url.Values{"action": {"approve"}}), signedIn.c, 403},
+		{pcase, "post", form(caseAt(999999), url.Values{"csrf_token": {csrf}, "action": {"approve"}}), signedIn.c, 404},
+		{pcase, "post", form(caseAt(bare), url.Values{"csrf_token": {csrf}, "action": {"approve"}}), signedIn.c, 409},
+		{pcase, "post", form(caseAt(heldC.ID), url.Values{"csrf_token": {csrf}, "action": {"approve"}}), signedIn.c, 303},
 		{login, "get", req(http.MethodGet, "/admin/login", "", ""), anon, 200},
 		{login, "get", req(http.MethodGet, "/admin/login", "", ""), signedIn.c, 303},
 		{login, "post", form("/admin/login", url.Values{"csrf_token": {loginForm.csrf()}, "token": {"wrong"}}), loginForm.c, 401},

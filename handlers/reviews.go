@@ -21,6 +21,8 @@ import (
 type ReviewService interface {
 	List(ctx context.Context, f review.Filter) (review.Queue, error)
 	Decide(ctx context.Context, id uint64, r review.Request) error
+	Case(ctx context.Context, id uint64) (review.Case, error)
+	Decisions(ctx context.Context, id uint64) ([]models.ReviewDecision, error)
 }
 
 // maxReviewBody bounds a decision's body.

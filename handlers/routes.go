@@ -96,6 +96,11 @@ func NewServer(d Deps) http.Handler {
 		ui.GET("", pages.list)
 		ui.GET("/jobs/:id", pages.detail)
 		ui.POST("/jobs/:id/retry", pages.retry)
+		if d.Reviews != nil {
+			ui.GET("/reviews", pages.reviewQueue)
+			ui.GET("/reviews/:id", pages.reviewScreen)
+			ui.POST("/reviews/:id", pages.decide)
+		}
 		ui.POST("/logout", pages.logout)
 	}
 	return r

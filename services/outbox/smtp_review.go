@@ -31,7 +31,7 @@ func (s *SMTPSink) reviewNeeded(payload models.JSON) (staffMail, error) {
 	}
 	base := strings.TrimRight(s.cfg.AdminBaseURL, "/")
 	data := reviewNeededView{ReviewNeededPayload: p, Codes: strings.Join(p.Reasons, ", "),
-		AdminURL: base + "/admin/jobs/" + strconv.FormatUint(p.EmailID, 10)}
+		AdminURL: base + "/admin/reviews/" + strconv.FormatUint(p.EmailID, 10)}
 	subject := fmt.Sprintf("Creditor Matcher: E-Mail #%d wartet auf Prüfung", p.EmailID)
 	return render(s.cfg.NotifyEmail, subject, reviewNeededText, reviewNeededHTML, data)
 }

@@ -241,3 +241,45 @@ func (s *Service) decision(ctx context.Context, e models.IncomingEmail, r Reques
 	d.Record, d.SyncStatus = rec, sync
 	return d, nil
 }
+
+// Case is one email the guard held, open or decided, with its decisions.
+type Case struct {
+	Item
+	Open      bool
+	Decisions []models.ReviewDecision
+}
+
+// Case returns the held email id with its decisions; ENOTFOUND when there
+// is no such email, ECONFLICT when the guard never held it.
+func (s *Service) Case(ctx context.Context, id uint64) (Case, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	e, err := s.store.Email(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return Case{}, models.Errorf(models.ENOTFOUND, "job %d not found", id)
+	}
+	if err != nil {
+		return Case{}, fmt.Errorf("read review: %w", err)
+	}
+	ds, err := s.store.ReviewDecisions(ctx, id)
+	if err != nil {
+		return Case{}, fmt.Errorf("read review: %w", err)
+	}
+	open := e.MatchStatus != nil && *e.MatchStatus == models.MatchNeedsReview
+	if !open && len(ds) == 0 {
+		return Case{}, models.Errorf(models.ECONFLICT, "job %d was never held for review", id)
+	}
+	return Case{Item: itemOf(e), Open: open, Decisions: ds}, nil
+}
+
+// Decisions returns the decisions on email id (none for an email never
+// held), for its timeline.
+func (s *Service) Decisions(ctx context.Context, id uint64) ([]models.ReviewDecision, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	ds, err := s.store.ReviewDecisions(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read review decisions: %w", err)
+	}
+	return ds, nil
+}
