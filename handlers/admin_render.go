@@ -32,7 +32,7 @@ type pageBase struct {
 // compiled into the binary, so a parse error is a build defect: panic early.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"ts": formatTime, "dur": formatSeconds, "num": formatInt, "conf": formatConfidence, "short": shortText,
-		"size": formatBytes, "euro": euroPtr, "pct": func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) }}
+		"size": formatBytes, "euro": euroPtr, "inc": func(n int) int { return n + 1 }, "pct": func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) }}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"login", "list", "detail", "error", "reviews", "review"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).

@@ -142,6 +142,12 @@ type fieldRow struct {
 	Name, Value, Source string
 }
 
+// evidenceRow is one amount found, with its source in words.
+type evidenceRow struct {
+	models.AmountEvidence
+	Where string
+}
+
 // candidateRow is one of the matcher's candidates with its signals.
 type candidateRow struct {
 	InquiryID uint64
@@ -160,7 +166,7 @@ type reviewView struct {
 	C          review.Case
 	D          jobs.Detail
 	Fields     []fieldRow
-	Evidence   []models.AmountEvidence
+	Evidence   []evidenceRow
 	Candidates []candidateRow
 	Error      *models.Error
 	Form       url.Values // the refused form, shown again
@@ -192,7 +198,10 @@ func (a *adminPages) showReview(c *gin.Context, status int, problem *models.Erro
 		C: cs, D: d, Error: problem, Form: form}
 	var data models.ExtractedData
 	if len(d.ExtractedData) > 0 && json.Unmarshal(d.ExtractedData, &data) == nil {
-		v.Fields, v.Evidence = fieldsOfData(data, d.Attachments), data.AmountEvidence
+		v.Fields = fieldsOfData(data, d.Attachments)
+		for _, x := range data.AmountEvidence {
+			v.Evidence = append(v.Evidence, evidenceRow{AmountEvidence: x, Where: sourceText(x.Source, d.Attachments)})
+		}
 	}
 	v.Candidates = candidatesOf(d.MatchDetails, cs.ProposedInquiryID)
 	render(c, a.log, a.pages, status, "review", v)
