@@ -154,6 +154,7 @@ type candidateRow struct {
 	Score     float64
 	Signals   []signal
 	Proposed  bool
+	Inquiry   *models.CreditorInquiry // nil when it no longer exists
 }
 
 type signal struct {
@@ -170,6 +171,8 @@ type reviewView struct {
 	Candidates []candidateRow
 	Error      *models.Error
 	Form       url.Values // the refused form, shown again
+	// Proposed is the proposed inquiry, nil without one.
+	Proposed *models.CreditorInquiry
 }
 
 // reviewScreen shows one held email with its evidence and the four actions.
@@ -204,6 +207,28 @@ func (a *adminPages) showReview(c *gin.Context, status int, problem *models.Erro
 		}
 	}
 	v.Candidates = candidatesOf(d.MatchDetails, cs.ProposedInquiryID)
+	var ids []uint64
+	if cs.ProposedInquiryID != nil {
+		ids = append(ids, *cs.ProposedInquiryID)
+	}
+	for _, x := range v.Candidates {
+		ids = append(ids, x.InquiryID)
+	}
+	inqs, err := a.reviews.Inquiries(c.Request.Context(), ids)
+	if err != nil {
+		pageError(c, a.log, a.pages, csrf, err)
+		return
+	}
+	if cs.ProposedInquiryID != nil {
+		if inq, ok := inqs[*cs.ProposedInquiryID]; ok {
+			v.Proposed = &inq
+		}
+	}
+	for i := range v.Candidates {
+		if inq, ok := inqs[v.Candidates[i].InquiryID]; ok {
+			v.Candidates[i].Inquiry = &inq
+		}
+	}
 	render(c, a.log, a.pages, status, "review", v)
 }
 

@@ -23,6 +23,7 @@ type ReviewService interface {
 	Decide(ctx context.Context, id uint64, r review.Request) error
 	Case(ctx context.Context, id uint64) (review.Case, error)
 	Decisions(ctx context.Context, id uint64) ([]models.ReviewDecision, error)
+	Inquiries(ctx context.Context, ids []uint64) (map[uint64]models.CreditorInquiry, error)
 }
 
 // maxReviewBody bounds a decision's body.

@@ -283,3 +283,29 @@ func (s *Service) Decisions(ctx context.Context, id uint64) ([]models.ReviewDeci
 	}
 	return ds, nil
 }
+
+// maxInquiries bounds the inquiries one screen reads (the proposed one and
+// the matcher's top five).
+const maxInquiries = 8
+
+// Inquiries reads the inquiries ids names, for the review screen; absent
+// ones are left out.
+func (s *Service) Inquiries(ctx context.Context, ids []uint64) (map[uint64]models.CreditorInquiry, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	out := map[uint64]models.CreditorInquiry{}
+	for _, id := range ids[:min(len(ids), maxInquiries)] {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		inq, err := s.store.Inquiry(ctx, id)
+		if errors.Is(err, models.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read inquiries: %w", err)
+		}
+		out[id] = inq
+	}
+	return out, nil
+}
