@@ -310,17 +310,10 @@ func (a *adminPages) detail(c *gin.Context) {
 		pageError(c, a.log, a.pages, csrf, err)
 		return
 	}
-	var decisions []models.ReviewDecision
-	if a.reviews != nil {
-		if decisions, err = a.reviews.Decisions(c.Request.Context(), id); err != nil {
-			pageError(c, a.log, a.pages, csrf, err)
-			return
-		}
-	}
 	render(c, a.log, a.pages, http.StatusOK, "detail", detailView{
 		pageBase:     pageBase{Title: "Job " + strconv.FormatUint(id, 10), CSRF: csrf, Tab: "jobs"},
 		D:            d,
-		Timeline:     timeline(d, decisions, a.now().UTC()),
+		Timeline:     timeline(d, a.now().UTC()),
 		Extracted:    prettyJSON(d.ExtractedData),
 		MatchDetails: prettyJSON(d.MatchDetails),
 		Attachments:  prettyJSON(d.AttachmentURLs),

@@ -19,7 +19,7 @@ type timelineEntry struct {
 
 // timeline reconstructs a job's history from its timestamps and attempts;
 // there is no status log table, so this is what the rows remember.
-func timeline(d jobs.Detail, decisions []models.ReviewDecision, now time.Time) []timelineEntry {
+func timeline(d jobs.Detail, now time.Time) []timelineEntry {
 	out := []timelineEntry{{At: d.ReceivedAt, What: "received from Zendesk", Detail: "ticket " + d.ZendeskTicketID}}
 	if !d.CreatedAt.IsZero() && d.CreatedAt.Sub(d.ReceivedAt).Abs() > time.Second {
 		out = append(out, timelineEntry{At: d.CreatedAt, What: "stored"})
@@ -46,12 +46,12 @@ func timeline(d jobs.Detail, decisions []models.ReviewDecision, now time.Time) [
 	}
 	if d.CompletedAt != nil {
 		what := "finished"
-		if d.MatchStatus != nil && (*d.MatchStatus == models.MatchNeedsReview || len(decisions) > 0) {
+		if d.MatchStatus != nil && (*d.MatchStatus == models.MatchNeedsReview || len(d.ReviewDecisions) > 0) {
 			what = "finished: held for review"
 		}
 		out = append(out, timelineEntry{At: *d.CompletedAt, What: what})
 	}
-	for _, x := range decisions {
+	for _, x := range d.ReviewDecisions {
 		out = append(out, timelineEntry{At: x.DecidedAt, What: "review: " + pastTense[x.Action], Detail: decisionDetail(x)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
@@ -64,7 +64,7 @@ var pastTense = map[string]string{
 }
 
 // decisionDetail says what a decision applied and who made it.
-func decisionDetail(x models.ReviewDecision) string {
+func decisionDetail(x jobs.ReviewDecision) string {
 	var parts []string
 	if x.Action != models.ReviewReject && x.InquiryID != nil {
 		parts = append(parts, fmt.Sprintf("inquiry %d", *x.InquiryID))
@@ -76,7 +76,7 @@ func decisionDetail(x models.ReviewDecision) string {
 		parts = append(parts, "note: "+x.Note)
 	}
 	who := "the admin page"
-	if x.SessionID == "api" {
+	if x.DecidedBy == "api" {
 		who = "the API"
 	}
 	return strings.Join(append(parts, "via "+who), "; ")

@@ -299,6 +299,7 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{decide, "post", req(http.MethodPost, decideAt(heldA.ID), adminToken, `{"action":"reject"}`), nil, 409},
 		{decide, "post", req(http.MethodPost, decideAt(failed2), adminToken, `{"action":"reject"}`), nil, 409},
 		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), adminToken, `{"action":"reject","note":"`+strings.Repeat("x", 17<<10)+`"}`), nil, 413},
+		{one, "get", req(http.MethodGet, fmt.Sprintf("%s/%d", list, heldB.ID), adminToken, ""), nil, 200}, // with its decision
 		{page, "get", req(http.MethodGet, "/admin", "", ""), signedIn.c, 200},
 		{page, "get", req(http.MethodGet, "/admin", "", ""), anon, 303},
 		{page, "get", req(http.MethodGet, "/admin?limit=x", "", ""), signedIn.c, 400},

@@ -22,7 +22,6 @@ type ReviewService interface {
 	List(ctx context.Context, f review.Filter) (review.Queue, error)
 	Decide(ctx context.Context, id uint64, r review.Request) error
 	Case(ctx context.Context, id uint64) (review.Case, error)
-	Decisions(ctx context.Context, id uint64) ([]models.ReviewDecision, error)
 	Inquiries(ctx context.Context, ids []uint64) (map[uint64]models.CreditorInquiry, error)
 }
 

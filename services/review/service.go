@@ -272,18 +272,6 @@ func (s *Service) Case(ctx context.Context, id uint64) (Case, error) {
 	return Case{Item: itemOf(e), Open: open, Decisions: ds}, nil
 }
 
-// Decisions returns the decisions on email id (none for an email never
-// held), for its timeline.
-func (s *Service) Decisions(ctx context.Context, id uint64) ([]models.ReviewDecision, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	ds, err := s.store.ReviewDecisions(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("read review decisions: %w", err)
-	}
-	return ds, nil
-}
-
 // maxInquiries bounds the inquiries one screen reads (the proposed one and
 // the matcher's top five).
 const maxInquiries = 8
