@@ -276,6 +276,9 @@ type detailView struct {
 	Problem      string
 	Warnings     []string // intake_warnings
 	PayloadShown int      // bytes of a raw payload shown at most
+	// Review links the review screen: "open" while the email waits for a
+	// decision, "decided" after one, empty for an email never held.
+	Review string
 }
 
 // notices are the fixed messages a redirect may ask the detail page to show.
@@ -321,6 +324,7 @@ func (a *adminPages) detail(c *gin.Context) {
 		Problem:      problems[c.Query("problem")],
 		Warnings:     warningList(d.IntakeWarnings),
 		PayloadShown: jobs.MaxRawPayloadShown,
+		Review:       reviewState(d, a.reviews != nil),
 	})
 }
 
@@ -353,4 +357,17 @@ func fieldsOf(err error) map[string]string {
 		return e.Fields
 	}
 	return nil
+}
+
+// reviewState says whether the detail page links the review screen.
+func reviewState(d jobs.Detail, enabled bool) string {
+	switch {
+	case !enabled:
+		return ""
+	case d.MatchStatus != nil && *d.MatchStatus == models.MatchNeedsReview:
+		return "open"
+	case len(d.ReviewDecisions) > 0:
+		return "decided"
+	}
+	return ""
 }

@@ -28,6 +28,8 @@ func TestAdminReviewQueueAndScreen(t *testing.T) {
 		require.Contains(t, page, want)
 	}
 
+	require.Equal(t, http.StatusOK, b.do(http.MethodGet, fmt.Sprintf("/admin/jobs/%d", older.ID), nil).StatusCode)
+	require.Contains(t, b.last, fmt.Sprintf(`<a href="/admin/reviews/%d">Decide it »</a>`, older.ID))
 	require.Equal(t, http.StatusOK, b.do(http.MethodGet, fmt.Sprintf("/admin/reviews/%d", older.ID), nil).StatusCode)
 	page = html.UnescapeString(b.last)
 	for _, want := range []string{
@@ -73,6 +75,7 @@ func TestAdminReviewQueueAndScreen(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.do(http.MethodGet, fmt.Sprintf("/admin/jobs/%d", older.ID), nil).StatusCode)
 	page = html.UnescapeString(b.last)
 	require.Contains(t, page, "review: corrected")
+	require.Contains(t, page, "see the evidence and the decision")
 	require.Contains(t, page, fmt.Sprintf("inquiry %d; 1.250,50 EUR; note: Aufstellung Seite 2; via the admin page", older.Inquiry))
 
 	// Reassign to the other inquiry.
