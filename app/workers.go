@@ -16,6 +16,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/outbox"
 	"github.com/lawfirm/creditor-email-matcher/services/pipeline"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
@@ -43,7 +44,8 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, s
 	if err != nil {
 		return nil, err
 	}
-	opts := []pipeline.Option{pipeline.WithAttachments(stage)}
+	opts := []pipeline.Option{pipeline.WithAttachments(stage),
+		pipeline.WithGuard(review.Limits{AmountMax: cfg.AmountMax, ChangeFraction: cfg.AmountChangeReview})}
 	var demand func() int // nil: no model, the pool holds what its workers run
 	if limiter != nil {
 		// Model calls wait parked, without a worker slot; the pool holds as
@@ -111,6 +113,7 @@ func outboxSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) (map
 	sinks[models.OutboxFailureAlert] = mail
 	sinks[models.OutboxDebtNotification] = mail
 	sinks[models.OutboxBudgetAlert] = mail
+	sinks[models.OutboxReviewNeeded] = mail
 	return sinks, portal, nil
 }
 

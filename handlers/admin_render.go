@@ -25,15 +25,16 @@ var templateFS embed.FS
 type pageBase struct {
 	Title string
 	CSRF  string // empty on pages shown before sign-in
+	Tab   string // the header tab to mark: "jobs" or "review"
 }
 
 // parsePages parses each page together with the layout. The templates are
 // compiled into the binary, so a parse error is a build defect: panic early.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"ts": formatTime, "dur": formatSeconds, "num": formatInt, "conf": formatConfidence, "short": shortText,
-		"size": formatBytes, "tokens": formatUsage}
+		"size": formatBytes, "tokens": formatUsage, "euro": euroPtr, "inc": func(n int) int { return n + 1 }, "pct": func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) }}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "list", "detail", "error"} {
+	for _, name := range []string{"login", "list", "detail", "error", "reviews", "review"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).
 			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
@@ -182,4 +183,12 @@ func prettyJSON(j models.JSON) string {
 		return string(j)
 	}
 	return buf.String()
+}
+
+// euroPtr shows an optional amount; "—" for none.
+func euroPtr(f *float64) string {
+	if f == nil {
+		return "—"
+	}
+	return euro(*f)
 }

@@ -34,6 +34,7 @@ func all() []*gormigrate.Migration {
 		emailAttemptsLLMUsage(),
 		llmTokenDays(),
 		attemptRateLimited(),
+		reviewQueue(),
 	}
 }
 

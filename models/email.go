@@ -10,6 +10,9 @@ const (
 	MatchAuto        = "auto_matched"
 	MatchNeedsReview = "needs_review"
 	MatchNone        = "no_match"
+	// MatchReviewed is a needs_review email a person decided
+	// (review_decisions holds the decision).
+	MatchReviewed = "reviewed"
 )
 
 // Sync outcomes stored in incoming_emails.sync_status.
@@ -64,6 +67,9 @@ type IncomingEmail struct {
 	// IntakeWarnings lists what tolerant decoding fixed up (a JSON array of
 	// strings). Left nil on create, the column's default '[]' applies.
 	IntakeWarnings JSON `gorm:"default:'[]'"`
+	// Review is the guard's verdict on an email that went to review
+	// (models.Review as JSON); nil for every other email.
+	Review JSON
 }
 
 // TableName pins the table name other systems read.

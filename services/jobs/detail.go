@@ -63,6 +63,22 @@ type Detail struct {
 	RawPayload          *string `json:"raw_payload"`
 	RawPayloadBytes     int64   `json:"raw_payload_bytes"`
 	RawPayloadTruncated bool    `json:"raw_payload_truncated"`
+	// Review is the guard's verdict (models.Review) for an email that went
+	// to review; nil for every other email.
+	Review models.JSON `json:"review"`
+	// ReviewDecisions are the decisions on it (at most one).
+	ReviewDecisions []ReviewDecision `json:"review_decisions"`
+}
+
+// ReviewDecision is a person's decision on a held email; who decided is
+// "api" or "admin_page" (the session id stays in the table).
+type ReviewDecision struct {
+	Action    string    `json:"action"`
+	InquiryID *uint64   `json:"inquiry_id"`
+	Amount    *float64  `json:"amount"`
+	Note      string    `json:"note"`
+	DecidedBy string    `json:"decided_by"`
+	DecidedAt time.Time `json:"decided_at"`
 }
 
 // MaxRawPayloadShown caps the raw payload a detail shows: enough for any
@@ -109,7 +125,20 @@ func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
 	if err != nil {
 		return Detail{}, fmt.Errorf("get job: %w", err)
 	}
+	decided, err := s.store.ReviewDecisions(ctx, id)
+	if err != nil {
+		return Detail{}, fmt.Errorf("get job: %w", err)
+	}
 	d := detailOf(e)
+	d.ReviewDecisions = make([]ReviewDecision, 0, len(decided))
+	for _, x := range decided {
+		by := "admin_page"
+		if x.SessionID == "api" {
+			by = "api"
+		}
+		d.ReviewDecisions = append(d.ReviewDecisions, ReviewDecision{Action: x.Action, InquiryID: x.InquiryID, Amount: x.Amount,
+			Note: x.Note, DecidedBy: by, DecidedAt: x.DecidedAt})
+	}
 	d.Attachments = attachmentsOf(files, e.ExtractedData)
 	if head != nil {
 		text := payloadText(head, size > int64(len(head)))
@@ -142,7 +171,7 @@ func detailOf(e models.IncomingEmail) Detail {
 		CleanedBody: e.CleanedBody, ExtractedData: e.ExtractedData,
 		MatchStatus: e.MatchStatus, MatchConfidence: e.MatchConfidence, MatchedInquiryID: e.MatchedInquiryID,
 		MatchDetails: e.MatchDetails, AttachmentURLs: e.AttachmentURLs,
-		SyncStatus: e.SyncStatus, SyncError: e.SyncError, IntakeWarnings: e.IntakeWarnings,
+		SyncStatus: e.SyncStatus, SyncError: e.SyncError, IntakeWarnings: e.IntakeWarnings, Review: e.Review,
 	}
 }
 

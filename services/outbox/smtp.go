@@ -73,6 +73,8 @@ func (s *SMTPSink) Deliver(ctx context.Context, msg models.OutboxMessage) error 
 		m, err = s.debtNotification(msg.Payload)
 	case models.OutboxBudgetAlert:
 		m, err = s.budgetAlert(msg.Payload)
+	case models.OutboxReviewNeeded:
+		m, err = s.reviewNeeded(msg.Payload)
 	default:
 		return models.Permanent(fmt.Errorf("smtp sink: unsupported outbox kind %q", msg.AggregateType))
 	}

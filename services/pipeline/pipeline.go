@@ -17,6 +17,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/parser"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
@@ -75,6 +76,7 @@ type Pipeline struct {
 
 	attachments AttachmentReader // nil: attachments are not read
 	park        bool             // see ParkWhileExtracting
+	limits      review.Limits    // the review guard's thresholds
 }
 
 // New returns a pipeline.
@@ -82,7 +84,7 @@ func New(st *store.Store, ex Extractor, m Matcher, w DebtWriter, observe Observe
 	if observe == nil {
 		observe = func(string, time.Duration) {}
 	}
-	p := &Pipeline{store: st, extractor: ex, matcher: m, debts: w, observe: observe}
+	p := &Pipeline{store: st, extractor: ex, matcher: m, debts: w, observe: observe, limits: review.DefaultLimits()}
 	for _, o := range opts {
 		o(p)
 	}
@@ -160,7 +162,7 @@ func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status,
 	if !data.IsCreditorReply {
 		return models.StatusNotCreditorReply, p.finish(ctx, job, store.NotCreditorReply())
 	}
-	return models.StatusCompleted, p.match(ctx, job, data)
+	return models.StatusCompleted, p.match(ctx, job, data, texts)
 }
 
 // isQuick says whether job takes the quick path: the extractor is Quick,
@@ -208,7 +210,7 @@ func (p *Pipeline) quick(ctx context.Context, job *models.Job) (models.Status, e
 	}
 
 	job.Reached(models.StatusMatching, time.Now())
-	final, err := p.decide(ctx, job, data)
+	final, err := p.decide(ctx, job, data, nil)
 	if err != nil {
 		return "", err
 	}
@@ -343,13 +345,15 @@ func (p *Pipeline) finish(ctx context.Context, job *models.Job, f store.Final) e
 	return p.store.Finish(ctx, job, f)
 }
 
-// match moves the job to matching, decides the inquiry and finishes.
-func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData) error {
+// match decides the inquiry and, in one statement guarded by the lease
+// token, marks the email completed, records the debt update with its outbox
+// rows and closes the attempt: either all of it happens once, or none.
+func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData, texts []models.AttachmentText) error {
 	start := time.Now()
 	if err := p.advance(ctx, store.StageMove{Job: job, To: models.StatusMatching}); err != nil {
 		return err
 	}
-	final, err := p.decide(ctx, job, data)
+	final, err := p.decide(ctx, job, data, texts)
 	if err != nil {
 		return err
 	}
@@ -361,9 +365,12 @@ func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.Extra
 }
 
 // decide matches the reply to its inquiry and returns the completion to
-// write: the match, and the debt update with its outbox rows when the reply
-// states an amount.
-func (p *Pipeline) decide(ctx context.Context, job *models.Job, data models.ExtractedData) (store.Final, error) {
+// write, as the review guard allows it (review.go): the match, and the debt
+// update with its outbox rows when an amount may be applied; a held email's
+// review_needed row instead. texts are the attachments' texts read in this
+// attempt (nil on the quick path, which has none).
+func (p *Pipeline) decide(ctx context.Context, job *models.Job, data models.ExtractedData,
+	texts []models.AttachmentText) (store.Final, error) {
 	res, err := p.matcher.Match(ctx, matcher.Input{
 		TicketID: job.Email.ZendeskTicketID, FromEmail: job.Email.FromEmail,
 		Data: data, ReceivedAt: job.Email.ReceivedAt,
@@ -371,15 +378,7 @@ func (p *Pipeline) decide(ctx context.Context, job *models.Job, data models.Extr
 	if err != nil {
 		return store.Final{}, fmt.Errorf("match: %w", err)
 	}
-	res = reviewDisagreement(res, data)
-	decision := debts.Decision{Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence, Inquiry: res.Inquiry}
-	record, syncStatus, err := p.debts.Record(job.Email, data, decision)
-	if err != nil {
-		return store.Final{}, err
-	}
-	m := store.Match{Status: res.Status, InquiryID: res.InquiryID, Confidence: clamp01(res.Confidence),
-		Details: models.MustJSON(res)}
-	return store.Completed(m, syncStatus, record), nil
+	return p.final(ctx, job, data, res, texts)
 }
 
 func clamp01(f float64) float64 { return max(0, min(1, f)) }

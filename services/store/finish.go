@@ -22,7 +22,8 @@ type Final struct {
 	set     []assign
 	record  *models.DebtRecord
 	alert   *models.FailureAlertPayload
-	durable bool // a crash must not lose it (DESIGN.md, Durability)
+	notice  *models.ReviewNeededPayload // review_needed row (AwaitingReview)
+	durable bool                        // a crash must not lose it (DESIGN.md, Durability)
 }
 
 // Match is the matcher's decision as the email records it.
@@ -126,6 +127,9 @@ func (f Final) effects(job *models.Job) []effect {
 	effects := recordEffects(job.Email.ID, f.record)
 	if f.alert != nil {
 		effects = append(effects, outboxRow(models.OutboxFailureAlert, job.Email.ID, *f.alert))
+	}
+	if f.notice != nil {
+		effects = append(effects, outboxRow(models.OutboxReviewNeeded, job.Email.ID, *f.notice))
 	}
 	return append(effects, attemptEnd(job, f.outcome, f.errText))
 }
