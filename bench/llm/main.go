@@ -58,7 +58,7 @@ func main() {
 	flag.DurationVar(&o.burst, "burst", time.Second, "how much refill the account's buckets hold (the docs: 60 RPM may be enforced as 1 request per second)")
 	flag.DurationVar(&o.verbose, "v", 0, "print the Limiter's stats this often (wall time; 0 = never)")
 	flag.BoolVar(&o.fixed, "fixed", false, "fixed latency instead of log-normal (p90 = 2 × median)")
-	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound of the whole run (wall time)")
+	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound of the whole run (wall time); with -service, of each setting")
 	pairs := flag.String("settings", "", "latency/limit pairs instead of every combination, e.g. 500ms/50,10s/1")
 	flag.BoolVar(&o.service, "service", false, "drive the real service binary (real time; -scale and -processes unused)")
 	flag.StringVar(&o.bin, "bin", "", "with -service: prebuilt service binary (default: go build into a temp dir)")
@@ -78,7 +78,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "llm: bad flags:", err)
 		os.Exit(2)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	timeout := o.timeout
+	if o.service {
+		timeout *= time.Duration(len(settings)) // -timeout bounds each setting
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
 	if o.service {
