@@ -197,6 +197,9 @@ func serviceMode(ctx context.Context, settings []setting, o options) error {
 	fmt.Printf("real service, default settings but LLM_PROVIDER=claude, LLM_MAX_INFLIGHT %d%s; real time; bucket burst %s; latency %s; load average %s\n",
 		o.maxInFlight, strings.Join(append([]string{""}, o.extraEnv...), ", "), o.burst,
 		map[bool]string{true: "fixed", false: "log-normal, p90 = 2 × median"}[o.fixed], strings.Join(strings.Fields(string(load))[:3], " "))
+	if o.itpm > 0 || o.otpm > 0 {
+		fmt.Printf("account token limits per minute (0: ample): input %d, output %d\n", o.itpm, o.otpm)
+	}
 	printServiceHeader()
 	var failed error
 	for _, s := range settings {
