@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -242,10 +243,14 @@ func fakeClaudeWith(t *testing.T, latency func() time.Duration) *claudetest.Serv
 	srv := claudetest.New(claudetest.Options{
 		Limits:  claudetest.Limits{RequestsPerMinute: 60_000, InputTokensPerMinute: 100_000_000, OutputTokensPerMinute: 10_000_000},
 		Latency: latency,
-		Answer: func(claudetest.Request) claudetest.Answer {
+		Answer: func(r claudetest.Request) claudetest.Answer {
+			// The replies differ only in their case number ("Ihr Zeichen:
+			// AZ-…"), which a model reads like any other field; without it
+			// every seeded inquiry fits equally and the match is only
+			// needs_review, held for a person with no debt update.
 			return claudetest.Answer{ToolInput: map[string]any{
 				"is_creditor_reply": true, "client_name": "Mustermann, Max", "creditor_name": "Inkasso Beispiel GmbH",
-				"debt_amount": 1234.56, "reference_numbers": []string{}, "client_aktenzeichen": "",
+				"debt_amount": 1234.56, "reference_numbers": []string{}, "client_aktenzeichen": caseNumberIn(r),
 				"confidence": 0.9, "summary": "Die Forderung beträgt 1.234,56 EUR.",
 			}}
 		},
@@ -253,6 +258,20 @@ func fakeClaudeWith(t *testing.T, latency func() time.Duration) *claudetest.Serv
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// caseNumberIn is the first "AZ-…" case number in the request's messages.
+func caseNumberIn(r claudetest.Request) string {
+	for _, m := range r.Messages {
+		for _, b := range m.Content {
+			if az := caseNumber.FindString(b.Text); az != "" {
+				return az
+			}
+		}
+	}
+	return ""
+}
+
+var caseNumber = regexp.MustCompile(`AZ-[A-Z0-9]+`)
 
 func slowClaudeVars(srv *claudetest.Server) map[string]string {
 	return map[string]string{"LLM_PROVIDER": "claude", "ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": srv.URL()}

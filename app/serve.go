@@ -17,8 +17,10 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/handlers"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
 	"github.com/lawfirm/creditor-email-matcher/services/jobs"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
 )
@@ -74,6 +76,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if cfg.RunsWeb() {
 		deps.Intake = intake.New(st, queue, log)
 		deps.Jobs = jobs.New(st, queue, log)
+		decisions := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "matcher_review_decisions_total",
+			Help: "Review decisions applied, by action."}, []string{"action"})
+		reg.MustRegister(decisions, review.NewCollector(st, log))
+		deps.Reviews = review.NewService(st, debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}, log,
+			func(action string) { decisions.WithLabelValues(action).Inc() })
 		// Admin page sessions live in admin_sessions, so a sign-out ends
 		// the session on every web process and survives restarts.
 		deps.Sessions = st.AdminSessions(time.Now)

@@ -9,12 +9,14 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/config"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/attachments/read"
 	"github.com/lawfirm/creditor-email-matcher/services/background"
 	"github.com/lawfirm/creditor-email-matcher/services/claude"
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/outbox"
 	"github.com/lawfirm/creditor-email-matcher/services/pipeline"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 	"github.com/lawfirm/creditor-email-matcher/workers"
@@ -25,7 +27,7 @@ import (
 // is configured.
 func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, st *store.Store,
 	queue *workers.Queue, reg prometheus.Registerer) ([]service, error) {
-	ex, limiter, err := newExtractor(cfg)
+	ex, limiter, err := newExtractor(cfg, st, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -34,11 +36,16 @@ func workerServices(ctx context.Context, cfg *config.Config, log *slog.Logger, s
 		AutoThreshold: cfg.MatchAutoThreshold, ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap,
 	})
 	writer := debts.Writer{SyncEnabled: cfg.MongoDBURL != ""}
-	stage, downloads, err := attachmentStage(ctx, cfg, st, log)
+	var scans read.Transcriber // nil: tesseract OCR
+	if c, ok := ex.(*claude.Extractor); ok {
+		scans = c.Transcriber() // scans and images through the same client and Limiter
+	}
+	stage, downloads, err := attachmentStage(ctx, cfg, st, log, scans)
 	if err != nil {
 		return nil, err
 	}
-	opts := []pipeline.Option{pipeline.WithAttachments(stage)}
+	opts := []pipeline.Option{pipeline.WithAttachments(stage),
+		pipeline.WithGuard(review.Limits{AmountMax: cfg.AmountMax, ChangeFraction: cfg.AmountChangeReview})}
 	var demand func() int // nil: no model, the pool holds what its workers run
 	if limiter != nil {
 		// Model calls wait parked, without a worker slot; the pool holds as
@@ -105,17 +112,21 @@ func outboxSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) (map
 	}
 	sinks[models.OutboxFailureAlert] = mail
 	sinks[models.OutboxDebtNotification] = mail
+	sinks[models.OutboxBudgetAlert] = mail
+	sinks[models.OutboxReviewNeeded] = mail
 	return sinks, portal, nil
 }
 
 // newExtractor picks Claude or the German rules per LLM_PROVIDER, and
 // returns Claude's Limiter (nil for the rules).
-func newExtractor(cfg *config.Config) (pipeline.Extractor, *claude.Limiter, error) {
+func newExtractor(cfg *config.Config, st *store.Store, reg prometheus.Registerer) (pipeline.Extractor, *claude.Limiter, error) {
 	if cfg.LLMProvider != "claude" {
 		return rules.New(), nil, nil
 	}
-	// One Limiter for the process: every model call is paced by it.
-	limiter := claude.NewLimiter(claude.LimiterConfig{MaxInFlight: cfg.LLMMaxInFlight})
+	// One Limiter for the process: every model call is paced by it, and
+	// asks the daily token budget when one is set.
+	limiter := claude.NewLimiter(claude.LimiterConfig{MaxInFlight: cfg.LLMMaxInFlight, Budget: tokenBudget(cfg, st)})
+	registerLLMMetrics(reg, limiter)
 	ex, err := claude.New(claude.Config{
 		APIKey: cfg.AnthropicAPIKey, Model: cfg.AnthropicModel, BaseURL: cfg.AnthropicBaseURL, Limiter: limiter,
 	})

@@ -80,7 +80,12 @@ type Config struct {
 	ZendeskAPIToken        string `mapstructure:"ZENDESK_API_TOKEN"`
 	AttachmentAllowedHosts string `mapstructure:"ATTACHMENT_ALLOWED_HOSTS"`
 
-	MatchAutoThreshold   float64 `mapstructure:"MATCH_AUTO_THRESHOLD"`
+	MatchAutoThreshold float64 `mapstructure:"MATCH_AUTO_THRESHOLD"`
+	// AmountMax is the largest amount applied without a person (EUR).
+	AmountMax float64 `mapstructure:"AMOUNT_MAX"`
+	// AmountChangeReview is the largest change, as a fraction of an
+	// inquiry's last known amount, applied without a person.
+	AmountChangeReview   float64 `mapstructure:"AMOUNT_CHANGE_REVIEW"`
 	MatchReviewThreshold float64 `mapstructure:"MATCH_REVIEW_THRESHOLD"`
 	MatchMinGap          float64 `mapstructure:"MATCH_MIN_GAP"`
 
@@ -145,6 +150,8 @@ var defaults = map[string]any{
 	"LLM_MAX_INFLIGHT":          256,
 	"LLM_DAILY_TOKEN_BUDGET":    0,
 	"MATCH_AUTO_THRESHOLD":      0.8,
+	"AMOUNT_MAX":                500000.0,
+	"AMOUNT_CHANGE_REVIEW":      0.5,
 	"MATCH_REVIEW_THRESHOLD":    0.45,
 	"MATCH_MIN_GAP":             0.15,
 	"MONGODB_URL":               "",
@@ -287,6 +294,8 @@ func (c *Config) rules() []rule {
 		{c.AdminAPIToken == "" || len(c.AdminAPIToken) >= 16, "ADMIN_API_TOKEN: must be at least 16 characters"},
 		{0 < c.MatchReviewThreshold && c.MatchReviewThreshold <= c.MatchAutoThreshold && c.MatchAutoThreshold <= 1,
 			"MATCH_AUTO_THRESHOLD, MATCH_REVIEW_THRESHOLD: need 0 < review <= auto <= 1"},
+		{0 < c.AmountMax && c.AmountMax <= 10_000_000, "AMOUNT_MAX: must be more than 0 and at most 10000000"},
+		{0 < c.AmountChangeReview && c.AmountChangeReview <= 100, "AMOUNT_CHANGE_REVIEW: must be a fraction more than 0 (0.5 = 50 %)"},
 		{0 <= c.MatchMinGap && c.MatchMinGap <= 1, "MATCH_MIN_GAP: must be 0–1"}, // NaN fails too
 		{oneOf(c.LLMProvider, "claude", "rules"), "LLM_PROVIDER: must be claude or rules"},
 		{c.LLMProvider != "claude" || c.AnthropicAPIKey != "", "ANTHROPIC_API_KEY: required when LLM_PROVIDER=claude"},

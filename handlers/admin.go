@@ -21,19 +21,21 @@ import (
 
 // adminPages serves the server-rendered admin page under /admin.
 type adminPages struct {
-	log   *slog.Logger
-	svc   JobService
-	token string
-	sess  *sessions
-	store SessionStore
-	pages map[string]*template.Template
-	now   func() time.Time
+	log *slog.Logger
+	svc JobService
+	// reviews is the review queue; nil leaves the Review tab out.
+	reviews ReviewService
+	token   string
+	sess    *sessions
+	store   SessionStore
+	pages   map[string]*template.Template
+	now     func() time.Time
 	// throttle counts failed sign-ins, together with wrong bearer tokens.
 	throttle *authThrottle
 }
 
 func newAdminPages(d Deps, throttle *authThrottle) *adminPages {
-	a := &adminPages{log: d.Log, svc: d.Jobs, token: d.AdminToken, sess: newSessions(d.AdminToken, d.AdminSessionTTL, d.Now),
+	a := &adminPages{log: d.Log, svc: d.Jobs, reviews: d.Reviews, token: d.AdminToken, sess: newSessions(d.AdminToken, d.AdminSessionTTL, d.Now),
 		store: d.Sessions, pages: parsePages(), now: d.Now, throttle: throttle}
 	if a.store == nil {
 		a.store = newMemorySessions(a.sess.ttl, d.Now)
@@ -206,7 +208,7 @@ type listView struct {
 func (a *adminPages) list(c *gin.Context) {
 	q := c.Request.URL.Query()
 	v := listView{
-		pageBase: pageBase{Title: "Jobs", CSRF: c.GetString(csrfKey)},
+		pageBase: pageBase{Title: "Jobs", CSRF: c.GetString(csrfKey), Tab: "jobs"},
 		Filter:   filterForm{Status: q.Get("status"), From: q.Get("from"), Since: q.Get("since"), Until: q.Get("until"), Limit: q.Get("limit")},
 		Statuses: models.AllStatuses,
 		Page:     jobs.Page{Jobs: []jobs.Summary{}},
@@ -274,6 +276,9 @@ type detailView struct {
 	Problem      string
 	Warnings     []string // intake_warnings
 	PayloadShown int      // bytes of a raw payload shown at most
+	// Review links the review screen: "open" while the email waits for a
+	// decision, "decided" after one, empty for an email never held.
+	Review string
 }
 
 // notices are the fixed messages a redirect may ask the detail page to show.
@@ -309,7 +314,7 @@ func (a *adminPages) detail(c *gin.Context) {
 		return
 	}
 	render(c, a.log, a.pages, http.StatusOK, "detail", detailView{
-		pageBase:     pageBase{Title: "Job " + strconv.FormatUint(id, 10), CSRF: csrf},
+		pageBase:     pageBase{Title: "Job " + strconv.FormatUint(id, 10), CSRF: csrf, Tab: "jobs"},
 		D:            d,
 		Timeline:     timeline(d, a.now().UTC()),
 		Extracted:    prettyJSON(d.ExtractedData),
@@ -319,6 +324,7 @@ func (a *adminPages) detail(c *gin.Context) {
 		Problem:      problems[c.Query("problem")],
 		Warnings:     warningList(d.IntakeWarnings),
 		PayloadShown: jobs.MaxRawPayloadShown,
+		Review:       reviewState(d, a.reviews != nil),
 	})
 }
 
@@ -351,4 +357,17 @@ func fieldsOf(err error) map[string]string {
 		return e.Fields
 	}
 	return nil
+}
+
+// reviewState says whether the detail page links the review screen.
+func reviewState(d jobs.Detail, enabled bool) string {
+	switch {
+	case !enabled:
+		return ""
+	case d.MatchStatus != nil && *d.MatchStatus == models.MatchNeedsReview:
+		return "open"
+	case len(d.ReviewDecisions) > 0:
+		return "decided"
+	}
+	return ""
 }

@@ -25,15 +25,16 @@ var templateFS embed.FS
 type pageBase struct {
 	Title string
 	CSRF  string // empty on pages shown before sign-in
+	Tab   string // the header tab to mark: "jobs" or "review"
 }
 
 // parsePages parses each page together with the layout. The templates are
 // compiled into the binary, so a parse error is a build defect: panic early.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"ts": formatTime, "dur": formatSeconds, "num": formatInt, "conf": formatConfidence, "short": shortText,
-		"size": formatBytes}
+		"size": formatBytes, "tokens": formatUsage, "euro": euroPtr, "inc": func(n int) int { return n + 1 }, "pct": func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) }}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "list", "detail", "error"} {
+	for _, name := range []string{"login", "list", "detail", "error", "reviews", "review"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).
 			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
@@ -126,6 +127,20 @@ func formatInt(n *int) string {
 	return strconv.Itoa(*n)
 }
 
+// formatUsage is a model usage as staff read it: tokens by kind and the
+// calls; a dash when no model was called.
+func formatUsage(u models.LLMUsage) string {
+	if u.IsZero() {
+		return "—"
+	}
+	s := fmt.Sprintf("%d in · %d out · %d cache write · %d cache read (%d calls", u.InputTokens, u.OutputTokens,
+		u.CacheWriteTokens, u.CacheReadTokens, u.Calls)
+	if u.RateLimited > 0 {
+		s += fmt.Sprintf(", %d rate-limited", u.RateLimited)
+	}
+	return s + ")"
+}
+
 // formatBytes is a file size in B, KiB or MiB.
 func formatBytes(n *int64) string {
 	switch {
@@ -168,4 +183,12 @@ func prettyJSON(j models.JSON) string {
 		return string(j)
 	}
 	return buf.String()
+}
+
+// euroPtr shows an optional amount; "—" for none.
+func euroPtr(f *float64) string {
+	if f == nil {
+		return "—"
+	}
+	return euro(*f)
 }

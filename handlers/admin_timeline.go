@@ -3,8 +3,10 @@ package handlers
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/lawfirm/creditor-email-matcher/models"
 	"github.com/lawfirm/creditor-email-matcher/services/jobs"
 )
 
@@ -27,6 +29,9 @@ func timeline(d jobs.Detail, now time.Time) []timelineEntry {
 	}
 	for _, a := range d.Attempts {
 		out = append(out, timelineEntry{At: a.StartedAt, What: fmt.Sprintf("attempt %d started", a.Attempt), Detail: "worker " + a.Worker})
+		for _, st := range a.Stages {
+			out = append(out, timelineEntry{At: st.At, What: fmt.Sprintf("attempt %d: %s", a.Attempt, st.Stage)})
+		}
 		if a.FinishedAt != nil {
 			what := fmt.Sprintf("attempt %d ended", a.Attempt)
 			if a.Outcome != nil {
@@ -43,8 +48,39 @@ func timeline(d jobs.Detail, now time.Time) []timelineEntry {
 		out = append(out, timelineEntry{At: *d.NextAttemptAt, What: "next attempt due"})
 	}
 	if d.CompletedAt != nil {
-		out = append(out, timelineEntry{At: *d.CompletedAt, What: "finished"})
+		what := "finished"
+		if d.MatchStatus != nil && (*d.MatchStatus == models.MatchNeedsReview || len(d.ReviewDecisions) > 0) {
+			what = "finished: held for review"
+		}
+		out = append(out, timelineEntry{At: *d.CompletedAt, What: what})
+	}
+	for _, x := range d.ReviewDecisions {
+		out = append(out, timelineEntry{At: x.DecidedAt, What: "review: " + pastTense[x.Action], Detail: decisionDetail(x)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return append(out, timelineEntry{At: now, What: "now: " + string(d.Status)})
+}
+
+var pastTense = map[string]string{
+	models.ReviewApprove: "approved", models.ReviewReassign: "reassigned", models.ReviewCorrect: "corrected",
+	models.ReviewReject: "rejected",
+}
+
+// decisionDetail says what a decision applied and who made it.
+func decisionDetail(x jobs.ReviewDecision) string {
+	var parts []string
+	if x.Action != models.ReviewReject && x.InquiryID != nil {
+		parts = append(parts, fmt.Sprintf("inquiry %d", *x.InquiryID))
+	}
+	if x.Action != models.ReviewReject && x.Amount != nil {
+		parts = append(parts, euro(*x.Amount))
+	}
+	if x.Note != "" {
+		parts = append(parts, "note: "+x.Note)
+	}
+	who := "the admin page"
+	if x.DecidedBy == "api" {
+		who = "the API"
+	}
+	return strings.Join(append(parts, "via "+who), "; ")
 }

@@ -24,8 +24,10 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/app/apptest"
 	"github.com/lawfirm/creditor-email-matcher/handlers"
 	"github.com/lawfirm/creditor-email-matcher/models"
+	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
 	"github.com/lawfirm/creditor-email-matcher/services/jobs"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 )
 
 const (
@@ -105,6 +107,7 @@ func newJobsEnv(t *testing.T, change ...func(*handlers.Deps)) *jobsEnv {
 		AdminToken: adminToken,
 		Now:        env.clock.now,
 		Jobs:       jobs.New(db.Store(t), env.pusher, log),
+		Reviews:    review.NewService(db.Store(t), debts.Writer{SyncEnabled: true}, log, nil),
 		// Tests send many wrong tokens from 127.0.0.1; the throttle's own
 		// tests set their limit.
 		AuthFailuresPerMinute: 1 << 20,

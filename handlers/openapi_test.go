@@ -241,7 +241,15 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		pretry = "/admin/jobs/{id}/retry"
 		login  = "/admin/login"
 		logout = "/admin/logout"
+		queue  = "/api/v1/reviews"
+		decide = "/api/v1/jobs/{id}/review"
 	)
+	heldA, heldB, heldC := e.held(t, 2*time.Hour), e.held(t, time.Hour), e.held(t, time.Minute)
+	bare := e.insert(t, fixture{}) // held, but its extraction is unreadable
+	require.NoError(t, e.db.Exec(`UPDATE incoming_emails SET match_status='needs_review', matched_inquiry_id=? WHERE id=?`, heldC.Inquiry, bare).Error)
+	pqueue, pcase := "/admin/reviews", "/admin/reviews/{id}"
+	caseAt := func(id uint64) string { return fmt.Sprintf("/admin/reviews/%d", id) }
+	decideAt := func(id uint64) string { return fmt.Sprintf("%s/%d/review", list, id) }
 	good := `{"ticket_id":123,"from_email":"a@creditor.example","body_text":"Forderung 100 EUR"}`
 	calls := []apiCall{
 		{hook, "post", webhook(good), nil, 200},
@@ -278,6 +286,20 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{bulk, "post", req(http.MethodPost, bulk, adminToken, `{"status":"completed"}`), nil, 400},
 		{bulk, "post", req(http.MethodPost, bulk, "", `{"status":"failed"}`), nil, 401},
 		{bulk, "post", req(http.MethodPost, bulk, adminToken, `{"from":"`+strings.Repeat("a", 70<<10)+`"}`), nil, 413},
+		{queue, "get", req(http.MethodGet, queue, adminToken, ""), nil, 200},
+		{queue, "get", req(http.MethodGet, queue+"?reason=amount_change&from=inkasso&limit=1", adminToken, ""), nil, 200},
+		{queue, "get", req(http.MethodGet, queue+"?reason=bogus", adminToken, ""), nil, 400},
+		{queue, "get", req(http.MethodGet, queue, "", ""), nil, 401},
+		{decide, "post", req(http.MethodPost, decideAt(heldA.ID), adminToken, `{"action":"approve"}`), nil, 200},
+		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), adminToken, `{"action":"correct","amount":1200,"note":"Aufstellung S. 2"}`), nil, 200},
+		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), adminToken, `{"action":"approve","extra":1}`), nil, 400},
+		{decide, "post", req(http.MethodPost, list+"/abc/review", adminToken, `{"action":"approve"}`), nil, 400},
+		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), "", `{"action":"approve"}`), nil, 401},
+		{decide, "post", req(http.MethodPost, decideAt(999999), adminToken, `{"action":"approve"}`), nil, 404},
+		{decide, "post", req(http.MethodPost, decideAt(heldA.ID), adminToken, `{"action":"reject"}`), nil, 409},
+		{decide, "post", req(http.MethodPost, decideAt(failed2), adminToken, `{"action":"reject"}`), nil, 409},
+		{decide, "post", req(http.MethodPost, decideAt(heldB.ID), adminToken, `{"action":"reject","note":"`+strings.Repeat("x", 17<<10)+`"}`), nil, 413},
+		{one, "get", req(http.MethodGet, fmt.Sprintf("%s/%d", list, heldB.ID), adminToken, ""), nil, 200}, // with its decision
 		{page, "get", req(http.MethodGet, "/admin", "", ""), signedIn.c, 200},
 		{page, "get", req(http.MethodGet, "/admin", "", ""), anon, 303},
 		{page, "get", req(http.MethodGet, "/admin?limit=x", "", ""), signedIn.c, 400},
@@ -289,6 +311,21 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{pretry, "post", form(fmt.Sprintf("/admin/jobs/%d/retry", failed2), url.Values{"csrf_token": {csrf}}), signedIn.c, 303},
 		{pretry, "post", form(fmt.Sprintf("/admin/jobs/%d/retry", failed2), url.Values{}), signedIn.c, 403},
 		{pretry, "post", form("/admin/jobs/999999/retry", url.Values{"csrf_token": {csrf}}), signedIn.c, 404},
+		{pqueue, "get", req(http.MethodGet, pqueue, "", ""), signedIn.c, 200},
+		{pqueue, "get", req(http.MethodGet, pqueue+"?notice=approve&job=1", "", ""), signedIn.c, 200},
+		{pqueue, "get", req(http.MethodGet, pqueue, "", ""), anon, 303},
+		{pqueue, "get", req(http.MethodGet, pqueue+"?reason=bogus", "", ""), signedIn.c, 400},
+		{pcase, "get", req(http.MethodGet, caseAt(heldC.ID), "", ""), signedIn.c, 200},
+		{pcase, "get", req(http.MethodGet, caseAt(heldA.ID), "", ""), signedIn.c, 200},
+		{pcase, "get", req(http.MethodGet, caseAt(heldC.ID), "", ""), anon, 303},
+		{pcase, "get", req(http.MethodGet, "/admin/reviews/x", "", ""), signedIn.c, 400},
+		{pcase, "get", req(http.MethodGet, caseAt(999999), "", ""), signedIn.c, 404},
+		{pcase, "get", req(http.MethodGet, caseAt(failed2), "", ""), signedIn.c, 409},
+		{pcase, "post", form(caseAt(heldC.ID), url.Values{"csrf_token": {csrf}, "action": {"correct"}, "amount": {"12,5"}}), signedIn.c, 400},
+		{pcase, "post", form(caseAt(heldC.ID), url.Values{"action": {"approve"}}), signedIn.c, 403},
+		{pcase, "post", form(caseAt(999999), url.Values{"csrf_token": {csrf}, "action": {"approve"}}), signedIn.c, 404},
+		{pcase, "post", form(caseAt(bare), url.Values{"csrf_token": {csrf}, "action": {"approve"}}), signedIn.c, 409},
+		{pcase, "post", form(caseAt(heldC.ID), url.Values{"csrf_token": {csrf}, "action": {"approve"}}), signedIn.c, 303},
 		{login, "get", req(http.MethodGet, "/admin/login", "", ""), anon, 200},
 		{login, "get", req(http.MethodGet, "/admin/login", "", ""), signedIn.c, 303},
 		{login, "post", form("/admin/login", url.Values{"csrf_token": {loginForm.csrf()}, "token": {"wrong"}}), loginForm.c, 401},

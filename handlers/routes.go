@@ -25,6 +25,8 @@ type Deps struct {
 	Now        func() time.Time
 	// Jobs serves the admin API and page; nil leaves them out (worker mode).
 	Jobs JobService
+	// Reviews serves the review queue; nil leaves its routes out.
+	Reviews ReviewService
 	// AdminSessionTTL is how long an admin page sign-in lasts (default 12h).
 	AdminSessionTTL time.Duration
 	// Sessions keeps admin page sessions on the server: the service passes
@@ -81,6 +83,10 @@ func NewServer(d Deps) http.Handler {
 		admin.POST("/jobs/retry", handleRetryJobs(d.Log, d.Jobs))
 		admin.GET("/jobs/:id", handleGetJob(d.Log, d.Jobs))
 		admin.POST("/jobs/:id/retry", handleRetryJob(d.Log, d.Jobs))
+		if d.Reviews != nil {
+			admin.GET("/reviews", handleListReviews(d.Log, d.Reviews))
+			admin.POST("/jobs/:id/review", handleDecideReview(d.Log, d.Reviews))
+		}
 
 		pages := newAdminPages(d, throttle)
 		signin := r.Group("/admin/login", pageHeaders)
@@ -90,6 +96,11 @@ func NewServer(d Deps) http.Handler {
 		ui.GET("", pages.list)
 		ui.GET("/jobs/:id", pages.detail)
 		ui.POST("/jobs/:id/retry", pages.retry)
+		if d.Reviews != nil {
+			ui.GET("/reviews", pages.reviewQueue)
+			ui.GET("/reviews/:id", pages.reviewScreen)
+			ui.POST("/reviews/:id", pages.decide)
+		}
 		ui.POST("/logout", pages.logout)
 	}
 	return r

@@ -30,7 +30,11 @@ func all() []*gormigrate.Migration {
 		incomingEmailsRawPayload(),
 		adminSessions(),
 		outboxReviewBudgetKinds(),
+		emailAttemptStages(),
+		emailAttemptsLLMUsage(),
+		llmTokenDays(),
 		attemptRateLimited(),
+		reviewQueue(),
 	}
 }
 

@@ -10,6 +10,9 @@ const (
 	MatchAuto        = "auto_matched"
 	MatchNeedsReview = "needs_review"
 	MatchNone        = "no_match"
+	// MatchReviewed is a needs_review email a person decided
+	// (review_decisions holds the decision).
+	MatchReviewed = "reviewed"
 )
 
 // Sync outcomes stored in incoming_emails.sync_status.
@@ -64,6 +67,9 @@ type IncomingEmail struct {
 	// IntakeWarnings lists what tolerant decoding fixed up (a JSON array of
 	// strings). Left nil on create, the column's default '[]' applies.
 	IntakeWarnings JSON `gorm:"default:'[]'"`
+	// Review is the guard's verdict on an email that went to review
+	// (models.Review as JSON); nil for every other email.
+	Review JSON
 }
 
 // TableName pins the table name other systems read.
@@ -88,10 +94,29 @@ type EmailAttempt struct {
 	FinishedAt      *time.Time
 	Outcome         *string
 	Error           *string
+	// Stages are the stages the attempt reached ([]StageMark), written
+	// with its end; NULL for attempts that ended without one (rescued).
+	Stages JSON
+	// The attempt's model usage (models.LLMUsage), written when it finishes.
+	LLMInputTokens      int64 `gorm:"column:llm_input_tokens"`
+	LLMOutputTokens     int64 `gorm:"column:llm_output_tokens"`
+	LLMCacheWriteTokens int64 `gorm:"column:llm_cache_write_tokens"`
+	LLMCacheReadTokens  int64 `gorm:"column:llm_cache_read_tokens"`
+	LLMCalls            int   `gorm:"column:llm_calls"`
+	LLMRateLimited      int   `gorm:"column:llm_rate_limited"`
 }
 
 // TableName pins the table name.
 func (EmailAttempt) TableName() string { return "email_attempts" }
+
+// LLMUsage is the attempt's model usage.
+func (a EmailAttempt) LLMUsage() LLMUsage {
+	return LLMUsage{
+		InputTokens: a.LLMInputTokens, OutputTokens: a.LLMOutputTokens,
+		CacheWriteTokens: a.LLMCacheWriteTokens, CacheReadTokens: a.LLMCacheReadTokens,
+		Calls: a.LLMCalls, RateLimited: a.LLMRateLimited,
+	}
+}
 
 // Attempt outcomes stored in email_attempts.outcome.
 const (

@@ -56,3 +56,20 @@ func FailureAlert(e IncomingEmail, msg string) FailureAlertPayload {
 func OutboxKey(kind string, emailID uint64) string {
 	return kind + ":" + strconv.FormatUint(emailID, 10)
 }
+
+// BudgetAlertPayload is the outbox payload of a budget_alert row: the mail
+// sent once a day when the day's model token budget (LLM_DAILY_TOKEN_BUDGET)
+// is spent and model calls wait for the next day. Day is the date in
+// Europe/Berlin (2006-01-02); ResetAt is its next midnight there.
+type BudgetAlertPayload struct {
+	Day     string    `json:"day"`
+	Budget  int64     `json:"budget"`
+	Spent   int64     `json:"spent"`
+	SpentAt time.Time `json:"spent_at"`
+	ResetAt time.Time `json:"reset_at"`
+}
+
+// BudgetAlertKey is the idempotency key of day's budget_alert row: one per day.
+func BudgetAlertKey(day string) string {
+	return OutboxBudgetAlert + ":" + day
+}

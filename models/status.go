@@ -56,6 +56,9 @@ var ActiveStages = []Status{
 }
 
 // transitions is the table of DESIGN.md §4: to-state → allowed from-states.
+// completed and not_creditor_reply are also entered from processing: the
+// quick path records its fast stages with the final statement
+// (services/pipeline, quick).
 var transitions = map[Status][]Status{
 	StatusQueued:           {StatusReceived, StatusRetrying, StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching, StatusFailed},
 	StatusProcessing:       {StatusQueued, StatusReceived},
@@ -64,8 +67,8 @@ var transitions = map[Status][]Status{
 	StatusExtracted:        {StatusExtracting},
 	StatusMatching:         {StatusExtracted},
 	StatusRetrying:         {StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching},
-	StatusCompleted:        {StatusMatching},
-	StatusNotCreditorReply: {StatusExtracted},
+	StatusCompleted:        {StatusMatching, StatusProcessing},
+	StatusNotCreditorReply: {StatusExtracted, StatusProcessing},
 	StatusFailed:           {StatusProcessing, StatusParsed, StatusReadingAttachments, StatusExtracting, StatusExtracted, StatusMatching, StatusRetrying, StatusReceived},
 
 	StatusReadingAttachments: {StatusParsed},

@@ -30,8 +30,9 @@ var designTable = map[models.Status][]models.Status{
 		models.StatusProcessing, models.StatusParsed, models.StatusReadingAttachments, models.StatusExtracting,
 		models.StatusExtracted, models.StatusMatching,
 	},
-	models.StatusCompleted:        {models.StatusMatching},
-	models.StatusNotCreditorReply: {models.StatusExtracted},
+	// processing: fast stages recorded with the final write (§4)
+	models.StatusCompleted:        {models.StatusMatching, models.StatusProcessing},
+	models.StatusNotCreditorReply: {models.StatusExtracted, models.StatusProcessing},
 	models.StatusFailed: {
 		models.StatusProcessing, models.StatusParsed, models.StatusReadingAttachments, models.StatusExtracting,
 		models.StatusExtracted, models.StatusMatching, models.StatusRetrying,

@@ -1,5 +1,10 @@
 package models
 
+import (
+	"context"
+	"sync"
+)
+
 // LLMUsage is the token usage of model calls, as the Messages API reports it
 // in each response's usage object, summed over the calls of one attempt (or
 // of anything else the caller sums). Only answered calls carry tokens: a call
@@ -55,4 +60,46 @@ func SumLLMUsage(usages ...LLMUsage) LLMUsage {
 		total.Add(u)
 	}
 	return total
+}
+
+// UsageMeter sums the usage of the model calls of one attempt, from
+// whichever goroutines make them. A nil *UsageMeter ignores Add and totals
+// zero, so code may add to whatever meter the context carries.
+type UsageMeter struct {
+	mu    sync.Mutex
+	total LLMUsage
+}
+
+// Add adds u to the meter.
+func (m *UsageMeter) Add(u LLMUsage) {
+	if m == nil || u.IsZero() {
+		return
+	}
+	m.mu.Lock()
+	m.total.Add(u)
+	m.mu.Unlock()
+}
+
+// Total returns the usage added so far.
+func (m *UsageMeter) Total() LLMUsage {
+	if m == nil {
+		return LLMUsage{}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.total
+}
+
+type usageMeterKey struct{}
+
+// WithUsageMeter returns ctx carrying m: model calls made under it add
+// their usage to m.
+func WithUsageMeter(ctx context.Context, m *UsageMeter) context.Context {
+	return context.WithValue(ctx, usageMeterKey{}, m)
+}
+
+// UsageMeterFrom returns the meter ctx carries, or nil.
+func UsageMeterFrom(ctx context.Context) *UsageMeter {
+	m, _ := ctx.Value(usageMeterKey{}).(*UsageMeter)
+	return m
 }

@@ -1,7 +1,9 @@
 package models_test
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,4 +41,24 @@ func TestRateLimitedIsTransientAndDistinct(t *testing.T) {
 
 	require.False(t, errors.As(models.Transient(base, 0), &waiting), "an ordinary transient error is an attempt failure")
 	require.NoError(t, models.RateLimited(nil, models.WaitBudget, 0))
+}
+
+func TestUsageMeterOnContext(t *testing.T) {
+	t.Parallel()
+	var m models.UsageMeter
+	ctx := models.WithUsageMeter(context.Background(), &m)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			models.UsageMeterFrom(ctx).Add(models.LLMUsage{InputTokens: 10, OutputTokens: 2, Calls: 1})
+		})
+	}
+	wg.Wait()
+	require.Equal(t, models.LLMUsage{InputTokens: 80, OutputTokens: 16, Calls: 8}, m.Total())
+
+	// No meter on the context: adding is a no-op, the total is zero.
+	none := models.UsageMeterFrom(context.Background())
+	require.Nil(t, none)
+	none.Add(models.LLMUsage{InputTokens: 1})
+	require.True(t, none.Total().IsZero())
 }

@@ -48,6 +48,10 @@ type options struct {
 	keep, summary, seed         bool
 	attachments                 bool
 	extraEnv                    []string
+	// twin also runs bench/asynqtwin, the same pipeline on asynq, in the
+	// same run: rounds times each, interleaved (twin.go).
+	twin   bool
+	rounds int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -70,12 +74,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the run's database")
 	fs.BoolVar(&o.summary, "summary", false, "also print one machine-readable SUMMARY line")
 	fs.BoolVar(&o.attachments, "attachments", false, "attach a real file to every reply (text PDF, DOCX, XLSX, scan in turn), served by a fake Zendesk on 127.0.0.1")
+	fs.BoolVar(&o.twin, "twin", false, "also run bench/asynqtwin (the same pipeline on asynq) with the same N and concurrency, interleaved, and compare")
+	fs.IntVar(&o.rounds, "rounds", 1, "with -twin: rounds of service + twin")
 	env := fs.String("env", "", "extra service environment, comma-separated KEY=VALUE")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	o.count = min(max(o.count, 1), webhooks.MaxCount)
 	o.wait = min(max(o.wait, time.Second), webhooks.MaxDuration)
+	o.rounds = min(max(o.rounds, 1), 20)
 	if *env != "" {
 		o.extraEnv = strings.Split(*env, ",")
 	}
@@ -106,13 +113,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			pkg = "./bench/profiled"
 		}
 		fmt.Fprintf(stdout, "building %s …\n", pkg)
-		if bin, err = buildService(ctx, root, pkg, tmp); err != nil {
+		if bin, err = buildService(ctx, root, pkg, "matcher", tmp); err != nil {
 			return err
 		}
 	}
+	if o.twin {
+		return compareTwin(ctx, o, bin, tmp, stdout, stderr)
+	}
+	r, err := measureFresh(ctx, o, bin, tmp, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	r.name = "service"
+	r.print(stdout)
+	return r.waitErr
+}
+
+// measureFresh measures bin on a database and Redis namespace of its own,
+// dropped after.
+func measureFresh(ctx context.Context, o options, bin, tmp string, stdout, stderr io.Writer) (report, error) {
 	id := "bench_e2e_" + webhooks.RandomHex(5)
 	if err := createDatabase(ctx, o.pgAdmin, id); err != nil {
-		return err
+		return report{}, err
 	}
 	defer func() {
 		if o.keep {
@@ -127,11 +149,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return measure(ctx, o, bin, id, tmp, stdout)
 }
 
-// measure runs the service on database id, seeds it and reports the run.
-func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writer) error {
+// measure runs bin on database id, seeds it and returns the run's report
+// (its waitErr set when emails were left pending).
+func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writer) (report, error) {
 	dbURL, err := withDatabase(o.pgAdmin, id)
 	if err != nil {
-		return err
+		return report{}, err
 	}
 	secret := webhooks.RandomHex(16)
 	logPath := filepath.Join(tmp, "service.log")
@@ -140,27 +163,27 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 	if o.attachments {
 		zd, err := startAttachmentServer(tmp)
 		if err != nil {
-			return err
+			return report{}, err
 		}
 		defer zd.close()
 		files, env = zd.files, append(env, zd.env...)
 	}
 	svc, err := startService(ctx, bin, logPath, env)
 	if err != nil {
-		return err
+		return report{}, err
 	}
 	defer svc.stop()
 
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
-		return fmt.Errorf("connect run database: %w", err)
+		return report{}, fmt.Errorf("connect run database: %w", err)
 	}
 	defer conn.Close(context.Background())
 	corpus := webhooks.NewCorpus(uint64(time.Now().UnixNano()), o.cases)
 	corpus.Files = files
 	if o.seed {
 		if err := seedInquiries(ctx, conn, corpus.Cases()); err != nil {
-			return err
+			return report{}, err
 		}
 	}
 	fmt.Fprintf(stdout, "posting %d emails with %d senders to pid %d (WORKER_CONCURRENCY=%d) …\n", o.count, o.conc, svc.pid(), o.workers)
@@ -169,16 +192,16 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 		Concurrency: o.conc, Count: o.count, Duration: o.load, RunID: id, Corpus: corpus,
 	})
 	if err != nil {
-		return err
+		return report{}, err
 	}
 	r.logs = logLines(logPath, "WARN", "ERROR") // complete now that the service stopped
-	r.print(stdout)
+	r.waitErr = waitErr
 	if o.attachments {
 		if err := printAttachments(ctx, conn, stdout); err != nil {
-			return err
+			return report{}, err
 		}
 	}
-	return waitErr
+	return r, nil
 }
 
 // observe is the measured window: it posts the load, waits until the run's

@@ -11,14 +11,16 @@ import (
 )
 
 type report struct {
-	opts  options
-	load  webhooks.LoadResult
-	stats stats
-	mem   procstat.Mem
-	cpu   procstat.CPUSnapshot // deltas over the measured window
-	left  int
-	logs  map[string]int
-	pg    pgCounters
+	name    string // "service" or "asynq twin"
+	waitErr error  // emails left pending
+	opts    options
+	load    webhooks.LoadResult
+	stats   stats
+	mem     procstat.Mem
+	cpu     procstat.CPUSnapshot // deltas over the measured window
+	left    int
+	logs    map[string]int
+	pg      pgCounters
 }
 
 func (r report) emailsPerSec() float64 {
@@ -32,7 +34,7 @@ func (r report) print(w io.Writer) {
 	st := r.stats
 	fmt.Fprintln(w, "── webhook intake (while the workers run) ──")
 	r.load.Print(w, r.opts.conc)
-	fmt.Fprintln(w, "── end to end ──")
+	fmt.Fprintf(w, "── end to end (%s) ──\n", r.name)
 	fmt.Fprintf(w, "emails:       %d terminal of %d accepted (%d completed, %d not_creditor_reply, %d failed; %d still pending)\n",
 		st.terminal(), r.load.Accepted, st.Completed, st.NotReply, st.Failed, r.left)
 	fmt.Fprintf(w, "matching:     %d auto_matched, %d debt_updates rows, %d retries, %d attempts\n",
@@ -59,9 +61,13 @@ func (r report) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if r.opts.summary {
-		fmt.Fprintf(w, "SUMMARY e2e emails_per_sec=%.0f terminal=%d failed=%d wait_p50_ms=%.1f wait_p99_ms=%.1f "+
+		kind := "e2e"
+		if r.name == "asynq twin" {
+			kind = "twin"
+		}
+		fmt.Fprintf(w, "SUMMARY %s emails_per_sec=%.0f terminal=%d failed=%d wait_p50_ms=%.1f wait_p99_ms=%.1f "+
 			"latency_p50_ms=%.1f latency_p99_ms=%.1f rss_peak_mib=%.1f rss_hwm_mib=%.1f %s\n",
-			r.emailsPerSec(), st.terminal(), st.Failed, st.Wait[0]*1000, st.Wait[2]*1000,
+			kind, r.emailsPerSec(), st.terminal(), st.Failed, st.Wait[0]*1000, st.Wait[2]*1000,
 			st.Latency[0]*1000, st.Latency[2]*1000, procstat.Mebibytes(r.mem.RSS), procstat.Mebibytes(r.mem.HWM), r.load.Summary())
 	}
 }

@@ -42,10 +42,11 @@ func moduleRoot() (string, error) {
 // the profiling variant) and returns a copy of it in dir. The service runs
 // from a copy, as from an image and in run.sh: the linker's own output file
 // measured more file-backed RSS than a copy of the same bytes.
-func buildService(ctx context.Context, root, pkg, dir string) (string, error) {
-	built, out := filepath.Join(dir, "matcher.built"), filepath.Join(dir, "matcher")
+// The twin is built the same way from its own module's directory (modDir).
+func buildService(ctx context.Context, modDir, pkg, name, dir string) (string, error) {
+	built, out := filepath.Join(dir, name+".built"), filepath.Join(dir, name)
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", built, pkg)
-	cmd.Dir = root
+	cmd.Dir = modDir
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
 	}

@@ -311,3 +311,32 @@ func TestReadsInFlightAreBoundedAcrossWorkers(t *testing.T) {
 	wg.Wait()
 	require.EqualValues(t, 1, reader.most.Load(), "one read at a time")
 }
+
+// waitingTranscriber waits on the model's rate limit until its context
+// ends, as claude's Transcriber does when the Limiter holds the call.
+type waitingTranscriber struct{}
+
+func (waitingTranscriber) Transcribe(ctx context.Context, _ read.Scan) (read.Result, error) {
+	<-ctx.Done()
+	return read.Result{}, models.RateLimited(ctx.Err(), models.WaitRateLimit, time.Second)
+}
+
+// A transcription that waits on the model's rate limit past the file's
+// time is no fault of the file: it stays failed on every try (never
+// unreadable for slowness), and the attempt ends as a rate-limit wait.
+func TestARateLimitWaitIsNoTimeoutOfTheFile(t *testing.T) {
+	t.Parallel()
+	e := setup(t, read.Config{Timeout: time.Second, Transcriber: waitingTranscriber{}})
+	list := []models.Attachment{e.zd.Add("scan.pdf", pdfType, must(t)(readtest.ScannedPDF(1)))}
+	s := e.stage(t, attachments.Config{MaxRetries: 5, FileTimeout: time.Second})
+	job := e.job(t, list, 0)
+
+	for try := 1; try <= 4; try++ {
+		_, err := s.Read(e.ctx, job, list)
+		var waited *models.RateLimitedError
+		require.ErrorAs(t, err, &waited, "try %d", try)
+		row := e.rows(t, job.Email.ID)[0]
+		requireRow(t, row, models.AttachmentFailed, "waited on the model's rate limit")
+		require.Zero(t, row.Timeouts, "try %d", try)
+	}
+}

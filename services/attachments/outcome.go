@@ -40,10 +40,17 @@ func (s *Stage) downloadFailed(ctx context.Context, row *models.EmailAttachment,
 // readFailed records why row's file could not be read and returns the
 // error to retry for, or nil when the file itself is unreadable.
 func (s *Stage) readFailed(ctx context.Context, row *models.EmailAttachment, err error) error {
+	var waited *models.RateLimitedError
 	switch {
 	case errors.Is(err, read.ErrUnreadable):
 		setError(row, models.AttachmentUnreadable, read.Reason(err))
 		return nil
+	case errors.As(err, &waited):
+		// The transcriber waited on the model's rate limit or token budget
+		// past the file's time: no fault of the file, so no timeout is
+		// counted against it, and the attempt ends as a rate-limit wait.
+		setError(row, models.AttachmentFailed, "waited on the model's rate limit ("+waited.Reason+"); read on the next attempt")
+		return err
 	case emailTimedOut(ctx):
 		return s.emailTimeout(row)
 	case errors.Is(err, read.ErrTimeout):

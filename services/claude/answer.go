@@ -39,7 +39,7 @@ func decodeAnswer(input []byte) (models.ExtractedData, error) {
 		}
 	}
 	for k := range fields {
-		if !slices.Contains(keys, k) {
+		if !slices.Contains(keys, k) && !slices.Contains(claimKeys(), k) {
 			return models.ExtractedData{}, fmt.Errorf("%w: unexpected key %q", errMalformed, capRunes(singleLine(k), 40))
 		}
 	}

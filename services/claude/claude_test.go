@@ -68,8 +68,8 @@ func TestExtractSuccess(t *testing.T) {
 	schema := tool["input_schema"].(map[string]any)
 	require.Equal(t, "object", schema["type"])
 	require.Equal(t, false, schema["additionalProperties"])
-	require.ElementsMatch(t, answerKeys(), schema["required"])
-	require.Len(t, schema["properties"], len(answerKeys()))
+	require.ElementsMatch(t, append(answerKeys(), claimKeys()...), schema["required"])
+	require.Len(t, schema["properties"], len(answerKeys())+len(claimKeys()))
 
 	system := b["system"].([]any)
 	require.Len(t, system, 1)

@@ -25,7 +25,7 @@ func (e *Extractor) Extract(ctx context.Context, in models.EmailInput) (models.E
 // ExtractWithUsage is Extract that also returns the token usage of every
 // answered call it made (normally one) and how many 429/529 answers it
 // waited out. Usage is returned with errors too: a malformed answer was
-// still paid for.
+// still paid for. The usage is also added to the meter ctx carries (see send).
 //
 // A 429 or 529 answer is not an error here: the call waits (every caller of
 // the Limiter waits, until retry-after) and is sent again, for as long as
@@ -34,26 +34,47 @@ func (e *Extractor) Extract(ctx context.Context, in models.EmailInput) (models.E
 // failure.
 func (e *Extractor) ExtractWithUsage(ctx context.Context, in models.EmailInput) (models.ExtractedData, models.LLMUsage, error) {
 	user := userMessage(in, e.maxInputRunes)
-	params := e.params(user)
-	est := e.estimate(user)
+	msg, usage, err := e.send(ctx, e.params(user), e.estimate(user))
+	if err != nil {
+		return models.ExtractedData{}, usage, err
+	}
+	data, claims, err := answer(msg)
+	if err != nil {
+		return models.ExtractedData{}, usage, err
+	}
+	return checkSources(data, claims, in), usage, nil
+}
+
+// send makes one Messages API call through the Limiter: every model call of
+// the package (extraction, transcription) goes through it, so every call is
+// paced, its usage is spent from the budget (Permit.Done), added to the
+// usage meter the context carries (models.WithUsageMeter: the attempt's
+// llm_* columns) and returned. A 429 or 529 answer is waited out and the
+// call sent again, for as long as ctx allows; if ctx ends first the error is
+// a models.RateLimited one. Other errors are classified (models.Transient or
+// models.Permanent).
+func (e *Extractor) send(ctx context.Context, params anthropic.MessageNewParams, est Estimate,
+	opts ...option.RequestOption) (*anthropic.Message, models.LLMUsage, error) {
+	meter := models.UsageMeterFrom(ctx)
 	var usage models.LLMUsage
 	for {
 		permit, err := e.limiter.Acquire(ctx, est)
 		if err != nil {
-			return models.ExtractedData{}, usage, err
+			return nil, usage, err
 		}
 		var res *http.Response
-		msg, err := e.client.Messages.New(ctx, params, option.WithResponseInto(&res))
+		msg, err := e.client.Messages.New(ctx, params, append(opts, option.WithResponseInto(&res))...)
 		out := outcome(res, msg, err)
 		// Budget bookkeeping must not be lost to a cancellation right after.
 		_ = permit.Done(context.WithoutCancel(ctx), out)
 		if err == nil {
 			usage.Add(out.Usage)
-			data, err := answer(msg)
-			return data, usage, err
+			meter.Add(out.Usage)
+			return msg, usage, nil
 		}
 		if out.Status == http.StatusTooManyRequests || out.Status == statusOverloaded {
 			usage.RateLimited++
+			meter.Add(models.LLMUsage{RateLimited: 1})
 			if ctx.Err() == nil {
 				continue // Acquire waits for the pause the answer started
 			}
@@ -61,9 +82,9 @@ func (e *Extractor) ExtractWithUsage(ctx context.Context, in models.EmailInput) 
 			if out.Status == statusOverloaded {
 				reason = models.WaitOverloaded
 			}
-			return models.ExtractedData{}, usage, models.RateLimited(describe(ctx, err), reason, retryAfter(res, time.Now()))
+			return nil, usage, models.RateLimited(describe(ctx, err), reason, retryAfter(res, time.Now()))
 		}
-		return models.ExtractedData{}, usage, classify(ctx, err)
+		return nil, usage, classify(ctx, err)
 	}
 }
 
@@ -89,17 +110,18 @@ func outcome(res *http.Response, msg *anthropic.Message, err error) Outcome {
 	return o
 }
 
-// answer validates the model's answer.
-func answer(msg *anthropic.Message) (models.ExtractedData, error) {
+// answer validates the model's answer, and returns the sources it claims
+// (checked against the email by checkSources).
+func answer(msg *anthropic.Message) (models.ExtractedData, sourceClaims, error) {
 	input, err := toolInput(msg)
 	if err != nil {
-		return models.ExtractedData{}, models.Transient(fmt.Errorf("claude: %w", err), 0)
+		return models.ExtractedData{}, sourceClaims{}, models.Transient(fmt.Errorf("claude: %w", err), 0)
 	}
 	data, err := decodeAnswer(input)
 	if err != nil {
-		return models.ExtractedData{}, models.Transient(fmt.Errorf("claude: %w", err), 0)
+		return models.ExtractedData{}, sourceClaims{}, models.Transient(fmt.Errorf("claude: %w", err), 0)
 	}
-	return data, nil
+	return data, decodeClaims(input), nil
 }
 
 // params builds the request: the cached prefix (the tool, then the system

@@ -164,3 +164,24 @@ func TestTwoProcessesShareOneAccount(t *testing.T) {
 	require.Equal(t, int64(2*perProcess), s.Succeeded)
 	require.LessOrEqual(t, s.RateLimited, int64(2*perProcess)/5, "the processes settle instead of fighting")
 }
+
+// TestSendAddsEveryCallToTheAttemptsMeter: the usage of every call, and the
+// 429s waited out, reach the meter the attempt's context carries, exactly
+// as the fake API reported them in each response's usage object.
+func TestSendAddsEveryCallToTheAttemptsMeter(t *testing.T) {
+	t.Parallel()
+	e, api := setup(t, claudetest.Options{})
+	api.FailNext(claudetest.Failure{Status: 429, Message: "slow down", Header: map[string]string{"retry-after": "0"}})
+	var meter models.UsageMeter
+	ctx := models.WithUsageMeter(t.Context(), &meter)
+	for range 2 {
+		_, err := e.Extract(ctx, testEmail())
+		require.NoError(t, err)
+	}
+	s := api.Stats()
+	require.Equal(t, models.LLMUsage{
+		InputTokens: s.InputTokens, OutputTokens: s.OutputTokens,
+		CacheWriteTokens: s.CacheCreationTokens, CacheReadTokens: s.CacheReadTokens, Calls: 2, RateLimited: 1,
+	}, meter.Total())
+	require.Equal(t, meter.Total().InputTokens, e.limiter.Stats().Usage.InputTokens, "the metrics count the same calls")
+}

@@ -121,12 +121,13 @@ type LimiterStats struct {
 	Waiting                int // callers queued in Acquire
 	Desired                int // see Limiter.Desired
 	Admitted               int64
-	Waited                 int64         // Acquires that had to wait (pacing, a pause, the budget)
-	WaitTime               time.Duration // their total wait
-	RateLimited            int64         // 429 answers
-	Overloaded             int64         // 529 answers
-	BudgetWaits            int64         // Acquires that waited for the budget
-	PausedUntil            time.Time     // everyone waits until then (429/529)
+	Waited                 int64           // Acquires that had to wait (pacing, a pause, the budget)
+	WaitTime               time.Duration   // their total wait
+	RateLimited            int64           // 429 answers
+	Overloaded             int64           // 529 answers
+	BudgetWaits            int64           // Acquires that waited for the budget
+	Usage                  models.LLMUsage // summed over every answered call (matcher_llm_tokens_total)
+	PausedUntil            time.Time       // everyone waits until then (429/529)
 	// Learned per-minute limits (0 until the first headers) and the rate of
 	// calls per second the Limiter currently paces at.
 	RequestsPerMinute, InputTokensPerMinute, OutputTokensPerMinute float64
@@ -363,6 +364,7 @@ func (p *Permit) Done(ctx context.Context, o Outcome) error {
 		l.refusedLocked(now, o)
 	case o.Status == http.StatusOK:
 		l.answeredLocked(now, p, o.Usage, backoff)
+		l.stats.Usage.Add(o.Usage)
 	default:
 		// An error or no answer: nothing was generated.
 		l.dims[dimOutput].settle(now, -p.out, p.maxOut, backoff)

@@ -54,6 +54,12 @@ import (
 //   - a model whose minimum is 4,096 (Haiku 4.5, Opus 4.5/4.6) caches
 //     nothing: every call pays the full 2,500, the examples' quality only.
 //
+// Since the rules on attachments and sources (rules 10–13, and the
+// sources, amount_evidence and labelled_totals of the tool) the prefix is
+// about 10,500 runes: 3,000 to 4,400 tokens by the bounds below. It stays
+// one static block before the email, so the figures above scale by about
+// 1.4; a 4,096-minimum model may now cache it or not, by its tokenizer.
+//
 // Cached reads also do not count towards the input-tokens-per-minute limit
 // (rate limits docs), so caching raises the throughput an input-token-bound
 // account allows.

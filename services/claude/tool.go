@@ -1,6 +1,10 @@
 package claude
 
-import "github.com/anthropics/anthropic-sdk-go/v2"
+import (
+	"github.com/anthropics/anthropic-sdk-go/v2"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
+)
 
 // toolName is the one tool the model is forced to call.
 const toolName = "record_creditor_reply"
@@ -15,7 +19,30 @@ const (
 	keyClientAktenzeichen = "client_aktenzeichen"
 	keyConfidence         = "confidence"
 	keySummary            = "summary"
+	// Where the answer was read (see sources.go): optional when decoding,
+	// so an answer without them is used, with no source claimed.
+	keySources        = "sources"
+	keyAmountEvidence = "amount_evidence"
+	keyLabelledTotals = "labelled_totals"
+	keyTotalSource    = "source"
+	keyTotalAmount    = "amount"
+	keyTotalLabel     = "label"
+	keyTotalLine      = "line"
+	sourceFieldsDesc  = "Quelle jedes ausgefüllten Feldes: \"body\" (Text der E-Mail), \"subject\" (Betreff), \"sender\" (nur creditor_name: Absender) oder \"attachment:N\" wie im Tag <anhang quelle=\"attachment:N\">; leerer String für ein leeres Feld."
+	totalsDescription = "Jede ausdrücklich als Summe bezeichnete Forderung (Gesamtforderung, Summe, Saldo, Gesamtbetrag, Restforderung, offener Betrag insgesamt) je Quelle, mit der Zeile, in der sie steht; leere Liste, wenn keine."
 )
+
+// claimKeys are the keys of the sources the model names; the schema
+// requires them, decodeAnswer does not.
+func claimKeys() []string { return []string{keySources, keyAmountEvidence, keyLabelledTotals} }
+
+// sourceFields are the fields whose source the answer names.
+func sourceFields() []string {
+	return []string{
+		models.FieldDebtAmount, models.FieldClientName, models.FieldCreditorName,
+		models.FieldClientAktenzeichen, models.FieldReferenceNumbers,
+	}
+}
 
 // answerKeys lists every key the tool input must contain, and nothing else.
 func answerKeys() []string {
@@ -60,9 +87,41 @@ func extractionTool() *anthropic.ToolParam {
 					"description": "Sicherheit der Angaben insgesamt, zwischen 0 und 1.",
 				},
 				keySummary: str("Ein bis zwei sachliche Sätze auf Deutsch, was der Gläubiger mitteilt."),
+				keySources: map[string]any{
+					"type":                 "object",
+					"description":          sourceFieldsDesc,
+					"properties":           sourceProperties(),
+					"required":             sourceFields(),
+					"additionalProperties": false,
+				},
+				keyAmountEvidence: str("Die Zeile der Quelle von debt_amount, in der der Betrag steht, wörtlich abgeschrieben; leerer String, wenn debt_amount null ist."),
+				keyLabelledTotals: map[string]any{
+					"type":        "array",
+					"description": totalsDescription,
+					"items": map[string]any{
+						"type": "object",
+						"properties": map[string]any{
+							keyTotalSource: str("Quelle wie in sources, z. B. \"body\" oder \"attachment:0\"."),
+							keyTotalAmount: map[string]any{"type": "number", "description": "Der Betrag in EUR als Zahl."},
+							keyTotalLabel:  str("Die Bezeichnung, wie geschrieben, z. B. \"Gesamtforderung\"."),
+							keyTotalLine:   str("Die Zeile, wörtlich abgeschrieben."),
+						},
+						"required":             []string{keyTotalSource, keyTotalAmount, keyTotalLabel, keyTotalLine},
+						"additionalProperties": false,
+					},
+				},
 			},
-			Required:    answerKeys(),
+			Required:    append(answerKeys(), claimKeys()...),
 			ExtraFields: map[string]any{"additionalProperties": false},
 		},
 	}
+}
+
+// sourceProperties describes the sources object: one string per field.
+func sourceProperties() map[string]any {
+	props := make(map[string]any, len(sourceFields()))
+	for _, f := range sourceFields() {
+		props[f] = map[string]any{"type": "string"}
+	}
+	return props
 }

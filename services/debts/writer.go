@@ -20,6 +20,9 @@ type Decision struct {
 	// Inquiry is the matched inquiry as the matcher read it (names, case
 	// number, the amount it asked about); required with InquiryID.
 	Inquiry *models.CreditorInquiry
+	// Previous is the inquiry's last known amount (store.LastKnownAmount);
+	// nil falls back to the amount the inquiry asked about.
+	Previous *float64
 }
 
 // Writer decides the debt update and its outbox rows for the statement that
@@ -51,7 +54,7 @@ func (w Writer) Record(e models.IncomingEmail, data models.ExtractedData, d Deci
 		IncomingEmailID: e.ID, CreditorInquiryID: d.InquiryID,
 		ClientName: first(inq.ClientName, data.ClientName), ClientAktenzeichen: aktenzeichen(inq, data),
 		CreditorName: first(inq.CreditorName, data.CreditorName), CreditorEmail: e.FromEmail,
-		PreviousAmount: inq.DebtAmount, Amount: *data.DebtAmount,
+		PreviousAmount: previous(d, inq), Amount: *data.DebtAmount,
 		ReferenceNumbers: models.MustJSON(refs),
 		MatchStatus:      d.Status, MatchConfidence: d.Confidence,
 	}
@@ -60,7 +63,7 @@ func (w Writer) Record(e models.IncomingEmail, data models.ExtractedData, d Deci
 		OldAmount: up.PreviousAmount, NewAmount: up.Amount, ReferenceNumbers: refs,
 		Confidence: d.Confidence, MatchStatus: d.Status,
 	}}
-	if d.Status != models.MatchAuto {
+	if d.Status != models.MatchAuto && d.Status != models.MatchReviewed {
 		return rec, models.SyncNotApplicable, nil // needs_review waits for a person
 	}
 	// The sync payload's DebtUpdateID is known only once the row is
@@ -85,13 +88,20 @@ func validate(amount float64, d Decision) error {
 	if math.IsNaN(amount) || amount <= 0 || amount > models.MaxPlausibleAmount {
 		return errors.New("implausible amount")
 	}
-	if d.Status == models.MatchAuto && d.InquiryID == nil {
-		return errors.New("auto match without inquiry")
+	if (d.Status == models.MatchAuto || d.Status == models.MatchReviewed) && d.InquiryID == nil {
+		return errors.New("applied amount without inquiry")
 	}
 	if d.InquiryID != nil && (d.Inquiry == nil || d.Inquiry.ID != *d.InquiryID) {
 		return errors.New("decision names an inquiry it does not carry")
 	}
 	return nil
+}
+
+func previous(d Decision, inq models.CreditorInquiry) *float64 {
+	if d.Previous != nil {
+		return d.Previous
+	}
+	return inq.DebtAmount
 }
 
 func aktenzeichen(inq models.CreditorInquiry, data models.ExtractedData) *string {

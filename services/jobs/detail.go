@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -49,6 +50,8 @@ type Detail struct {
 	SyncStatus            string        `json:"sync_status"`
 	SyncError             *string       `json:"sync_error"`
 	Attempts              []Attempt     `json:"attempts"`
+	// LLMUsage sums the model usage of the attempts shown.
+	LLMUsage models.LLMUsage `json:"llm_usage"`
 	// Attachments are the email's email_attachments rows by position (empty
 	// until the attachment stage has written them).
 	Attachments []Attachment `json:"attachments"`
@@ -60,6 +63,22 @@ type Detail struct {
 	RawPayload          *string `json:"raw_payload"`
 	RawPayloadBytes     int64   `json:"raw_payload_bytes"`
 	RawPayloadTruncated bool    `json:"raw_payload_truncated"`
+	// Review is the guard's verdict (models.Review) for an email that went
+	// to review; nil for every other email.
+	Review models.JSON `json:"review"`
+	// ReviewDecisions are the decisions on it (at most one).
+	ReviewDecisions []ReviewDecision `json:"review_decisions"`
+}
+
+// ReviewDecision is a person's decision on a held email; who decided is
+// "api" or "admin_page" (the session id stays in the table).
+type ReviewDecision struct {
+	Action    string    `json:"action"`
+	InquiryID *uint64   `json:"inquiry_id"`
+	Amount    *float64  `json:"amount"`
+	Note      string    `json:"note"`
+	DecidedBy string    `json:"decided_by"`
+	DecidedAt time.Time `json:"decided_at"`
 }
 
 // MaxRawPayloadShown caps the raw payload a detail shows: enough for any
@@ -75,6 +94,12 @@ type Attempt struct {
 	DurationSeconds *float64   `json:"duration_seconds"`
 	Outcome         *string    `json:"outcome"`
 	Error           *string    `json:"error"`
+	// Stages are the pipeline stages the attempt reached and when,
+	// recorded with its end (also the quick path's, never written alone).
+	Stages []models.StageMark `json:"stages"`
+	// LLMUsage is the attempt's model usage (zero for the rules extractor,
+	// and for an attempt still running or rescued by the reaper).
+	LLMUsage models.LLMUsage `json:"llm_usage"`
 }
 
 // Get returns one email with its newest attempts; ENOTFOUND when absent.
@@ -100,7 +125,20 @@ func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
 	if err != nil {
 		return Detail{}, fmt.Errorf("get job: %w", err)
 	}
+	decided, err := s.store.ReviewDecisions(ctx, id)
+	if err != nil {
+		return Detail{}, fmt.Errorf("get job: %w", err)
+	}
 	d := detailOf(e)
+	d.ReviewDecisions = make([]ReviewDecision, 0, len(decided))
+	for _, x := range decided {
+		by := "admin_page"
+		if x.SessionID == "api" {
+			by = "api"
+		}
+		d.ReviewDecisions = append(d.ReviewDecisions, ReviewDecision{Action: x.Action, InquiryID: x.InquiryID, Amount: x.Amount,
+			Note: x.Note, DecidedBy: by, DecidedAt: x.DecidedAt})
+	}
 	d.Attachments = attachmentsOf(files, e.ExtractedData)
 	if head != nil {
 		text := payloadText(head, size > int64(len(head)))
@@ -111,7 +149,10 @@ func (s *Service) Get(ctx context.Context, id uint64) (Detail, error) {
 		d.Attempts = append(d.Attempts, Attempt{
 			Attempt: a.Attempt, Worker: a.Worker, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt,
 			DurationSeconds: seconds(&a.StartedAt, a.FinishedAt), Outcome: a.Outcome, Error: a.Error,
+			Stages:   stagesOf(a.Stages),
+			LLMUsage: a.LLMUsage(),
 		})
+		d.LLMUsage.Add(a.LLMUsage())
 	}
 	return d, nil
 }
@@ -130,7 +171,7 @@ func detailOf(e models.IncomingEmail) Detail {
 		CleanedBody: e.CleanedBody, ExtractedData: e.ExtractedData,
 		MatchStatus: e.MatchStatus, MatchConfidence: e.MatchConfidence, MatchedInquiryID: e.MatchedInquiryID,
 		MatchDetails: e.MatchDetails, AttachmentURLs: e.AttachmentURLs,
-		SyncStatus: e.SyncStatus, SyncError: e.SyncError, IntakeWarnings: e.IntakeWarnings,
+		SyncStatus: e.SyncStatus, SyncError: e.SyncError, IntakeWarnings: e.IntakeWarnings, Review: e.Review,
 	}
 }
 
@@ -156,4 +197,14 @@ func seconds(start, end *time.Time) *float64 {
 	}
 	d := end.Sub(*start).Seconds()
 	return &d
+}
+
+// stagesOf decodes an attempt's recorded stages; none when it recorded
+// none (or, never expected, something unreadable).
+func stagesOf(raw models.JSON) []models.StageMark {
+	out := []models.StageMark{}
+	if len(raw) > 0 && json.Unmarshal(raw, &out) != nil {
+		return []models.StageMark{}
+	}
+	return out
 }

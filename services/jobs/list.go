@@ -58,9 +58,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	}
 	out := Page{ByStatus: by, Total: total(by, f.Status), Jobs: make([]Summary, 0, min(len(rows), f.Limit))}
 	for _, e := range rows[:min(len(rows), f.Limit)] {
-		out.Jobs = append(out.Jobs, Summary{ID: e.ID, Status: e.ProcessingStatus, FromEmail: e.FromEmail,
-			Subject: e.Subject, ReceivedAt: e.ReceivedAt, StartedAt: e.StartedAt, CompletedAt: e.CompletedAt,
-			RetryCount: e.RetryCount, ProcessingError: e.ProcessingError})
+		out.Jobs = append(out.Jobs, SummaryOf(e))
 	}
 	if len(rows) > f.Limit {
 		last := out.Jobs[len(out.Jobs)-1]
@@ -68,6 +66,13 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		out.NextCursor = &next
 	}
 	return out, nil
+}
+
+// SummaryOf is e's row in a list.
+func SummaryOf(e models.IncomingEmail) Summary {
+	return Summary{ID: e.ID, Status: e.ProcessingStatus, FromEmail: e.FromEmail,
+		Subject: e.Subject, ReceivedAt: e.ReceivedAt, StartedAt: e.StartedAt, CompletedAt: e.CompletedAt,
+		RetryCount: e.RetryCount, ProcessingError: e.ProcessingError}
 }
 
 func total(by map[models.Status]int64, status models.Status) int64 {

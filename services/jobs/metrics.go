@@ -34,7 +34,8 @@ type Collector struct {
 	up         *prometheus.Desc
 }
 
-var outboxTypes = []string{models.OutboxCreditorDebtUpdate, models.OutboxFailureAlert, models.OutboxDebtNotification}
+var outboxTypes = []string{models.OutboxCreditorDebtUpdate, models.OutboxFailureAlert, models.OutboxDebtNotification,
+	models.OutboxReviewNeeded}
 
 // NewCollector returns the pipeline collector; depths may be nil (no queue
 // gauges). Register it with prometheus.Registerer.MustRegister.

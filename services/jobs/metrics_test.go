@@ -64,6 +64,7 @@ func TestCollector(t *testing.T) {
 		{models.OutboxCreditorDebtUpdate, false, nil},
 		{models.OutboxFailureAlert, true, ptr("failed")},
 		{models.OutboxDebtNotification, true, ptr("delivered")},
+		{models.OutboxReviewNeeded, false, nil},
 	} {
 		m := models.OutboxMessage{AggregateType: o.kind, AggregateID: uint64(i + 1), Payload: models.JSON(`{}`),
 			IdempotencyKey: apptest.RandomID(), NextAttemptAt: time.Now(), Outcome: o.outcome}
@@ -88,6 +89,7 @@ func TestCollector(t *testing.T) {
 	require.Equal(t, 0.0, gauge(t, fams, "matcher_queue_depth", "queue", "processing"))
 	require.Equal(t, 2.0, gauge(t, fams, "matcher_outbox_backlog_messages", "aggregate_type", models.OutboxCreditorDebtUpdate))
 	require.Equal(t, 0.0, gauge(t, fams, "matcher_outbox_backlog_messages", "aggregate_type", models.OutboxFailureAlert))
+	require.Equal(t, 1.0, gauge(t, fams, "matcher_outbox_backlog_messages", "aggregate_type", models.OutboxReviewNeeded))
 	require.Equal(t, 1.0, gauge(t, fams, "matcher_outbox_failed_messages", "aggregate_type", models.OutboxFailureAlert))
 	require.Equal(t, 1.0, gauge(t, fams, "matcher_stats_up", "source", "postgres"))
 	require.Equal(t, 1.0, gauge(t, fams, "matcher_stats_up", "source", "redis"))

@@ -56,8 +56,8 @@ type staffMail struct {
 	to, subject, text, html string
 }
 
-// Deliver sends a failure_alert to ADMIN_EMAIL or a debt_notification to
-// NOTIFY_EMAIL. Without SMTP or a recipient it returns an error wrapping ErrSkipped.
+// Deliver sends a failure_alert to ADMIN_EMAIL, or a debt_notification or
+// a budget_alert to NOTIFY_EMAIL. Without SMTP or a recipient it returns an error wrapping ErrSkipped.
 func (s *SMTPSink) Deliver(ctx context.Context, msg models.OutboxMessage) error {
 	if !s.Configured() {
 		return fmt.Errorf("smtp: %w", ErrSkipped)
@@ -71,6 +71,10 @@ func (s *SMTPSink) Deliver(ctx context.Context, msg models.OutboxMessage) error 
 		m, err = s.failureAlert(msg.Payload)
 	case models.OutboxDebtNotification:
 		m, err = s.debtNotification(msg.Payload)
+	case models.OutboxBudgetAlert:
+		m, err = s.budgetAlert(msg.Payload)
+	case models.OutboxReviewNeeded:
+		m, err = s.reviewNeeded(msg.Payload)
 	default:
 		return models.Permanent(fmt.Errorf("smtp sink: unsupported outbox kind %q", msg.AggregateType))
 	}
@@ -125,6 +129,20 @@ func (s *SMTPSink) debtNotification(payload models.JSON) (staffMail, error) {
 	}
 	subject := fmt.Sprintf("Neue Forderungshöhe: %s – %s", p.ClientName, p.CreditorName)
 	return render(s.cfg.NotifyEmail, subject, debtNotificationText, debtNotificationHTML, data)
+}
+
+// budgetAlert is the day's mail that the model token budget is spent.
+func (s *SMTPSink) budgetAlert(payload models.JSON) (staffMail, error) {
+	if s.cfg.NotifyEmail == "" {
+		return staffMail{}, fmt.Errorf("notify email empty: %w", ErrSkipped)
+	}
+	var p models.BudgetAlertPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return staffMail{}, models.Permanent(fmt.Errorf("decode budget alert payload: %w", err))
+	}
+	data := budgetAlertView{BudgetAlertPayload: p, SpentTime: germanTime(p.SpentAt), ResetTime: germanTime(p.ResetAt)}
+	subject := fmt.Sprintf("Creditor Matcher: Tagesbudget für Modell-Tokens am %s aufgebraucht", p.Day)
+	return render(s.cfg.NotifyEmail, subject, budgetAlertText, budgetAlertHTML, data)
 }
 
 // render fills both parts; html/template escapes every value in the HTML part.
@@ -320,5 +338,37 @@ var debtNotificationHTML = htmltemplate.Must(htmltemplate.New("debt").Parse(`<!D
 <tr><th align="left">Konfidenz</th><td>{{.Confidence}}</td></tr>
 <tr><th align="left">E-Mail-ID</th><td>{{.EmailID}}</td></tr>
 </table>
+</body></html>
+`))
+
+type budgetAlertView struct {
+	models.BudgetAlertPayload
+	SpentTime, ResetTime string
+}
+
+var budgetAlertText = template.Must(template.New("budget").Parse(`Das Tagesbudget für Modell-Tokens (LLM_DAILY_TOKEN_BUDGET) ist aufgebraucht.
+
+Tag (Europe/Berlin): {{.Day}}
+Budget:              {{.Budget}} Tokens
+Verbraucht:          {{.Spent}} Tokens
+Festgestellt:        {{.SpentTime}}
+Weiter ab:           {{.ResetTime}}
+
+Neue E-Mails warten bis dahin auf das Modell; keine schlägt deshalb fehl.
+Ein höheres Budget gilt nach dem Neustart der Worker sofort.
+`))
+
+var budgetAlertHTML = htmltemplate.Must(htmltemplate.New("budget").Parse(`<!DOCTYPE html>
+<html lang="de"><body>
+<p>Das Tagesbudget für Modell-Tokens (<code>LLM_DAILY_TOKEN_BUDGET</code>) ist aufgebraucht.</p>
+<table>
+<tr><th align="left">Tag (Europe/Berlin)</th><td>{{.Day}}</td></tr>
+<tr><th align="left">Budget</th><td>{{.Budget}} Tokens</td></tr>
+<tr><th align="left">Verbraucht</th><td>{{.Spent}} Tokens</td></tr>
+<tr><th align="left">Festgestellt</th><td>{{.SpentTime}}</td></tr>
+<tr><th align="left">Weiter ab</th><td>{{.ResetTime}}</td></tr>
+</table>
+<p>Neue E-Mails warten bis dahin auf das Modell; keine schlägt deshalb fehl.
+Ein höheres Budget gilt nach dem Neustart der Worker sofort.</p>
 </body></html>
 `))

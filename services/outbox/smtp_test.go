@@ -239,3 +239,24 @@ func TestFormatEUR(t *testing.T) {
 		require.Equal(t, want, formatEUR(in), "%v", in)
 	}
 }
+
+func TestSMTPSinkSendsBudgetAlertToNotifyEmail(t *testing.T) {
+	t.Parallel()
+	ts := newTestSMTPServer(t)
+	sink := smtpSinkFor(ts)
+	p := models.BudgetAlertPayload{Day: "2026-12-05", Budget: 2_000_000, Spent: 2_003_180,
+		SpentAt: time.Date(2026, 12, 5, 15, 4, 5, 0, time.UTC), ResetAt: time.Date(2026, 12, 5, 23, 0, 0, 0, time.UTC)}
+	require.NoError(t, sink.Deliver(context.Background(), models.OutboxMessage{
+		ID: 11, AggregateType: models.OutboxBudgetAlert, Payload: models.MustJSON(p), IdempotencyKey: models.BudgetAlertKey(p.Day),
+	}))
+	mails := ts.Mails()
+	require.Len(t, mails, 1)
+	require.Equal(t, []string{testNotify}, mails[0].To)
+	pm := parseMail(t, mails[0].Data)
+	require.Contains(t, pm.subject(t), "2026-12-05")
+	for _, part := range []string{pm.parts["text/plain"], pm.parts["text/html"]} {
+		require.Contains(t, part, "2000000 Tokens")
+		require.Contains(t, part, "2003180 Tokens")
+		require.Contains(t, part, "05.12.2026 23:00:00 UTC")
+	}
+}

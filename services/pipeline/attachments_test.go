@@ -180,12 +180,17 @@ beträgt unsere Gesamtforderung 1.500,00 €. Die Aufstellung liegt bei.<br>Mit 
 	require.InDelta(t, 1500.00, amounts[models.SourceBody], 0.001)
 	require.InDelta(t, 1212.40, amounts[models.AttachmentSource(0)], 0.001)
 	require.Equal(t, models.MatchNeedsReview, *e.MatchStatus)
-	require.Contains(t, string(e.MatchDetails), "sources_disagree")
+	require.Contains(t, string(e.Review), models.ReasonSourcesDisagree)
 	require.Equal(t, models.SyncNotApplicable, e.SyncStatus, "no amount is applied automatically")
 	var n int64
 	require.NoError(t, a.db.Model(&models.OutboxMessage{}).
 		Where("aggregate_id = ? AND aggregate_type = ?", a.email, models.OutboxCreditorDebtUpdate).Count(&n).Error)
 	require.Zero(t, n, "nothing goes to the portal")
+	require.NoError(t, a.db.Model(&models.DebtUpdate{}).Where("incoming_email_id = ?", a.email).Count(&n).Error)
+	require.Zero(t, n, "no debt update until a person decides")
+	require.NoError(t, a.db.Model(&models.OutboxMessage{}).
+		Where("aggregate_id = ? AND aggregate_type = ?", a.email, models.OutboxReviewNeeded).Count(&n).Error)
+	require.EqualValues(t, 1, n, "staff are told")
 }
 
 func TestAttachmentsGoWithoutCredentialsAsSkipped(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/groupcommit"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/parser"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
@@ -75,6 +76,7 @@ type Pipeline struct {
 
 	attachments AttachmentReader // nil: attachments are not read
 	park        bool             // see ParkWhileExtracting
+	limits      review.Limits    // the review guard's thresholds
 }
 
 // New returns a pipeline.
@@ -82,7 +84,7 @@ func New(st *store.Store, ex Extractor, m Matcher, w DebtWriter, observe Observe
 	if observe == nil {
 		observe = func(string, time.Duration) {}
 	}
-	p := &Pipeline{store: st, extractor: ex, matcher: m, debts: w, observe: observe}
+	p := &Pipeline{store: st, extractor: ex, matcher: m, debts: w, observe: observe, limits: review.DefaultLimits()}
 	for _, o := range opts {
 		o(p)
 	}
@@ -128,8 +130,24 @@ func (p *Pipeline) writeStages(ctx context.Context, reqs []*stageRequest) func()
 	return nil
 }
 
+// Quick marks an extractor that answers in microseconds from the text alone
+// (the rules extractor): nothing outside is waited on, so its stages need
+// not be visible while they run (DESIGN.md §4).
+type Quick interface {
+	Quick()
+}
+
 // Process runs every stage for job and returns the terminal status it wrote.
 func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status, error) {
+	// Every model call of the attempt adds its usage to job.LLM, which the
+	// statement that finishes the attempt records.
+	if job.LLM == nil {
+		job.LLM = new(models.UsageMeter)
+	}
+	ctx = models.WithUsageMeter(ctx, job.LLM)
+	if p.isQuick(job) {
+		return p.quick(ctx, job)
+	}
 	if err := p.parse(ctx, job); err != nil {
 		return "", err
 	}
@@ -142,25 +160,97 @@ func (p *Pipeline) Process(ctx context.Context, job *models.Job) (models.Status,
 		return "", err
 	}
 	if !data.IsCreditorReply {
-		return models.StatusNotCreditorReply, p.finishNotReply(ctx, job)
+		return models.StatusNotCreditorReply, p.finish(ctx, job, store.NotCreditorReply())
 	}
-	return models.StatusCompleted, p.match(ctx, job, data)
+	return models.StatusCompleted, p.match(ctx, job, data, texts)
+}
+
+// isQuick says whether job takes the quick path: the extractor is Quick,
+// the attempt starts from processing, and there are no attachments to read
+// (reading them waits on downloads, a stage that must be visible).
+func (p *Pipeline) isQuick(job *models.Job) bool {
+	if _, ok := p.extractor.(Quick); !ok || job.Email.ProcessingStatus != models.StatusProcessing {
+		return false
+	}
+	if p.attachments == nil {
+		return true
+	}
+	list, err := job.Email.Attachments()
+	return err == nil && len(list) == 0
+}
+
+// quick runs parse, extract and match in one go and records their stages
+// (the results and each stage's time) with the final statement, instead of
+// one stage write each: the email moves processing → completed (or
+// not_creditor_reply) in the one statement guarded by the lease token. A
+// crash before it loses only work the next attempt does again in
+// microseconds; a stale lease writes nothing (models.ErrLeaseLost).
+func (p *Pipeline) quick(ctx context.Context, job *models.Job) (models.Status, error) {
+	start := time.Now()
+	job.Reached(models.StatusParsed, start)
+	move := p.cleaned(job)
+	at := time.Now()
+	p.observe("parse", at.Sub(start))
+
+	job.Reached(models.StatusExtracting, at)
+	data, saved := savedExtraction(job)
+	if !saved {
+		var err error
+		if data, err = p.extractor.Extract(ctx, p.input(job, nil)); err != nil {
+			return "", fmt.Errorf("extract: %w", err)
+		}
+		job.Email.ExtractedData = models.MustJSON(data)
+		move = move.Merge(store.StageMove{Job: job, To: models.StatusExtracted, Extracted: job.Email.ExtractedData})
+	}
+	at2 := time.Now()
+	job.Reached(models.StatusExtracted, at2)
+	p.observe("extract", at2.Sub(at))
+	if !data.IsCreditorReply {
+		return models.StatusNotCreditorReply, p.finish(ctx, job, store.NotCreditorReply().WithStages(move))
+	}
+
+	job.Reached(models.StatusMatching, time.Now())
+	final, err := p.decide(ctx, job, data, nil)
+	if err != nil {
+		return "", err
+	}
+	if err := p.finish(ctx, job, final.WithStages(move)); err != nil {
+		return "", err
+	}
+	p.observe("match", time.Since(at2))
+	return models.StatusCompleted, nil
 }
 
 // parse cleans the body unless an earlier attempt already did.
 func (p *Pipeline) parse(ctx context.Context, job *models.Job) error {
 	start := time.Now()
+	if err := p.advance(ctx, p.cleaned(job)); err != nil {
+		return err
+	}
+	p.observe("parse", time.Since(start))
+	return nil
+}
+
+// cleaned is the move to parsed, with the cleaned body unless an earlier
+// attempt saved it.
+func (p *Pipeline) cleaned(job *models.Job) store.StageMove {
 	move := store.StageMove{Job: job, To: models.StatusParsed}
 	if job.Email.CleanedBody == nil {
 		r := parser.Parse(job.Email.RawBodyHTML, job.Email.RawBodyText)
 		job.Email.CleanedBody = &r.Text
 		move.CleanedBody, move.TokensBefore, move.TokensAfter = &r.Text, &r.TokensBefore, &r.TokensAfter
 	}
-	if err := p.advance(ctx, move); err != nil {
-		return err
+	return move
+}
+
+// input is what the extractor reads: the cleaned email and the texts of
+// its attachments.
+func (p *Pipeline) input(job *models.Job, texts []models.AttachmentText) models.EmailInput {
+	return models.EmailInput{
+		FromEmail: job.Email.FromEmail, FromName: job.Email.FromName,
+		Subject: job.Email.Subject, CleanedBody: *job.Email.CleanedBody,
+		Attachments: texts,
 	}
-	p.observe("parse", time.Since(start))
-	return nil
 }
 
 // readAttachments reads the email's attachments, if it lists any and no
@@ -207,11 +297,7 @@ func (p *Pipeline) extract(ctx context.Context, job *models.Job, texts []models.
 	if data, saved := savedExtraction(job); saved {
 		return data, p.advanceExtracted(ctx, job, nil, false, start)
 	}
-	data, err := p.callExtractor(ctx, models.EmailInput{
-		FromEmail: job.Email.FromEmail, FromName: job.Email.FromName,
-		Subject: job.Email.Subject, CleanedBody: *job.Email.CleanedBody,
-		Attachments: texts,
-	})
+	data, err := p.callExtractor(ctx, p.input(job, texts))
 	if err != nil {
 		return data, fmt.Errorf("extract: %w", err)
 	}
@@ -251,38 +337,48 @@ func (p *Pipeline) advanceExtracted(ctx context.Context, job *models.Job, raw mo
 	return nil
 }
 
-func (p *Pipeline) finishNotReply(ctx context.Context, job *models.Job) error {
-	return p.store.Finish(ctx, job, store.NotCreditorReply())
+// finish is the attempt's final write, the one call both paths end with:
+// in one statement guarded by the lease token, the email's terminal state,
+// what the stages recorded with it saved, the debt update with its outbox
+// rows and the attempt's end — all of it once, or none.
+func (p *Pipeline) finish(ctx context.Context, job *models.Job, f store.Final) error {
+	return p.store.Finish(ctx, job, f)
 }
 
 // match decides the inquiry and, in one statement guarded by the lease
 // token, marks the email completed, records the debt update with its outbox
 // rows and closes the attempt: either all of it happens once, or none.
-func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData) error {
+func (p *Pipeline) match(ctx context.Context, job *models.Job, data models.ExtractedData, texts []models.AttachmentText) error {
 	start := time.Now()
 	if err := p.advance(ctx, store.StageMove{Job: job, To: models.StatusMatching}); err != nil {
 		return err
 	}
+	final, err := p.decide(ctx, job, data, texts)
+	if err != nil {
+		return err
+	}
+	if err := p.finish(ctx, job, final); err != nil {
+		return err
+	}
+	p.observe("match", time.Since(start))
+	return nil
+}
+
+// decide matches the reply to its inquiry and returns the completion to
+// write, as the review guard allows it (review.go): the match, and the debt
+// update with its outbox rows when an amount may be applied; a held email's
+// review_needed row instead. texts are the attachments' texts read in this
+// attempt (nil on the quick path, which has none).
+func (p *Pipeline) decide(ctx context.Context, job *models.Job, data models.ExtractedData,
+	texts []models.AttachmentText) (store.Final, error) {
 	res, err := p.matcher.Match(ctx, matcher.Input{
 		TicketID: job.Email.ZendeskTicketID, FromEmail: job.Email.FromEmail,
 		Data: data, ReceivedAt: job.Email.ReceivedAt,
 	})
 	if err != nil {
-		return fmt.Errorf("match: %w", err)
+		return store.Final{}, fmt.Errorf("match: %w", err)
 	}
-	res = reviewDisagreement(res, data)
-	decision := debts.Decision{Status: res.Status, InquiryID: res.InquiryID, Confidence: res.Confidence, Inquiry: res.Inquiry}
-	record, syncStatus, err := p.debts.Record(job.Email, data, decision)
-	if err != nil {
-		return err
-	}
-	m := store.Match{Status: res.Status, InquiryID: res.InquiryID, Confidence: clamp01(res.Confidence),
-		Details: models.MustJSON(res)}
-	if err := p.store.Finish(ctx, job, store.Completed(m, syncStatus, record)); err != nil {
-		return err
-	}
-	p.observe("match", time.Since(start))
-	return nil
+	return p.final(ctx, job, data, res, texts)
 }
 
 func clamp01(f float64) float64 { return max(0, min(1, f)) }

@@ -208,26 +208,38 @@ func (s stealingMatcher) Match(ctx context.Context, in matcher.Input) (matcher.R
 // TestLeaseLostBeforeTheFinalWriteWritesNoEffect proves the statement that
 // completes the email is guarded by the attempt's lease: an attempt that did
 // all the work but lost its email meanwhile records no debt update, no
-// outbox row and no completion.
+// outbox row and no completion — on the quick path (the rules, which write
+// nothing before the final statement) as on the stage-by-stage one.
 func TestLeaseLostBeforeTheFinalWriteWritesNoEffect(t *testing.T) {
 	t.Parallel()
-	f := setup(t, "AW: Ihre Anfrage")
-	p := newPipeline(f.db.Store(t), rules.New(), stealingMatcher{db: f.db.DB, inner: matcher.New(f.db.Store(t), matcher.DefaultConfig())})
-	_, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
-	require.ErrorIs(t, err, models.ErrLeaseLost)
+	for name, tc := range map[string]struct {
+		ex   pipeline.Extractor
+		left models.Status
+	}{
+		"quick":          {rules.New(), models.StatusProcessing},
+		"stage by stage": {&countingExtractor{inner: rules.New()}, models.StatusMatching},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, "AW: Ihre Anfrage")
+			p := newPipeline(f.db.Store(t), tc.ex, stealingMatcher{db: f.db.DB, inner: matcher.New(f.db.Store(t), matcher.DefaultConfig())})
+			_, err := p.Process(context.Background(), claim(t, f.db.Store(t), f.email))
+			require.ErrorIs(t, err, models.ErrLeaseLost)
 
-	var e models.IncomingEmail
-	require.NoError(t, f.db.Take(&e, f.email).Error)
-	require.Equal(t, models.StatusMatching, e.ProcessingStatus)
-	require.Equal(t, "newer-attempt", *e.LeaseToken)
-	var n int64
-	require.NoError(t, f.db.Model(&models.DebtUpdate{}).Count(&n).Error)
-	require.Zero(t, n)
-	require.NoError(t, f.db.Model(&models.OutboxMessage{}).Count(&n).Error)
-	require.Zero(t, n)
-	var inq models.CreditorInquiry
-	require.NoError(t, f.db.Take(&inq, f.inquiry).Error)
-	require.False(t, inq.ResponseReceived)
+			var e models.IncomingEmail
+			require.NoError(t, f.db.Take(&e, f.email).Error)
+			require.Equal(t, tc.left, e.ProcessingStatus)
+			require.Equal(t, "newer-attempt", *e.LeaseToken)
+			var n int64
+			require.NoError(t, f.db.Model(&models.DebtUpdate{}).Count(&n).Error)
+			require.Zero(t, n)
+			require.NoError(t, f.db.Model(&models.OutboxMessage{}).Count(&n).Error)
+			require.Zero(t, n)
+			var inq models.CreditorInquiry
+			require.NoError(t, f.db.Take(&inq, f.inquiry).Error)
+			require.False(t, inq.ResponseReceived)
+		})
+	}
 }
 
 func TestPipelineThroughTheWorkerPool(t *testing.T) {

@@ -92,13 +92,28 @@ func inquiryAnswered(inquiryID uint64) effect {
 WHERE id = ? AND EXISTS (SELECT 1 FROM moved)`, inquiryID)}
 }
 
-// attemptEnd closes the attempt with token, unless something closed it
-// already (the reaper's rescue).
-func attemptEnd(token, outcome string, errText *string) effect {
-	return effect{expr: gorm.Expr(finishAttemptSQL+" AND EXISTS (SELECT 1 FROM moved)", outcome, errText, token)}
+// attemptEnd closes job's attempt with the stages it reached and its model
+// usage, unless something closed it already (the reaper's rescue).
+func attemptEnd(job *models.Job, outcome string, errText *string) effect {
+	return effect{expr: gorm.Expr(finishAttemptSQL+" AND EXISTS (SELECT 1 FROM moved)", finishAttemptArgs(job, outcome, errText)...)}
 }
 
 // finishAttemptSQL closes the attempt with a lease token, unless something
-// closed it already (the final write of the attempt, or the reaper's rescue).
-const finishAttemptSQL = `UPDATE email_attempts SET finished_at = now(), outcome = ?, error = ?
+// closed it already (the final write of the attempt, or the reaper's
+// rescue), with the attempt's model usage: no statement of its own.
+const finishAttemptSQL = `UPDATE email_attempts SET finished_at = now(), outcome = ?, error = ?, stages = ?,
+  llm_input_tokens = ?, llm_output_tokens = ?, llm_cache_write_tokens = ?, llm_cache_read_tokens = ?,
+  llm_calls = ?, llm_rate_limited = ?
 WHERE lease_token = ? AND finished_at IS NULL`
+
+// finishAttemptArgs are finishAttemptSQL's arguments for job's attempt:
+// the stages it reached (NULL when none) and its model usage.
+func finishAttemptArgs(job *models.Job, outcome string, errText *string) []any {
+	var stages models.JSON
+	if len(job.Stages) > 0 {
+		stages = models.MustJSON(job.Stages)
+	}
+	u := job.LLM.Total()
+	return []any{outcome, errText, stages, u.InputTokens, u.OutputTokens, u.CacheWriteTokens, u.CacheReadTokens,
+		u.Calls, u.RateLimited, job.Token}
+}

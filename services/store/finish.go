@@ -22,7 +22,8 @@ type Final struct {
 	set     []assign
 	record  *models.DebtRecord
 	alert   *models.FailureAlertPayload
-	durable bool // a crash must not lose it (DESIGN.md, Durability)
+	notice  *models.ReviewNeededPayload // review_needed row (AwaitingReview)
+	durable bool                        // a crash must not lose it (DESIGN.md, Durability)
 }
 
 // Match is the matcher's decision as the email records it.
@@ -90,6 +91,19 @@ func Interrupted() Final {
 		set: []assign{{"last_dispatched_at", now}}}
 }
 
+// WithStages records the stages of move, which were never written on their
+// own, with f: f's statement also saves what they computed and moves the
+// email from the state it is in now (processing, for the quick path)
+// straight to f's state, which the table must allow (DESIGN.md §4: a fast
+// stage may be recorded with the next write). The lease token guards it as
+// it guards every final write. The attempt's end records the stages' times
+// (models.Job.Stages).
+func (f Final) WithStages(move StageMove) Final {
+	f.from = []models.Status{move.Job.Email.ProcessingStatus}
+	f.set = append(move.columns(), f.set...)
+	return f
+}
+
 // Finish writes f for job in one statement guarded by the job's lease
 // token: the email's move, the attempt's end, and f's debt record or alert
 // — all of it once, or none of it (models.ErrLeaseLost when another attempt
@@ -114,7 +128,10 @@ func (f Final) effects(job *models.Job) []effect {
 	if f.alert != nil {
 		effects = append(effects, outboxRow(models.OutboxFailureAlert, job.Email.ID, *f.alert))
 	}
-	return append(effects, attemptEnd(job.Token, f.outcome, f.errText))
+	if f.notice != nil {
+		effects = append(effects, outboxRow(models.OutboxReviewNeeded, job.Email.ID, *f.notice))
+	}
+	return append(effects, attemptEnd(job, f.outcome, f.errText))
 }
 
 // LeaseLost closes the attempt of job, whose email another attempt or the
@@ -122,7 +139,7 @@ func (f Final) effects(job *models.Job) []effect {
 // Asynchronous: the reaper's rescue closes it too.
 func (s *Store) LeaseLost(ctx context.Context, job *models.Job) error {
 	msg := "lease lost"
-	err := s.async.WithContext(ctx).Exec(finishAttemptSQL, models.OutcomeRescued, &msg, job.Token).Error
+	err := s.async.WithContext(ctx).Exec(finishAttemptSQL, finishAttemptArgs(job, models.OutcomeRescued, &msg)...).Error
 	if err != nil {
 		return fmt.Errorf("finish attempt: %w", err)
 	}

@@ -50,9 +50,11 @@ type CandidateKeys struct {
 
 // inquiryColumns are the columns scoring reads; bodies stay in the database.
 // debt_amount comes as float8: pgx turns a numeric into a float64 through
-// its decimal text.
+// its decimal text. response_received tells the review guard whether the
+// inquiry can have a debt update yet (every debt_updates row for it sets
+// the flag in the same statement), so a first answer needs no extra read.
 const inquiryColumns = "id, client_name, client_aktenzeichen, creditor_name, creditor_email, " +
-	"reference_number, zendesk_ticket_id, sent_at, debt_amount::float8"
+	"reference_number, zendesk_ticket_id, sent_at, debt_amount::float8, response_received"
 
 // Key groups: the reply's own numbers (ticket id, case and reference
 // numbers), which name few inquiries, and its sender (address, domain),
@@ -210,7 +212,7 @@ func (s *Store) readCandidates(ctx context.Context, query string, args []any) ([
 			var r candidateRow
 			if err := rows.Scan(&r.group, &r.inq.ID, &r.inq.ClientName, &r.inq.ClientAktenzeichen,
 				&r.inq.CreditorName, &r.inq.CreditorEmail, &r.inq.ReferenceNumber,
-				&r.inq.ZendeskTicketID, &r.inq.SentAt, &r.inq.DebtAmount); err != nil {
+				&r.inq.ZendeskTicketID, &r.inq.SentAt, &r.inq.DebtAmount, &r.inq.ResponseReceived); err != nil {
 				return err
 			}
 			out = append(out, r)

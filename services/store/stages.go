@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/lawfirm/creditor-email-matcher/models"
 )
@@ -53,6 +54,7 @@ RETURNING v.token`
 // (change.apply has the end-to-end figures).
 func (s *Store) AdvanceStages(ctx context.Context, moves []StageMove) ([]error, error) {
 	results := make([]error, len(moves))
+	at := time.Now() // when the moves were asked for: the stages' start
 	n := len(moves)
 	ids, tokens, prev, next := make([]uint64, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	cleaned, extracted := make([]*string, 0, n), make([]*string, 0, n)
@@ -92,6 +94,7 @@ func (s *Store) AdvanceStages(ctx context.Context, moves []StageMove) ([]error, 
 	for token, i := range sent {
 		if moved[token] {
 			moves[i].Job.Email.ProcessingStatus = moves[i].To
+			moves[i].Job.Reached(moves[i].To, at)
 		} else {
 			results[i] = models.ErrLeaseLost
 		}
@@ -103,10 +106,44 @@ func (s *Store) AdvanceStages(ctx context.Context, moves []StageMove) ([]error, 
 // a model's answer cost money and time, so it waits for a durable commit
 // rather than riding with the batched stage moves.
 func (s *Store) SaveExtraction(ctx context.Context, job *models.Job, data models.JSON) error {
+	at := time.Now()
 	c := change{To: models.StatusExtracted, Token: job.Token, Set: []assign{{"extracted_data", data}}}
 	if err := c.apply(ctx, s.db, job.Email.ID); err != nil {
 		return err
 	}
 	job.Email.ProcessingStatus = models.StatusExtracted
+	job.Reached(models.StatusExtracted, at)
 	return nil
+}
+
+// Merge returns m followed by next, as one move: next's stage, and what
+// either saves (next's value where both save a column). The quick path
+// (services/pipeline) merges its fast stages and writes them with the final
+// statement (Final.WithStages) instead of one stage move each.
+func (m StageMove) Merge(next StageMove) StageMove {
+	out := m
+	if out.Job == nil {
+		out.Job = next.Job
+	}
+	out.To = next.To
+	if next.CleanedBody != nil {
+		out.CleanedBody, out.TokensBefore, out.TokensAfter = next.CleanedBody, next.TokensBefore, next.TokensAfter
+	}
+	if len(next.Extracted) > 0 {
+		out.Extracted = next.Extracted
+	}
+	return out
+}
+
+// columns are the assignments that save what m's stages computed.
+func (m StageMove) columns() []assign {
+	var set []assign
+	if m.CleanedBody != nil {
+		set = append(set, assign{"cleaned_body", *m.CleanedBody},
+			assign{"token_count_before", m.TokensBefore}, assign{"token_count_after", m.TokensAfter})
+	}
+	if len(m.Extracted) > 0 {
+		set = append(set, assign{"extracted_data", m.Extracted})
+	}
+	return set
 }

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os/exec"
 	"time"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
 // Reader names, the values of `email_attachments.reader`.
@@ -190,7 +192,8 @@ func (d *Dispatcher) route(ctx context.Context, src *source, typ string) (Result
 // timeoutCause reports a read that ran out of its time as ErrTimeout,
 // whichever step noticed it; a caller's cancellation stays what it is.
 func timeoutCause(ctx context.Context, err error) error {
-	if errors.Is(err, ErrUnreadable) || ctx.Err() == nil {
+	var waited *models.RateLimitedError
+	if errors.Is(err, ErrUnreadable) || ctx.Err() == nil || errors.As(err, &waited) {
 		return err
 	}
 	if cause := context.Cause(ctx); errors.Is(cause, ErrTimeout) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"unicode"
+
+	"github.com/lawfirm/creditor-email-matcher/models"
 )
 
 // Transcriber reads a scan: a PDF without a text layer, or an image. The
@@ -41,6 +43,10 @@ func (d *Dispatcher) transcribe(ctx context.Context, s Scan) (Result, error) {
 	}
 	res, err := d.trans.Transcribe(ctx, s)
 	if err != nil {
+		var waited *models.RateLimitedError
+		if errors.As(err, &waited) {
+			return Result{}, err // a wait on the model's rate limit, not a slow file
+		}
 		if ctx.Err() != nil && !errors.Is(err, ErrUnreadable) {
 			return Result{}, ctx.Err()
 		}

@@ -44,7 +44,26 @@ func ExtractionAnswer(r Request) Answer {
 	if m := senderPattern.FindStringSubmatch(text); m != nil {
 		creditor = strings.TrimSpace(m[1])
 	}
+	sources := map[string]any{"debt_amount": "", "client_name": "", "creditor_name": "", "client_aktenzeichen": "", "reference_numbers": ""}
+	evidence := ""
+	if amount != nil && !auto {
+		at := amountPattern.FindStringIndex(text)
+		sources["debt_amount"] = sourceAt(text, at[0])
+		evidence = lineAt(text, at[0])
+	}
+	if aktenzeichen != "" {
+		sources["client_aktenzeichen"] = sourceAt(text, strings.Index(text, aktenzeichen))
+	}
+	if len(refs) > 0 {
+		sources["reference_numbers"] = sourceAt(text, strings.Index(text, refs[0].(string)))
+	}
+	if creditor != "" {
+		sources["creditor_name"] = "sender"
+	}
 	input := map[string]any{
+		"sources":             sources,
+		"amount_evidence":     evidence,
+		"labelled_totals":     []any{},
 		"is_creditor_reply":   amount != nil && !auto,
 		"client_name":         "",
 		"creditor_name":       creditor,
@@ -56,6 +75,7 @@ func ExtractionAnswer(r Request) Answer {
 	}
 	if amount != nil && !auto {
 		input["debt_amount"] = *amount
+		input["amount_evidence"] = evidence
 		input["confidence"] = 0.9
 		input["summary"] = "Der Gläubiger beziffert die offene Gesamtforderung."
 	}
@@ -94,4 +114,50 @@ func containsString(items []any, s string) bool {
 		}
 	}
 	return false
+}
+
+// sourceAt names the part of the extractor's user message that holds
+// position i: "subject" in <betreff>, "attachment:N" in an
+// <anhang quelle="attachment:N"> section, else "body".
+func sourceAt(text string, i int) string {
+	if i < 0 {
+		return ""
+	}
+	before := text[:i]
+	if b := strings.LastIndex(before, "<betreff>"); b >= 0 && !strings.Contains(before[b:], "</betreff>") {
+		return "subject"
+	}
+	if a := strings.LastIndex(before, `<anhang quelle="`); a >= 0 && !strings.Contains(before[a:], "</anhang>") {
+		rest := before[a+len(`<anhang quelle="`):]
+		if end := strings.IndexByte(rest, '"'); end > 0 {
+			return rest[:end]
+		}
+	}
+	return "body"
+}
+
+// lineAt returns the line of text around position i, trimmed.
+func lineAt(text string, i int) string {
+	start := strings.LastIndexByte(text[:i], '\n') + 1
+	end := strings.IndexByte(text[i:], '\n')
+	if end < 0 {
+		end = len(text) - i
+	}
+	return strings.TrimSpace(text[start : i+end])
+}
+
+// Transcribing answers a request carrying a document or image block (a
+// transcription) with a text block of what read says the first file holds,
+// and any other request with next (ExtractionAnswer when nil).
+func Transcribing(read func(Media) string, next func(Request) Answer) func(Request) Answer {
+	if next == nil {
+		next = ExtractionAnswer
+	}
+	return func(r Request) Answer {
+		media := r.Media()
+		if len(media) == 0 {
+			return next(r)
+		}
+		return Answer{Content: []any{map[string]any{"type": "text", "text": read(media[0])}}}
+	}
 }

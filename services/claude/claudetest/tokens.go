@@ -1,8 +1,10 @@
 package claudetest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math"
+	"regexp"
 	"strings"
 )
 
@@ -75,11 +77,28 @@ func segments(r Request) []segment {
 
 // blockTokens counts a text block by its text and anything else by its JSON.
 func blockTokens(b Block) int64 {
-	if b.Type == "text" {
+	switch {
+	case b.Type == "text":
 		return textTokens(b.Text)
+	case b.Type == "image" && b.Source != nil:
+		return imageTokens
+	case b.Type == "document" && b.Source != nil && b.Source.MediaType == "application/pdf":
+		data, _ := base64.StdEncoding.DecodeString(b.Source.Data)
+		return pageTokens * int64(max(1, len(pdfPagePattern.FindAll(data, -1))))
 	}
 	return textTokens(string(b.raw))
 }
+
+// A file's tokens as the vision docs put them: an image about
+// width×height/750, at most about 1,600 once scaled to 1568 pixels; a PDF
+// page its text plus an image of the page, 1,500 to 3,000.
+const (
+	imageTokens = 1600
+	pageTokens  = 3000
+)
+
+// pdfPagePattern counts a PDF's page objects (not the /Pages tree).
+var pdfPagePattern = regexp.MustCompile(`/Type\s*/Page[^s]`)
 
 // outputTokens estimates what generating the given content blocks costs.
 func outputTokens(content []any) int64 {

@@ -2,8 +2,10 @@ package claudetest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -25,7 +27,72 @@ type Block struct {
 	Type         string        `json:"type"`
 	Text         string        `json:"text"`
 	CacheControl *CacheControl `json:"cache_control"`
-	raw          json.RawMessage
+	// Source is the file of a document or image block.
+	Source *Source `json:"source"`
+	raw    json.RawMessage
+}
+
+// Source is a document's or an image's content, as sent.
+type Source struct {
+	Type      string `json:"type"`       // "base64" (others are not checked)
+	MediaType string `json:"media_type"` // application/pdf, image/png, …
+	Data      string `json:"data"`       // base64
+}
+
+// Media is a file a request carried in a document or image block.
+type Media struct {
+	Block     string // "document" or "image"
+	MediaType string
+	Data      []byte // decoded
+}
+
+// Media returns the files of the user turns' document and image blocks.
+func (r Request) Media() []Media {
+	var out []Media
+	for _, m := range r.Messages {
+		for _, b := range m.Content {
+			if (b.Type == "document" || b.Type == "image") && b.Source != nil && b.Source.Type == "base64" {
+				data, _ := base64.StdEncoding.DecodeString(b.Source.Data)
+				out = append(out, Media{Block: b.Type, MediaType: b.Source.MediaType, Data: data})
+			}
+		}
+	}
+	return out
+}
+
+// imageMaxBase64 is the API's limit on one image's base64 data.
+const imageMaxBase64 = 5 << 20
+
+// checkMedia holds document and image blocks to the API's rules: a base64
+// document is a PDF, a base64 image is JPEG, PNG, GIF or WebP of at most
+// 5 MB of base64, and the data decodes.
+func checkMedia(r Request) error {
+	for i, m := range r.Messages {
+		for j, b := range m.Content {
+			if b.Type != "document" && b.Type != "image" {
+				continue
+			}
+			where := fmt.Sprintf("messages.%d.content.%d.source", i, j)
+			if b.Source == nil || b.Source.Type == "" {
+				return fmt.Errorf("%s: field required", where)
+			}
+			if b.Source.Type != "base64" {
+				continue
+			}
+			switch {
+			case b.Type == "document" && b.Source.MediaType != "application/pdf":
+				return fmt.Errorf("%s.media_type: must be application/pdf", where)
+			case b.Type == "image" && !slices.Contains([]string{"image/jpeg", "image/png", "image/gif", "image/webp"}, b.Source.MediaType):
+				return fmt.Errorf("%s.media_type: must be image/jpeg, image/png, image/gif or image/webp", where)
+			case b.Type == "image" && len(b.Source.Data) > imageMaxBase64:
+				return fmt.Errorf("%s.base64: image exceeds 5 MB maximum", where)
+			}
+			if _, err := base64.StdEncoding.DecodeString(b.Source.Data); err != nil {
+				return fmt.Errorf("%s.data: invalid base64", where)
+			}
+		}
+	}
+	return nil
 }
 
 // Message is one turn of the conversation.
@@ -122,6 +189,9 @@ func parseRequest(raw []byte) (Request, error) {
 		return Request{}, err
 	}
 	if err := checkToolChoice(r); err != nil {
+		return Request{}, err
+	}
+	if err := checkMedia(r); err != nil {
 		return Request{}, err
 	}
 	return r, checkCacheControls(r)
