@@ -58,7 +58,7 @@ func main() {
 	flag.DurationVar(&o.burst, "burst", time.Second, "how much refill the account's buckets hold (the docs: 60 RPM may be enforced as 1 request per second)")
 	flag.DurationVar(&o.verbose, "v", 0, "print the Limiter's stats this often (wall time; 0 = never)")
 	flag.BoolVar(&o.fixed, "fixed", false, "fixed latency instead of log-normal (p90 = 2 × median)")
-	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound of the whole run (wall time)")
+	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound of the whole run (wall time); with -service, of each setting")
 	pairs := flag.String("settings", "", "latency/limit pairs instead of every combination, e.g. 500ms/50,10s/1")
 	flag.BoolVar(&o.service, "service", false, "drive the real service binary (real time; -scale and -processes unused)")
 	flag.StringVar(&o.bin, "bin", "", "with -service: prebuilt service binary (default: go build into a temp dir)")
@@ -78,7 +78,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "llm: bad flags:", err)
 		os.Exit(2)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	timeout := o.timeout
+	if o.service {
+		timeout *= time.Duration(len(settings)) // -timeout bounds each setting
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
 	if o.service {
@@ -193,6 +197,9 @@ func serviceMode(ctx context.Context, settings []setting, o options) error {
 	fmt.Printf("real service, default settings but LLM_PROVIDER=claude, LLM_MAX_INFLIGHT %d%s; real time; bucket burst %s; latency %s; load average %s\n",
 		o.maxInFlight, strings.Join(append([]string{""}, o.extraEnv...), ", "), o.burst,
 		map[bool]string{true: "fixed", false: "log-normal, p90 = 2 × median"}[o.fixed], strings.Join(strings.Fields(string(load))[:3], " "))
+	if o.itpm > 0 || o.otpm > 0 {
+		fmt.Printf("account token limits per minute (0: ample): input %d, output %d\n", o.itpm, o.otpm)
+	}
 	printServiceHeader()
 	var failed error
 	for _, s := range settings {

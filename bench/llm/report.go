@@ -85,6 +85,9 @@ func printServiceResult(r result, sr serviceRun) {
 		fmt.Printf("  %d emails FAILED\n", r.failures)
 	}
 	for _, k := range slices.Sorted(maps.Keys(sr.warnings)) {
+		if strings.Contains(k, " not set: ") {
+			continue // start-up notes on the integrations the run leaves off
+		}
 		fmt.Printf("  service log: %s × %d\n", k, sr.warnings[k])
 	}
 }

@@ -33,6 +33,8 @@ type serviceRun struct {
 // once, and the figures read when every email is terminal.
 func runService(ctx context.Context, s setting, o options, bin, tmp string) (result, serviceRun, error) {
 	var sr serviceRun
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
 	n := o.backlog
 	if n == 0 {
 		// About a minute of the binding limit, at least six latencies.
