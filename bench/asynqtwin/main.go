@@ -37,6 +37,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/intake"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/outbox"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
 	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
@@ -83,7 +84,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 
 	w := &worker{db: db, extractor: rules.New(), debts: debts.Writer{SyncEnabled: cfg.MongoDBURL != ""},
 		matcher: matcher.New(st, matcher.Config{AutoThreshold: cfg.MatchAutoThreshold,
-			ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap})}
+			ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap}),
+		limits: review.Limits{AmountMax: cfg.AmountMax, ChangeFraction: cfg.AmountChangeReview}}
 	srv := asynq.NewServer(redisOpt, asynq.Config{
 		Concurrency: cfg.WorkerConcurrency, Queues: map[string]int{queue: 1},
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {

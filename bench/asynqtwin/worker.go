@@ -12,6 +12,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/debts"
 	"github.com/lawfirm/creditor-email-matcher/services/matcher"
 	"github.com/lawfirm/creditor-email-matcher/services/parser"
+	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
 )
 
@@ -22,6 +23,7 @@ type worker struct {
 	extractor *rules.Extractor
 	matcher   *matcher.Matcher
 	debts     debts.Writer
+	limits    review.Limits // the service's review guard (issue 16)
 }
 
 // open is every state an email waits or runs in: a retry of a task whose
@@ -57,27 +59,63 @@ WHERE id = ? AND processing_status IN `+open+` RETURNING *`, id).Scan(&rows).Err
 		"token_count_after": r.TokensAfter, "extracted_data": models.MustJSON(data)}
 	if !data.IsCreditorReply {
 		set["processing_status"], set["match_status"], set["sync_status"] = models.StatusNotCreditorReply, models.MatchNone, models.SyncNotApplicable
-		return w.finish(ctx, id, set, nil)
+		return w.finish(ctx, id, set, nil, nil)
 	}
 	res, err := w.matcher.Match(ctx, matcher.Input{TicketID: e.ZendeskTicketID, FromEmail: e.FromEmail,
 		Data: data, ReceivedAt: e.ReceivedAt})
 	if err != nil {
 		return fmt.Errorf("match: %w", err)
 	}
+	set["processing_status"], set["matched_inquiry_id"], set["match_status"] = models.StatusCompleted, res.InquiryID, res.Status
+	set["match_confidence"], set["match_details"] = max(0, min(1, res.Confidence)), models.MustJSON(res)
+
+	// The review guard, as the service runs it: the same reasons, against
+	// the inquiry's last known amount.
+	in := review.Input{MatchStatus: res.Status, InquiryID: res.InquiryID, Data: data, Subject: e.Subject, Body: r.Text}
+	if in.Previous, err = w.lastKnownAmount(ctx, data, res); err != nil {
+		return err
+	}
+	if verdict := w.limits.Check(in); verdict.Held() {
+		rv := verdict.Review(in)
+		set["match_status"], set["sync_status"], set["review"] = models.MatchNeedsReview, models.SyncNotApplicable, models.MustJSON(rv)
+		notice := models.ReviewNeededPayload{EmailID: id, TicketID: e.ZendeskTicketID, Reasons: rv.Codes(), Sentence: rv.Sentence}
+		return w.finish(ctx, id, set, nil, &notice)
+	}
 	record, syncStatus, err := w.debts.Record(e, data, debts.Decision{Status: res.Status, InquiryID: res.InquiryID,
-		Confidence: res.Confidence, Inquiry: res.Inquiry})
+		Confidence: res.Confidence, Inquiry: res.Inquiry, Previous: in.Previous})
 	if err != nil {
 		return err
 	}
-	set["processing_status"], set["matched_inquiry_id"], set["match_status"] = models.StatusCompleted, res.InquiryID, res.Status
-	set["match_confidence"], set["match_details"], set["sync_status"] = max(0, min(1, res.Confidence)), models.MustJSON(res), syncStatus
-	return w.finish(ctx, id, set, record)
+	set["sync_status"] = syncStatus
+	return w.finish(ctx, id, set, record, nil)
 }
 
-// finish writes the email's end and its debt record in one transaction:
-// the status UPDATE guarded by the state, then the INSERTs, each made
-// idempotent by its unique key.
-func (w *worker) finish(ctx context.Context, id uint64, set map[string]any, record *models.DebtRecord) error {
+// lastKnownAmount is the proposed inquiry's latest debt update, else the
+// amount it asked about: read with the candidates while the inquiry was
+// never answered (as the service does), else one plain query.
+func (w *worker) lastKnownAmount(ctx context.Context, data models.ExtractedData, res matcher.Result) (*float64, error) {
+	switch {
+	case data.DebtAmount == nil || res.InquiryID == nil:
+		return nil, nil
+	case res.Inquiry != nil && res.Inquiry.ID == *res.InquiryID && !res.Inquiry.ResponseReceived:
+		return res.Inquiry.DebtAmount, nil
+	}
+	var v *float64
+	err := w.db.WithContext(ctx).Raw(`SELECT COALESCE(
+  (SELECT amount FROM debt_updates WHERE creditor_inquiry_id = ? ORDER BY created_at DESC, id DESC LIMIT 1),
+  (SELECT debt_amount FROM creditor_inquiries WHERE id = ?))::float8`, *res.InquiryID, *res.InquiryID).Row().Scan(&v)
+	if err != nil {
+		return nil, fmt.Errorf("last known amount: %w", err)
+	}
+	return v, nil
+}
+
+// finish writes the email's end and its debt record (or, for an email the
+// guard held, its review_needed row) in one transaction: the status UPDATE
+// guarded by the state, then the INSERTs, each made idempotent by its
+// unique key.
+func (w *worker) finish(ctx context.Context, id uint64, set map[string]any, record *models.DebtRecord,
+	notice *models.ReviewNeededPayload) error {
 	set["completed_at"], set["processed_at"], set["updated_at"] = gorm.Expr("now()"), gorm.Expr("now()"), gorm.Expr("now()")
 	set["processing_error"] = nil
 	return w.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -85,7 +123,13 @@ func (w *worker) finish(ctx context.Context, id uint64, set map[string]any, reco
 		if res.Error != nil {
 			return fmt.Errorf("complete %d: %w", id, res.Error)
 		}
-		if res.RowsAffected == 0 || record == nil {
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		if notice != nil {
+			return outboxRow(tx, models.OutboxReviewNeeded, id, *notice)
+		}
+		if record == nil {
 			return nil
 		}
 		up := record.Update
