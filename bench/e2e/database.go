@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -11,44 +10,6 @@ import (
 
 	"github.com/lawfirm/creditor-email-matcher/bench/webhooks"
 )
-
-// withDatabase returns adminURL pointing at database name instead.
-func withDatabase(adminURL, name string) (string, error) {
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		return "", fmt.Errorf("parse postgres url: %w", err)
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-// createDatabase creates a fresh database for one run.
-func createDatabase(ctx context.Context, adminURL, name string) error {
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return fmt.Errorf("connect postgres: %w", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	return nil
-}
-
-// dropDatabase removes the run's database, closing leftover sessions.
-func dropDatabase(adminURL, name string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return fmt.Errorf("connect postgres: %w", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop database: %w", err)
-	}
-	return nil
-}
 
 // seedInquiries writes the corpus's cases as the inquiries replies answer,
 // so the matcher does its real work (candidates, scoring, debt_updates).

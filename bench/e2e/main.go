@@ -26,6 +26,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lawfirm/creditor-email-matcher/bench/procstat"
+	"github.com/lawfirm/creditor-email-matcher/bench/svcproc"
 	"github.com/lawfirm/creditor-email-matcher/bench/webhooks"
 )
 
@@ -104,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer os.RemoveAll(tmp)
 	bin := o.bin
 	if bin == "" {
-		root, err := moduleRoot()
+		root, err := svcproc.ModuleRoot()
 		if err != nil {
 			return err
 		}
@@ -113,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			pkg = "./bench/profiled"
 		}
 		fmt.Fprintf(stdout, "building %s …\n", pkg)
-		if bin, err = buildService(ctx, root, pkg, "matcher", tmp); err != nil {
+		if bin, err = svcproc.Build(ctx, root, pkg, "matcher", tmp); err != nil {
 			return err
 		}
 	}
@@ -133,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // dropped after.
 func measureFresh(ctx context.Context, o options, bin, tmp string, stdout, stderr io.Writer) (report, error) {
 	id := "bench_e2e_" + webhooks.RandomHex(5)
-	if err := createDatabase(ctx, o.pgAdmin, id); err != nil {
+	if err := svcproc.CreateDatabase(ctx, o.pgAdmin, id); err != nil {
 		return report{}, err
 	}
 	defer func() {
@@ -141,7 +142,7 @@ func measureFresh(ctx context.Context, o options, bin, tmp string, stdout, stder
 			fmt.Fprintf(stdout, "kept database %s\n", id)
 			return
 		}
-		if err := dropDatabase(o.pgAdmin, id); err != nil {
+		if err := svcproc.DropDatabase(o.pgAdmin, id); err != nil {
 			fmt.Fprintln(stderr, "e2e:", err)
 		}
 	}()
@@ -152,7 +153,7 @@ func measureFresh(ctx context.Context, o options, bin, tmp string, stdout, stder
 // measure runs bin on database id, seeds it and returns the run's report
 // (its waitErr set when emails were left pending).
 func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writer) (report, error) {
-	dbURL, err := withDatabase(o.pgAdmin, id)
+	dbURL, err := svcproc.WithDatabase(o.pgAdmin, id)
 	if err != nil {
 		return report{}, err
 	}
@@ -168,11 +169,11 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 		defer zd.close()
 		files, env = zd.files, append(env, zd.env...)
 	}
-	svc, err := startService(ctx, bin, logPath, env)
+	svc, err := svcproc.Start(ctx, bin, logPath, env)
 	if err != nil {
 		return report{}, err
 	}
-	defer svc.stop()
+	defer svc.Stop()
 
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -186,15 +187,15 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 			return report{}, err
 		}
 	}
-	fmt.Fprintf(stdout, "posting %d emails with %d senders to pid %d (WORKER_CONCURRENCY=%d) …\n", o.count, o.conc, svc.pid(), o.workers)
+	fmt.Fprintf(stdout, "posting %d emails with %d senders to pid %d (WORKER_CONCURRENCY=%d) …\n", o.count, o.conc, svc.PID(), o.workers)
 	r, waitErr, err := observe(ctx, o, svc, conn, webhooks.LoadConfig{
-		URL: "http://127.0.0.1:" + svc.port + "/api/v1/zendesk/webhook", Secret: secret,
+		URL: "http://127.0.0.1:" + svc.Port + "/api/v1/zendesk/webhook", Secret: secret,
 		Concurrency: o.conc, Count: o.count, Duration: o.load, RunID: id, Corpus: corpus,
 	})
 	if err != nil {
 		return report{}, err
 	}
-	r.logs = logLines(logPath, "WARN", "ERROR") // complete now that the service stopped
+	r.logs = svcproc.LogLines(logPath, "WARN", "ERROR") // complete now that the service stopped
 	r.waitErr = waitErr
 	if o.attachments {
 		if err := printAttachments(ctx, conn, stdout); err != nil {
@@ -208,13 +209,13 @@ func measure(ctx context.Context, o options, bin, id, tmp string, stdout io.Writ
 // emails are terminal (waitErr when they are not within o.wait), reads the
 // figures and stops the service, as PostgreSQL's counters are complete only
 // once its backends have exited.
-func observe(ctx context.Context, o options, svc *service, conn *pgx.Conn, load webhooks.LoadConfig) (r report, waitErr, err error) {
+func observe(ctx context.Context, o options, svc *svcproc.Service, conn *pgx.Conn, load webhooks.LoadConfig) (r report, waitErr, err error) {
 	pgBefore, err := readPGCounters(ctx, conn)
 	if err != nil {
 		return r, nil, err
 	}
-	before := procstat.TakeCPU(svc.pid())
-	sampler := procstat.Sample(ctx, svc.pid(), 20*time.Millisecond)
+	before := procstat.TakeCPU(svc.PID())
+	sampler := procstat.Sample(ctx, svc.PID(), 20*time.Millisecond)
 	r.opts = o
 	if r.load, err = webhooks.Run(ctx, load); err != nil {
 		sampler.Stop()
@@ -223,11 +224,11 @@ func observe(ctx context.Context, o options, svc *service, conn *pgx.Conn, load 
 	pattern := load.RunID + "-%"
 	r.left, waitErr = waitTerminal(ctx, conn, pattern, o.wait)
 	r.mem = sampler.Stop()
-	r.cpu = procstat.TakeCPU(svc.pid()).Minus(before)
+	r.cpu = procstat.TakeCPU(svc.PID()).Minus(before)
 	if r.stats, err = readStats(ctx, conn, pattern); err != nil {
 		return r, nil, err
 	}
-	svc.stop()
+	svc.Stop()
 	pgAfter, err := readPGCounters(ctx, conn)
 	if err != nil {
 		return r, nil, err

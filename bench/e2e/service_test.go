@@ -8,24 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestListeningPortFromLog(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "service.log")
-	require.NoError(t, os.WriteFile(path, []byte(`{"level":"INFO","msg":"migrations applied"}
-{"time":"x","level":"INFO","msg":"http server listening","addr":"[::]:40407","mode":"all"}
-{"level":"WARN","msg":"lease lost; result discarded","email_id":3}
-`), 0o600))
-	require.Equal(t, "40407", listeningPort(path))
-	require.Equal(t, map[string]int{"WARN lease lost; result discarded": 1}, logLines(path, "WARN", "ERROR"))
-}
-
 func TestOnlyLoopbackPostgres(t *testing.T) {
 	t.Parallel()
 	require.True(t, isLoopbackPG("postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable"))
 	require.False(t, isLoopbackPG("postgres://postgres@db.example.com:5432/postgres"))
-	u, err := withDatabase("postgres://postgres:postgres@127.0.0.1:5432/postgres?sslmode=disable", "bench_e2e_x")
-	require.NoError(t, err)
-	require.Equal(t, "postgres://postgres:postgres@127.0.0.1:5432/bench_e2e_x?sslmode=disable", u)
 }
 
 func TestServiceEnv(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lawfirm/creditor-email-matcher/bench/svcproc"
 )
 
 // twinDir is bench/asynqtwin, a module of its own inside the service's.
@@ -17,12 +19,12 @@ const twinDir = "bench/asynqtwin"
 // N, senders and WORKER_CONCURRENCY, and prints both rates, the CPU each
 // costs per email and their ratio, then one SUMMARY compare line.
 func compareTwin(ctx context.Context, o options, bin, tmp string, stdout, stderr io.Writer) error {
-	root, err := moduleRoot()
+	root, err := svcproc.ModuleRoot()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "building %s …\n", twinDir)
-	twin, err := buildService(ctx, filepath.Join(root, twinDir), ".", "asynqtwin", tmp)
+	twin, err := svcproc.Build(ctx, filepath.Join(root, twinDir), ".", "asynqtwin", tmp)
 	if err != nil {
 		return err
 	}

@@ -189,7 +189,7 @@ func serviceMode(ctx context.Context, settings []setting, o options) error {
 			return err
 		}
 		fmt.Println("building the service …")
-		if bin, err = svcproc.Build(ctx, root, tmp); err != nil {
+		if bin, err = svcproc.Build(ctx, root, ".", "matcher", tmp); err != nil {
 			return err
 		}
 	}

@@ -47,15 +47,17 @@ func ModuleRoot() (string, error) {
 	}
 }
 
-// Build compiles the service ("." of the module at root) into dir and
-// returns a copy of it: the service runs from a copy, as from an image (the
-// linker's own output file measured more file-backed RSS).
-func Build(ctx context.Context, root, dir string) (string, error) {
-	built, out := filepath.Join(dir, "matcher.built"), filepath.Join(dir, "matcher")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", built, ".")
-	cmd.Dir = root
+// Build compiles pkg of the module at modDir ("." for the service,
+// "./bench/profiled" for its profiling variant; the asynq twin from its own
+// module) into dir and returns a copy of it named name: the service runs
+// from a copy, as from an image (the linker's own output file measured more
+// file-backed RSS than a copy of the same bytes).
+func Build(ctx context.Context, modDir, pkg, name, dir string) (string, error) {
+	built, out := filepath.Join(dir, name+".built"), filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", built, pkg)
+	cmd.Dir = modDir
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, msg)
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
 	}
 	src, err := os.Open(built)
 	if err != nil {
