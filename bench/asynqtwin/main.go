@@ -85,7 +85,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	w := &worker{db: db, extractor: rules.New(), debts: debts.Writer{SyncEnabled: cfg.MongoDBURL != ""},
 		matcher: matcher.New(st, matcher.Config{AutoThreshold: cfg.MatchAutoThreshold,
 			ReviewThreshold: cfg.MatchReviewThreshold, MinGap: cfg.MatchMinGap}),
-		limits: review.Limits{AmountMax: cfg.AmountMax, ChangeFraction: cfg.AmountChangeReview}}
+		limits: review.Limits{AmountMax: cfg.AmountMax, ChangeFraction: cfg.AmountChangeReview}, store: st}
 	srv := asynq.NewServer(redisOpt, asynq.Config{
 		Concurrency: cfg.WorkerConcurrency, Queues: map[string]int{queue: 1},
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {

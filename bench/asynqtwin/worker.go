@@ -14,6 +14,7 @@ import (
 	"github.com/lawfirm/creditor-email-matcher/services/parser"
 	"github.com/lawfirm/creditor-email-matcher/services/review"
 	"github.com/lawfirm/creditor-email-matcher/services/rules"
+	"github.com/lawfirm/creditor-email-matcher/services/store"
 )
 
 // worker is the twin's task handler: the service's pipeline code, with
@@ -24,6 +25,7 @@ type worker struct {
 	matcher   *matcher.Matcher
 	debts     debts.Writer
 	limits    review.Limits // the service's review guard (issue 16)
+	store     *store.Store  // for the guard's last known amount, as the service reads it
 }
 
 // open is every state an email waits or runs in: a retry of a task whose
@@ -72,8 +74,10 @@ WHERE id = ? AND processing_status IN `+open+` RETURNING *`, id).Scan(&rows).Err
 	// The review guard, as the service runs it: the same reasons, against
 	// the inquiry's last known amount.
 	in := review.Input{MatchStatus: res.Status, InquiryID: res.InquiryID, Data: data, Subject: e.Subject, Body: r.Text}
-	if in.Previous, err = w.lastKnownAmount(ctx, data, res); err != nil {
-		return err
+	if data.DebtAmount != nil && res.InquiryID != nil {
+		if in.Previous, err = w.store.LastKnownAmount(ctx, *res.InquiryID, res.Inquiry); err != nil {
+			return err
+		}
 	}
 	if verdict := w.limits.Check(in); verdict.Held() {
 		rv := verdict.Review(in)
@@ -88,26 +92,6 @@ WHERE id = ? AND processing_status IN `+open+` RETURNING *`, id).Scan(&rows).Err
 	}
 	set["sync_status"] = syncStatus
 	return w.finish(ctx, id, set, record, nil)
-}
-
-// lastKnownAmount is the proposed inquiry's latest debt update, else the
-// amount it asked about: read with the candidates while the inquiry was
-// never answered (as the service does), else one plain query.
-func (w *worker) lastKnownAmount(ctx context.Context, data models.ExtractedData, res matcher.Result) (*float64, error) {
-	switch {
-	case data.DebtAmount == nil || res.InquiryID == nil:
-		return nil, nil
-	case res.Inquiry != nil && res.Inquiry.ID == *res.InquiryID && !res.Inquiry.ResponseReceived:
-		return res.Inquiry.DebtAmount, nil
-	}
-	var v *float64
-	err := w.db.WithContext(ctx).Raw(`SELECT COALESCE(
-  (SELECT amount FROM debt_updates WHERE creditor_inquiry_id = ? ORDER BY created_at DESC, id DESC LIMIT 1),
-  (SELECT debt_amount FROM creditor_inquiries WHERE id = ?))::float8`, *res.InquiryID, *res.InquiryID).Row().Scan(&v)
-	if err != nil {
-		return nil, fmt.Errorf("last known amount: %w", err)
-	}
-	return v, nil
 }
 
 // finish writes the email's end and its debt record (or, for an email the

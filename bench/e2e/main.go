@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/lawfirm/creditor-email-matcher/bench/procstat"
 	"github.com/lawfirm/creditor-email-matcher/bench/svcproc"
@@ -146,7 +145,7 @@ func measureFresh(ctx context.Context, o options, bin, tmp string, stdout, stder
 			fmt.Fprintln(stderr, "e2e:", err)
 		}
 	}()
-	defer cleanRedis(o.redisAddr, id)
+	defer svcproc.CleanRedis(o.redisAddr, id)
 	return measure(ctx, o, bin, id, tmp, stdout)
 }
 
@@ -250,18 +249,6 @@ func serviceEnv(o options, dbURL, id, secret string) []string {
 		}
 	}
 	return append(env, o.extraEnv...)
-}
-
-// cleanRedis deletes the run's keys (all share the {namespace} hash tag).
-func cleanRedis(addr, ns string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	iter := rdb.Scan(ctx, 0, "{"+ns+"}:*", 1000).Iterator()
-	for iter.Next(ctx) {
-		rdb.Del(ctx, iter.Val())
-	}
 }
 
 // isLoopbackPG says whether a postgres URL points at 127.0.0.1.

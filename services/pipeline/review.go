@@ -59,13 +59,8 @@ func (p *Pipeline) guardInput(ctx context.Context, job *models.Job, data models.
 	if data.DebtAmount == nil {
 		return in, nil
 	}
-	switch {
-	case res.Inquiry != nil && res.InquiryID != nil && res.Inquiry.ID == *res.InquiryID && !res.Inquiry.ResponseReceived:
-		// Never answered, so no debt update yet: the inquiry's own amount,
-		// as the candidate read saw it, is the last known one (no read).
-		in.Previous = res.Inquiry.DebtAmount
-	case res.InquiryID != nil:
-		prev, err := p.store.LastKnownAmount(ctx, *res.InquiryID)
+	if res.InquiryID != nil {
+		prev, err := p.store.LastKnownAmount(ctx, *res.InquiryID, res.Inquiry)
 		if err != nil {
 			return in, fmt.Errorf("guard: %w", err)
 		}

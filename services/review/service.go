@@ -228,7 +228,7 @@ func (s *Service) decision(ctx context.Context, e models.IncomingEmail, r Reques
 		d.Answered = inquiryID // approved without an amount: the inquiry is answered all the same
 		return d, nil
 	}
-	prev, err := s.store.LastKnownAmount(ctx, *inquiryID)
+	prev, err := s.store.LastKnownAmount(ctx, *inquiryID, &inq)
 	if err != nil {
 		return d, fmt.Errorf("decide review: %w", err)
 	}

@@ -26,7 +26,14 @@ func AwaitingReview(m Match, rv models.Review, notice models.ReviewNeededPayload
 
 // LastKnownAmount is the inquiry's last known amount: its latest
 // debt_updates amount, else the amount it asked about; nil when neither.
-func (s *Store) LastKnownAmount(ctx context.Context, inquiryID uint64) (*float64, error) {
+// seen is the inquiry as the caller already read it (the matcher's
+// candidate, the review's inquiry), or nil: while it was never answered it
+// can have no debt update (every debt_updates row sets response_received in
+// the same statement), so its own amount is the answer without a read.
+func (s *Store) LastKnownAmount(ctx context.Context, inquiryID uint64, seen *models.CreditorInquiry) (*float64, error) {
+	if seen != nil && seen.ID == inquiryID && !seen.ResponseReceived {
+		return seen.DebtAmount, nil
+	}
 	var v sql.NullFloat64
 	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(
   (SELECT amount FROM debt_updates WHERE creditor_inquiry_id = ? ORDER BY created_at DESC, id DESC LIMIT 1),
